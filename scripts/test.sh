@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: unit tests, end-to-end tests against the
+# real binary, and the fuzz seed corpora — first in a release build with
+# warnings as errors, then again under AddressSanitizer + UBSan.
+#   scripts/test.sh             # everything
+#   scripts/test.sh --quick     # release build only (no sanitizer pass)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --deps
+
+JOBS=$(nproc)
+run_suite() {  # <build dir> <cmake args...>
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DSTARPUNK_WERROR=ON "$@" >/dev/null
+  ninja -C "$dir"
+  (cd "$dir" && ctest --output-on-failure -j "$JOBS")
+}
+
+echo "== release build =="
+run_suite build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+if [ "${1:-}" != "--quick" ]; then
+  echo "== sanitizer build (ASan + UBSan) =="
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DSTARPUNK_SANITIZE=ON
+fi
+echo "all test suites passed"

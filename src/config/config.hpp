@@ -1,0 +1,95 @@
+// Configuration: SPEC §11. Read from the process environment and a `.env` file in
+// the working directory (the real environment wins), validated once at start-up.
+//
+// Contract: load_config() never stops at the first problem; it returns every
+// problem it found so the operator can fix them all at once (the CLI exits 2).
+// The resulting Config is immutable after start-up and safe to share between
+// threads. Secrets (SESSION_SECRET, METRICS_TOKEN) never appear in problems,
+// warnings or describe_config().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace starpunk::config {
+
+using Environment = std::map<std::string, std::string, std::less<>>;
+
+struct Config {
+    // Site
+    std::string site_url = "http://localhost:8000";  // no trailing slash
+    std::string site_name = "StarPunk";
+    std::string site_author;
+    std::string site_description;
+    std::string site_author_photo;
+    // Identity and sessions
+    std::string admin_me;
+    std::string session_secret;
+    int session_lifetime_days = 30;
+    std::string indielogin_url = "https://indielogin.com";
+    std::string token_endpoint;
+    bool allow_http_endpoints = false;
+    // Storage
+    std::string data_path = "./data";
+    std::string notes_path;     // defaults to data_path/notes
+    std::string database_path;  // defaults to data_path/starpunk.db
+    // Server
+    std::string host = "127.0.0.1";
+    uint16_t port = 8000;
+    int workers = 0;  // defaults to the number of usable cores
+    std::uint64_t max_content_length = 10ull * 1024 * 1024;
+    // Development
+    bool dev_mode = false;
+    std::string dev_admin_me;
+    // Logging
+    std::string log_level = "INFO";  // DEBUG, INFO, WARNING, ERROR, CRITICAL
+    std::string log_format = "text";  // text | json
+    // Feeds
+    int feed_max_items = 50;
+    int feed_cache_seconds = 300;
+    // Database
+    int db_pool_size = 5;
+    double db_timeout_seconds = 10.0;
+    // Metrics
+    bool metrics_enabled = true;
+    int metrics_buffer_size = 1000;
+    std::map<std::string, double> metrics_sampling_rate{{"database", 1.0}, {"http", 1.0}, {"render", 1.0}};
+    double metrics_slow_query_threshold = 1.0;
+    bool metrics_prometheus = false;
+    std::string metrics_token;
+    // Search
+    bool search_enabled = true;
+    bool search_force_fallback = false;
+
+    // Outbound IndieAuth calls may use http and loopback/private addresses.
+    bool outbound_http_allowed() const { return allow_http_endpoints || dev_mode; }
+    bool site_is_https() const;
+};
+
+struct LoadedConfig {
+    Config config;
+    std::vector<std::string> problems;  // empty when the configuration is usable
+    std::vector<std::string> warnings;  // usable, but the operator should know
+};
+
+// Parses .env text: KEY=VALUE lines, optional `export `, '#' comments, single or
+// double quotes (double quotes understand \n \" \\). A malformed line is an error
+// naming its line number.
+Result<Environment> parse_dotenv(std::string_view text);
+
+// The process environment overlaid on the .env file at `dotenv_path` (if it
+// exists). A malformed .env is reported in `problems` of load_config via the
+// returned error.
+Result<Environment> read_environment(const std::string& dotenv_path);
+
+LoadedConfig load_config(const Environment& env);
+
+// One line per setting, secrets shown as "(set)" / "(not set)". For `doctor` and
+// the start-up DEBUG log.
+std::vector<std::string> describe_config(const Config& c);
+
+}  // namespace starpunk::config

@@ -1,0 +1,56 @@
+// The request a handler sees. Independent of Beast: nothing here pulls in Asio.
+//
+// Lifetime: the string_views (method_text, target, raw_path, query, header
+// names/values) point into the connection's parsed message, which the server
+// keeps alive until the response has been written. A handler that needs any of
+// them beyond its own return must copy them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace starpunk::http {
+
+enum class Method { get, head, post, put, patch, delete_, options, other };
+
+std::string_view method_name(Method m);
+
+struct Header {
+    std::string_view name;
+    std::string_view value;
+};
+
+// Values captured from the route pattern, e.g. {"slug", "hello-world"} for
+// /note/{slug}. Values are percent-decoded.
+using RouteParams = std::vector<std::pair<std::string, std::string>>;
+
+struct Route;
+
+struct Request {
+    Method method = Method::get;
+    std::string_view method_text;
+    std::string_view target;    // raw request-target: "/note/a%20b?x=1"
+    std::string_view raw_path;  // "/note/a%20b"
+    std::string path;           // percent-decoded path: "/note/a b"
+    std::string_view query;     // raw query without '?': "x=1"
+    std::vector<Header> headers;
+    std::string body;
+    std::string remote_address;
+    std::string request_id;
+    RouteParams params;
+    const Route* route = nullptr;  // set by routing; nullptr when no route matched
+
+    // First header with this name (case-insensitive), or nullopt.
+    std::optional<std::string_view> header(std::string_view name) const;
+    // Route parameter by name; empty view when absent.
+    std::string_view param(std::string_view name) const;
+    // Media type of Content-Type, lower-cased, without parameters ("" when absent).
+    std::string content_type() const;
+};
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace starpunk::http

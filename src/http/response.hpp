@@ -1,0 +1,61 @@
+// The response a handler returns, and builders for the common kinds.
+//
+// A Response owns its body in one of three forms:
+//   * `body`        — an owned string (most pages);
+//   * `shared_body` — an immutable shared string (pages cached in memory), sent
+//                     without copying; when set it wins over `body`;
+//   * `stream`      — a chunk source pulled one chunk at a time and sent with
+//                     chunked transfer encoding, so memory does not grow with the
+//                     size of the whole body (feeds).
+// Security headers, X-Request-ID, Content-Length and Date are added by the server
+// at its single finalisation point (http/finalize.hpp); handlers never set them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace starpunk::http {
+
+// Fills `chunk` with the next piece of the body. Returns true when a chunk was
+// produced, false at the end of the body. An Error aborts the connection (the
+// status line has already gone out, so the client sees a truncated transfer).
+using ChunkSource = std::function<Result<bool>(std::string& chunk)>;
+
+struct Response {
+    int status = 200;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::shared_ptr<const std::string> shared_body;
+    ChunkSource stream;
+
+    // Replaces every header of that name (case-insensitive) with one value.
+    void set_header(std::string_view name, std::string_view value);
+    // Appends a header even if one of that name exists (Set-Cookie, Link).
+    void add_header(std::string_view name, std::string_view value);
+    void remove_header(std::string_view name);
+    std::optional<std::string_view> header(std::string_view name) const;
+    std::string_view body_view() const { return shared_body ? std::string_view(*shared_body) : std::string_view(body); }
+};
+
+inline constexpr std::string_view kHtmlType = "text/html; charset=utf-8";
+inline constexpr std::string_view kJsonType = "application/json; charset=utf-8";
+inline constexpr std::string_view kTextType = "text/plain; charset=utf-8";
+
+Response html_response(int status, std::string body);
+Response json_response(int status, std::string body);
+Response text_response(int status, std::string body);
+// 302 by default; 301/303/307/308 also allowed. `location` is sent as given.
+Response redirect(std::string location, int status = 302);
+Response stream_response(int status, std::string_view content_type, ChunkSource source);
+
+// Standard reason phrase ("Not Found"); "Unknown" for codes we never send.
+std::string_view reason_phrase(int status);
+
+}  // namespace starpunk::http

@@ -1,0 +1,73 @@
+// The route table's machinery: patterns, matching, 404/405.
+//
+// Patterns are absolute paths whose segments are literals, `{name}` (exactly one
+// non-empty segment) or `{name*}` (one or more trailing segments, joined by '/').
+// "/admin/" and "/admin" are different patterns (the trailing empty segment counts).
+// HEAD is served by the GET route of the same path. Routes are matched in the order
+// they were added; the first whose pattern and method match wins.
+//
+// Thread-safety: build the router once at start-up; match() is const and may then be
+// called from any number of threads.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+
+namespace starpunk::http {
+
+// Who may call a route. The dispatcher (web/app) enforces it before the handler runs.
+enum class Access {
+    public_,      // anyone
+    admin,        // admin session; HTML pages redirect to the login page without one
+    admin_api,    // admin session; JSON endpoints answer 401 without one
+    bearer,       // Micropub bearer token, checked by the handler's service
+    dev_only,     // exists only when DEV_MODE=true; 404 otherwise
+};
+
+// Where a handler runs. Inline handlers touch only memory and run on the I/O
+// thread; blocking ones (outbound HTTP, file writes, slow queries) go to the
+// worker pool so they never stall other connections.
+enum class Execution { inline_, blocking };
+
+using Handler = std::function<Response(Request&)>;
+
+struct Route {
+    Method method = Method::get;
+    std::string pattern;
+    Access access = Access::public_;
+    Execution execution = Execution::inline_;
+    Handler handler;
+};
+
+struct RouteMatch {
+    enum class Outcome { found, not_found, method_not_allowed, bad_path };
+    Outcome outcome = Outcome::not_found;
+    const Route* route = nullptr;  // set when found
+    RouteParams params;            // set when found
+    std::string allow;             // set when method_not_allowed, e.g. "GET, HEAD, POST"
+};
+
+class Router {
+public:
+    void add(Route route);
+    // `raw_path` is the path as received (still percent-encoded); parameters are
+    // decoded. A parameter whose encoding is invalid gives bad_path.
+    RouteMatch match(Method method, std::string_view raw_path) const;
+    const std::vector<Route>& routes() const { return routes_; }
+
+private:
+    struct Compiled {
+        std::vector<std::string> segments;  // literal text, or parameter name
+        std::vector<bool> is_param;
+        bool rest = false;                  // last segment is {name*}
+    };
+    std::vector<Route> routes_;
+    std::vector<Compiled> compiled_;
+};
+
+}  // namespace starpunk::http

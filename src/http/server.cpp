@@ -1,0 +1,534 @@
+// The only translation unit that includes Beast and Asio. See server.hpp for the
+// request life cycle and the shutdown contract.
+#include "http/server.hpp"
+
+#include <sched.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "http/finalize.hpp"
+#include "log/log.hpp"
+#include "util/strings.hpp"
+
+namespace starpunk::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+unsigned usable_cores() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        if (n > 0) return static_cast<unsigned>(n);
+    }
+    unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? 1 : n;
+}
+
+namespace {
+
+Method to_method(bhttp::verb v) {
+    switch (v) {
+        case bhttp::verb::get: return Method::get;
+        case bhttp::verb::head: return Method::head;
+        case bhttp::verb::post: return Method::post;
+        case bhttp::verb::put: return Method::put;
+        case bhttp::verb::patch: return Method::patch;
+        case bhttp::verb::delete_: return Method::delete_;
+        case bhttp::verb::options: return Method::options;
+        default: return Method::other;
+    }
+}
+
+// "Fri, 27 Nov 2026 05:00:00 GMT", recomputed at most once per second per thread.
+std::string_view http_date() {
+    thread_local std::time_t cached_second = 0;
+    thread_local char buf[40];
+    std::time_t now = std::time(nullptr);
+    if (now != cached_second) {
+        cached_second = now;
+        std::tm tm{};
+        gmtime_r(&now, &tm);
+        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    }
+    return buf;
+}
+
+}  // namespace
+
+struct Server::Impl {
+    class Session;
+
+    ServerOptions options;
+    Application& app;
+    asio::io_context ioc;
+    asio::thread_pool workers;
+    tcp::acceptor acceptor;
+    asio::signal_set signals;
+    asio::steady_timer drain_timer;
+    std::chrono::steady_clock::time_point drain_deadline;
+    std::atomic<bool> stopping{false};
+    std::mutex sessions_mutex;
+    std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
+
+    Impl(ServerOptions opts, Application& application)
+        : options(std::move(opts)),
+          app(application),
+          ioc(static_cast<int>(options.io_threads)),
+          workers(options.worker_threads),
+          acceptor(asio::make_strand(ioc)),
+          signals(ioc, SIGINT, SIGTERM),
+          drain_timer(ioc) {}
+
+    void do_accept();
+    void begin_shutdown();
+    void check_drained();
+};
+
+// One connection. All of its handlers run on its strand; only handle() for a
+// blocking route runs elsewhere (a worker), and its result is posted back.
+class Server::Impl::Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+
+    ~Session() {
+        std::lock_guard lock(server_.sessions_mutex);
+        server_.sessions.erase(this);
+    }
+
+    void start() {
+        {
+            std::lock_guard lock(server_.sessions_mutex);
+            server_.sessions.emplace(this, weak_from_this());
+        }
+        beast::error_code ec;
+        stream_.socket().set_option(tcp::no_delay(true), ec);
+        auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string();
+        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    }
+
+    // Called from any thread when shutdown begins: idle connections close now,
+    // busy ones close after their response.
+    void post_shutdown() {
+        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+            self->keep_alive_ = false;
+            if (self->phase_ == Phase::idle) self->close();
+        });
+    }
+
+private:
+    enum class Phase { idle, reading_body, handling, writing, closed };
+
+    void read_header() {
+        if (server_.stopping) return close();
+        phase_ = Phase::idle;
+        req_ = Request{};
+        res_ = Response{};
+        body_parser_.reset();
+        header_parser_.emplace();
+        header_parser_->header_limit(server_.options.max_header_bytes);
+        header_parser_->body_limit(server_.options.max_body_bytes);
+        stream_.expires_after(requests_ == 0 ? server_.options.header_timeout : server_.options.keepalive_timeout);
+        bhttp::async_read_header(stream_, buffer_, *header_parser_,
+                                 [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     self->on_header(ec);
+                                 });
+    }
+
+    void on_header(beast::error_code ec) {
+        start_ = std::chrono::steady_clock::now();
+        if (ec == bhttp::error::header_limit) return fail_early(431, "The request's header fields are too large.");
+        if (ec == bhttp::error::body_limit) {
+            // Beast checks a declared Content-Length against the cap while it
+            // parses the header: the body is never read.
+            fill_request_line(header_parser_->get());
+            return fail_early(413, "The request body is larger than this server accepts.");
+        }
+        if (ec) {
+            // A quiet close for a peer that went away, timed out or sent nothing;
+            // a 400 for bytes that arrived but are not HTTP/1.1, so the client
+            // learns why.
+            bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+                             ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+            if (malformed) return fail_early(400, "The request could not be parsed as HTTP/1.1.");
+            return close();
+        }
+        ++requests_;
+        phase_ = Phase::reading_body;
+        auto& parser = *header_parser_;
+        auto length = parser.content_length();
+        if (length && *length > server_.options.max_body_bytes) {
+            fill_request_line(parser.get());
+            return fail_early(413, "The request body is larger than this server accepts.");
+        }
+        body_parser_.emplace(std::move(parser));
+        header_parser_.reset();
+        body_parser_->body_limit(server_.options.max_body_bytes);
+        if (body_parser_->is_done()) return on_request();
+        auto expect = body_parser_->get()[bhttp::field::expect];
+        if (iequals(expect, "100-continue")) {
+            stream_.expires_after(server_.options.write_timeout);
+            asio::async_write(stream_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
+                              [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                                  if (wec) return self->close();
+                                  self->read_body();
+                              });
+            return;
+        }
+        read_body();
+    }
+
+    void read_body() {
+        stream_.expires_after(server_.options.body_timeout);
+        bhttp::async_read(stream_, buffer_, *body_parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec == bhttp::error::body_limit) {
+                self->fill_request_line(self->body_parser_->get());
+                return self->fail_early(413, "The request body is larger than this server accepts.");
+            }
+            if (ec == beast::error::timeout) {
+                self->fill_request_line(self->body_parser_->get());
+                return self->fail_early(408, "The request body did not arrive in time.");
+            }
+            if (ec) return self->close();
+            self->on_request();
+        });
+    }
+
+    // Fills method, target and path from a parsed header; false when the target
+    // is not an origin-form path we can serve.
+    template <class Fields>
+    bool fill_request_line(const bhttp::request_header<Fields>& h) {
+        req_.method = to_method(h.method());
+        req_.method_text = h.method_string();
+        req_.target = h.target();
+        req_.remote_address = remote_;
+        req_.request_id = choose_request_id(optional_field(h, "X-Request-ID"));
+        std::string_view target = req_.target;
+        size_t q = target.find('?');
+        req_.raw_path = target.substr(0, q);
+        req_.query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+        if (req_.raw_path.empty() || req_.raw_path.front() != '/') return false;
+        auto decoded = percent_decode(req_.raw_path);
+        if (!decoded) return false;
+        req_.path = std::move(*decoded);
+        return true;
+    }
+
+    template <class Fields>
+    static std::optional<std::string_view> optional_field(const bhttp::request_header<Fields>& h,
+                                                          std::string_view name) {
+        auto it = h.find(name);
+        if (it == h.end()) return std::nullopt;
+        return it->value();
+    }
+
+    void on_request() {
+        phase_ = Phase::handling;
+        auto& msg = body_parser_->get();
+        bool target_ok = fill_request_line(msg);
+        req_.headers.reserve(16);
+        for (const auto& f : msg) req_.headers.push_back({f.name_string(), f.value()});
+        req_.body = std::move(msg.body());
+        keep_alive_ = msg.keep_alive() && !server_.stopping;
+        log::RequestScope scope(req_.request_id);
+        if (!target_ok) {
+            res_ = server_.app.error(req_, 400, "The request target is not a valid path.");
+            return write_response();
+        }
+        Execution where = Execution::inline_;
+        try {
+            where = server_.app.prepare(req_);
+        } catch (const std::exception& e) {
+            spdlog::error("routing failed: {}", e.what());
+            res_ = server_.app.error(req_, 500, "Something went wrong on our side.");
+            return write_response();
+        }
+        if (where == Execution::inline_) {
+            res_ = safe_handle();
+            return write_response();
+        }
+        blocking_ = true;
+        asio::post(server_.workers, [self = shared_from_this()] {
+            Response res;
+            {
+                log::RequestScope worker_scope(self->req_.request_id);
+                res = self->safe_handle();
+            }
+            asio::post(self->stream_.get_executor(), [self, r = std::move(res)]() mutable {
+                self->res_ = std::move(r);
+                self->write_response();
+            });
+        });
+    }
+
+    Response safe_handle() {
+        try {
+            return server_.app.handle(req_);
+        } catch (const std::exception& e) {
+            spdlog::error("handler for {} {} failed: {}", req_.method_text, req_.path, e.what());
+        } catch (...) {
+            spdlog::error("handler for {} {} failed with an unknown exception", req_.method_text, req_.path);
+        }
+        return server_.app.error(req_, 500, "Something went wrong on our side.");
+    }
+
+    // An error answered before routing; the connection closes afterwards because
+    // the rest of the request (body) was not read.
+    void fail_early(int status, std::string_view message) {
+        phase_ = Phase::handling;
+        keep_alive_ = false;
+        if (req_.request_id.empty()) req_.request_id = random_uuid();
+        log::RequestScope scope(req_.request_id);
+        res_ = server_.app.error(req_, status, message);
+        write_response();
+    }
+
+    void write_response() {
+        phase_ = Phase::writing;
+        finalize_response(req_, res_);
+        out_.emplace();
+        auto& out = *out_;
+        out.version(11);
+        out.result(static_cast<unsigned>(res_.status));
+        out.reason(reason_phrase(res_.status));
+        out.set(bhttp::field::date, http_date());
+        for (const auto& [name, value] : res_.headers) out.insert(name, value);
+        if (server_.stopping) keep_alive_ = false;
+        out.keep_alive(keep_alive_);
+        bool head = req_.method == Method::head;
+        bool bodiless_status = res_.status == 204 || res_.status == 304 || (res_.status >= 100 && res_.status < 200);
+        stream_.expires_after(server_.options.write_timeout);
+        if (res_.stream && !head && !bodiless_status) {
+            out.chunked(true);
+            serializer_.emplace(out);
+            bhttp::async_write_header(stream_, *serializer_,
+                                      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                                          self->bytes_ += n;
+                                          if (ec) return self->finish(ec);
+                                          self->write_next_chunk();
+                                      });
+            return;
+        }
+        std::string_view body = res_.body_view();
+        if (!bodiless_status) out.content_length(body.size());
+        if (head || bodiless_status) body = {};
+        out.body().data = body.empty() ? nullptr : const_cast<char*>(body.data());
+        out.body().size = body.size();
+        out.body().more = false;
+        serializer_.emplace(out);
+        bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->bytes_ += n;
+            self->finish(ec);
+        });
+    }
+
+    void write_next_chunk() {
+        if (blocking_) {
+            asio::post(server_.workers, [self = shared_from_this()] {
+                auto produced = self->pull_chunk();
+                asio::post(self->stream_.get_executor(),
+                           [self, p = std::move(produced)]() mutable { self->send_chunk(std::move(p)); });
+            });
+            return;
+        }
+        send_chunk(pull_chunk());
+    }
+
+    Result<bool> pull_chunk() {
+        log::RequestScope scope(req_.request_id);
+        chunk_.clear();
+        try {
+            return res_.stream(chunk_);
+        } catch (const std::exception& e) {
+            return make_error(ErrorCode::internal, e.what());
+        }
+    }
+
+    void send_chunk(Result<bool> produced) {
+        if (!produced) {
+            log::RequestScope scope(req_.request_id);
+            spdlog::error("streamed response for {} aborted: {}", req_.path, produced.error().message);
+            keep_alive_ = false;
+            return finish(beast::error::timeout);  // any error: abort the transfer
+        }
+        auto& body = out_->body();
+        if (*produced) {
+            if (chunk_.empty()) return write_next_chunk();  // an empty chunk would end the body
+            body.data = chunk_.data();
+            body.size = chunk_.size();
+            body.more = true;
+        } else {
+            body.data = nullptr;
+            body.size = 0;
+            body.more = false;
+        }
+        stream_.expires_after(server_.options.write_timeout);
+        bhttp::async_write(stream_, *serializer_,
+                           [self = shared_from_this(), last = !*produced](beast::error_code ec, std::size_t n) {
+                               self->bytes_ += n;
+                               if (ec == bhttp::error::need_buffer) ec = {};
+                               if (ec || last) return self->finish(ec);
+                               self->write_next_chunk();
+                           });
+    }
+
+    void finish(beast::error_code ec) {
+        if (server_.options.access_log) {
+            log::RequestScope scope(req_.request_id);
+            auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - start_)
+                              .count();
+            spdlog::info("{} {} {} {}B {:.3f}ms{}", req_.method_text.empty() ? "-" : req_.method_text,
+                         req_.path.empty() ? "-" : req_.path, res_.status, bytes_, static_cast<double>(micros) / 1000.0,
+                         ec ? " (aborted)" : "");
+        }
+        bytes_ = 0;
+        blocking_ = false;
+        serializer_.reset();
+        out_.reset();
+        res_ = Response{};  // free the body now, not at the next request
+        if (ec || !keep_alive_) return close();
+        read_header();
+    }
+
+    void close() {
+        if (phase_ == Phase::closed) return;
+        phase_ = Phase::closed;
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.close();
+    }
+
+    Impl& server_;
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
+    std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+    std::optional<bhttp::response<bhttp::buffer_body>> out_;
+    std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
+    Request req_;
+    Response res_;
+    std::string chunk_;
+    std::string remote_;
+    Phase phase_ = Phase::idle;
+    bool keep_alive_ = true;
+    bool blocking_ = false;
+    std::uint64_t requests_ = 0;
+    std::size_t bytes_ = 0;
+    std::chrono::steady_clock::time_point start_{};
+};
+
+void Server::Impl::do_accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (stopping) return;
+        if (ec) {
+            if (ec == asio::error::operation_aborted) return;
+            spdlog::warn("accept failed: {}", ec.message());
+        } else {
+            std::make_shared<Session>(*this, std::move(socket))->start();
+        }
+        do_accept();
+    });
+}
+
+void Server::Impl::begin_shutdown() {
+    if (stopping.exchange(true)) return;
+    spdlog::info("shutting down: no new connections, finishing requests in flight");
+    beast::error_code ec;
+    acceptor.close(ec);
+    std::vector<std::shared_ptr<Session>> live;
+    {
+        std::lock_guard lock(sessions_mutex);
+        for (auto& [ptr, weak] : sessions) {
+            if (auto s = weak.lock()) live.push_back(std::move(s));
+        }
+    }
+    for (auto& s : live) s->post_shutdown();
+    drain_deadline = std::chrono::steady_clock::now() + options.shutdown_grace;
+    check_drained();
+}
+
+void Server::Impl::check_drained() {
+    size_t left;
+    {
+        std::lock_guard lock(sessions_mutex);
+        left = sessions.size();
+    }
+    if (left == 0) {
+        ioc.stop();
+        return;
+    }
+    if (std::chrono::steady_clock::now() >= drain_deadline) {
+        spdlog::warn("shutdown grace period over; closing {} connection(s) still busy", left);
+        ioc.stop();
+        return;
+    }
+    drain_timer.expires_after(std::chrono::milliseconds(20));
+    drain_timer.async_wait([this](beast::error_code ec) {
+        if (!ec) check_drained();
+    });
+}
+
+Server::Server(ServerOptions options, Application& app) : impl_(std::make_unique<Impl>(std::move(options), app)) {}
+
+Server::~Server() = default;
+
+Status Server::listen() {
+    auto& a = impl_->acceptor;
+    beast::error_code ec;
+    auto address = asio::ip::make_address(impl_->options.host, ec);
+    if (ec) return make_error(ErrorCode::invalid_input, "HOST \"" + impl_->options.host + "\" is not an IP address");
+    tcp::endpoint ep(address, impl_->options.port);
+    std::string where = impl_->options.host + ":" + std::to_string(impl_->options.port);
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return make_error(ErrorCode::io, "cannot listen on " + where + ": " + ec.message());
+    return {};
+}
+
+uint16_t Server::port() const {
+    beast::error_code ec;
+    auto ep = impl_->acceptor.local_endpoint(ec);
+    return ec ? 0 : ep.port();
+}
+
+void Server::run() {
+    auto& impl = *impl_;
+    impl.signals.async_wait([&impl](beast::error_code ec, int) {
+        if (!ec) impl.begin_shutdown();
+    });
+    impl.do_accept();
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < impl.options.io_threads; ++i) {
+        threads.emplace_back([&impl] {
+            log::set_thread_context("-");
+            impl.ioc.run();
+        });
+    }
+    log::set_thread_context("-");
+    impl.ioc.run();
+    for (auto& t : threads) t.join();
+    impl.workers.join();
+    spdlog::info("server stopped");
+}
+
+void Server::stop() {
+    asio::post(impl_->ioc, [impl = impl_.get()] { impl->begin_shutdown(); });
+}
+
+}  // namespace starpunk::http

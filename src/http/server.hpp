@@ -1,0 +1,87 @@
+// The HTTP/1.1 server on Boost.Beast/Asio. This header is deliberately free of
+// Beast and Asio: only server.cpp pays for them.
+//
+// Request life cycle, per connection (one strand each):
+//   1. read the header (header timeout on a fresh connection, keep-alive idle
+//      timeout between requests); over max_header_bytes -> 431 and close;
+//   2. a declared Content-Length over max_body_bytes -> 413 and close without
+//      reading the body; otherwise read the body (body timeout), a chunked body
+//      that grows past the cap -> 413 and close;
+//   3. Application::prepare() routes it on the I/O thread; inline routes are
+//      handled right there, blocking ones on the worker pool, whose result is
+//      posted back to the connection's strand;
+//   4. finalize_response() (the one choke point for common headers) runs, the
+//      response is written (chunked when it streams), one access-log line is
+//      written, and the connection waits for the next request or closes.
+// Shutdown (SIGTERM/SIGINT or stop()): stop accepting, close idle connections,
+// let in-flight requests finish (their connections then close), exit run() when
+// none are left or after shutdown_grace, whichever comes first.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "util/result.hpp"
+
+namespace starpunk::http {
+
+class Application {
+public:
+    virtual ~Application() = default;
+    // Routes `req` (sets req.route and req.params) and says where handle() must
+    // run. Called on an I/O thread: must not block.
+    virtual Execution prepare(Request& req) = 0;
+    // Produces the response. Called on the I/O thread for inline routes and on a
+    // worker thread for blocking ones. An escaping exception becomes a 500.
+    virtual Response handle(Request& req) = 0;
+    // The response for an error found before or around routing (400, 408, 413,
+    // 431, 500, 503). `req` may be only partly filled (path may be empty).
+    virtual Response error(const Request& req, int status, std::string_view message) = 0;
+};
+
+struct ServerOptions {
+    std::string host = "127.0.0.1";
+    uint16_t port = 8000;                 // 0 = any free port (see Server::port())
+    unsigned io_threads = 1;
+    unsigned worker_threads = 2;
+    std::uint64_t max_body_bytes = 10ull * 1024 * 1024;
+    std::uint32_t max_header_bytes = 16 * 1024;
+    std::chrono::milliseconds header_timeout{10'000};
+    std::chrono::milliseconds body_timeout{60'000};
+    std::chrono::milliseconds keepalive_timeout{30'000};
+    std::chrono::milliseconds write_timeout{30'000};
+    std::chrono::milliseconds shutdown_grace{10'000};
+    bool access_log = true;
+};
+
+class Server {
+public:
+    Server(ServerOptions options, Application& app);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Binds and listens. Error (io) when the address is unusable or taken.
+    Status listen();
+    // The bound port (useful with port 0). Valid after listen() succeeded.
+    uint16_t port() const;
+    // Serves until stop() or SIGTERM/SIGINT, then drains (see above) and returns.
+    void run();
+    // Begins a graceful shutdown. Thread-safe; may be called more than once.
+    void stop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Usable CPU cores for this process (respects taskset/cgroup affinity).
+unsigned usable_cores();
+
+}  // namespace starpunk::http

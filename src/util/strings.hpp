@@ -1,0 +1,27 @@
+// Small string helpers shared by every layer. All functions are pure and thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace starpunk {
+
+// Decodes %XX escapes (no '+' handling: that is form encoding, see http/form.hpp).
+// nullopt when an escape is malformed or decodes to NUL.
+std::optional<std::string> percent_decode(std::string_view in);
+
+std::string_view trim(std::string_view s);
+std::string to_lower(std::string_view s);
+bool starts_with_icase(std::string_view s, std::string_view prefix);
+
+// True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
+bool is_valid_utf8(std::string_view s);
+
+// Escapes a string for inclusion in HTML text or a quoted attribute.
+std::string html_escape(std::string_view s);
+
+// Lowercase hex of the bytes.
+std::string to_hex(std::string_view bytes);
+
+}  // namespace starpunk

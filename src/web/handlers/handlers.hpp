@@ -1,0 +1,17 @@
+// Page and API handlers, one small file each. Each factory captures what its
+// handler needs and returns the callable the route table stores.
+#pragma once
+
+#include <memory>
+
+#include "http/router.hpp"
+#include "web/site.hpp"
+
+namespace starpunk::web::handlers {
+
+// GET /health — public liveness probe (SPEC §8).
+http::Handler health(std::shared_ptr<const Site> site);
+// GET /static/{path*} — embedded CSS/JS/fonts with ETag and long cache.
+http::Handler static_file(std::shared_ptr<const Site> site);
+
+}  // namespace starpunk::web::handlers

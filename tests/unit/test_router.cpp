@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include "http/router.hpp"
+
+using namespace starpunk::http;
+
+namespace {
+
+Handler tag(std::string name) {
+    return [name](Request&) { return text_response(200, name); };
+}
+
+Router sample() {
+    Router r;
+    r.add({Method::get, "/", Access::public_, Execution::inline_, tag("home")});
+    r.add({Method::get, "/note/{slug}", Access::public_, Execution::inline_, tag("note")});
+    r.add({Method::get, "/admin/", Access::admin, Execution::inline_, tag("admin")});
+    r.add({Method::get, "/admin/edit/{id}", Access::admin, Execution::inline_, tag("edit-form")});
+    r.add({Method::post, "/admin/edit/{id}", Access::admin, Execution::blocking, tag("edit-save")});
+    r.add({Method::get, "/micropub", Access::bearer, Execution::inline_, tag("mp-get")});
+    r.add({Method::post, "/micropub", Access::bearer, Execution::blocking, tag("mp-post")});
+    r.add({Method::get, "/static/{path*}", Access::public_, Execution::inline_, tag("static")});
+    return r;
+}
+
+std::string handler_name(const RouteMatch& m) {
+    Request req;
+    return m.route->handler(req).body;
+}
+
+}  // namespace
+
+TEST(Router, MatchesLiteralRoot) {
+    auto r = sample();
+    auto m = r.match(Method::get, "/");
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
+    EXPECT_EQ(handler_name(m), "home");
+}
+
+TEST(Router, CapturesAndDecodesParameters) {
+    auto r = sample();
+    auto m = r.match(Method::get, "/note/caf%C3%A9-au-lait");
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
+    ASSERT_EQ(m.params.size(), 1u);
+    EXPECT_EQ(m.params[0].first, "slug");
+    EXPECT_EQ(m.params[0].second, "caf\xC3\xA9-au-lait");
+}
+
+TEST(Router, ParameterMustBeNonEmptySingleSegment) {
+    auto r = sample();
+    EXPECT_EQ(r.match(Method::get, "/note/").outcome, RouteMatch::Outcome::not_found);
+    EXPECT_EQ(r.match(Method::get, "/note/a/b").outcome, RouteMatch::Outcome::not_found);
+}
+
+TEST(Router, TrailingSlashIsSignificant) {
+    auto r = sample();
+    EXPECT_EQ(r.match(Method::get, "/admin/").outcome, RouteMatch::Outcome::found);
+    EXPECT_EQ(r.match(Method::get, "/admin").outcome, RouteMatch::Outcome::not_found);
+}
+
+TEST(Router, UnknownPathIsNotFound) {
+    auto r = sample();
+    EXPECT_EQ(r.match(Method::get, "/nope").outcome, RouteMatch::Outcome::not_found);
+    EXPECT_EQ(r.match(Method::post, "/nope").outcome, RouteMatch::Outcome::not_found);
+}
+
+TEST(Router, WrongMethodGives405WithAllow) {
+    auto r = sample();
+    auto m = r.match(Method::delete_, "/micropub");
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::method_not_allowed);
+    EXPECT_EQ(m.allow, "GET, HEAD, POST");
+    auto m2 = r.match(Method::post, "/note/x");
+    ASSERT_EQ(m2.outcome, RouteMatch::Outcome::method_not_allowed);
+    EXPECT_EQ(m2.allow, "GET, HEAD");
+}
+
+TEST(Router, HeadIsServedByGet) {
+    auto r = sample();
+    auto m = r.match(Method::head, "/note/x");
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
+    EXPECT_EQ(handler_name(m), "note");
+}
+
+TEST(Router, MethodSelectsAmongRoutesOfOnePath) {
+    auto r = sample();
+    EXPECT_EQ(handler_name(r.match(Method::get, "/admin/edit/7")), "edit-form");
+    auto m = r.match(Method::post, "/admin/edit/7");
+    EXPECT_EQ(handler_name(m), "edit-save");
+    EXPECT_EQ(m.route->execution, Execution::blocking);
+    EXPECT_EQ(m.route->access, Access::admin);
+}
+
+TEST(Router, RestParameterTakesRemainingSegments) {
+    auto r = sample();
+    auto m = r.match(Method::get, "/static/js/vendor/htmx.min.js");
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
+    EXPECT_EQ(m.params[0].second, "js/vendor/htmx.min.js");
+    EXPECT_EQ(r.match(Method::get, "/static/").outcome, RouteMatch::Outcome::not_found);
+}
+
+TEST(Router, InvalidEscapeInParameterIsBadPath) {
+    auto r = sample();
+    EXPECT_EQ(r.match(Method::get, "/note/%zz").outcome, RouteMatch::Outcome::bad_path);
+    EXPECT_EQ(r.match(Method::get, "/note/%00").outcome, RouteMatch::Outcome::bad_path);
+    EXPECT_EQ(r.match(Method::get, "/note/%4").outcome, RouteMatch::Outcome::bad_path);
+}
+
+TEST(Router, PathMustBeAbsolute) {
+    auto r = sample();
+    EXPECT_EQ(r.match(Method::get, "note/x").outcome, RouteMatch::Outcome::bad_path);
+    EXPECT_EQ(r.match(Method::get, "").outcome, RouteMatch::Outcome::bad_path);
+}
+
+TEST(Router, EncodedSlashDoesNotSplitSegments) {
+    auto r = sample();
+    auto m = r.match(Method::get, "/note/a%2Fb");
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
+    EXPECT_EQ(m.params[0].second, "a/b");
+}
+
+TEST(Router, RejectsMalformedPatterns) {
+    Router r;
+    EXPECT_THROW(r.add({Method::get, "no-slash", Access::public_, Execution::inline_, tag("x")}), std::invalid_argument);
+    EXPECT_THROW(r.add({Method::get, "/{rest*}/x", Access::public_, Execution::inline_, tag("x")}),
+                 std::invalid_argument);
+}

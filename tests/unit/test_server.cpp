@@ -1,0 +1,155 @@
+// The server in-process with a test Application: the behaviours that need a
+// handler the real site does not have (one that blocks, one that streams).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "http/server.hpp"
+
+using namespace starpunk::http;
+using namespace std::chrono_literals;
+
+namespace {
+
+class TestApp final : public Application {
+public:
+    TestApp() {
+        router.add({Method::get, "/fast", Access::public_, Execution::inline_,
+                    [](Request&) { return text_response(200, "fast"); }});
+        router.add({Method::get, "/slow", Access::public_, Execution::blocking, [this](Request&) {
+                        ++slow_started;
+                        std::this_thread::sleep_for(1500ms);
+                        return text_response(200, "slow");
+                    }});
+        router.add({Method::get, "/stream", Access::public_, Execution::inline_, [](Request&) {
+                        auto n = std::make_shared<int>(0);
+                        return stream_response(200, kTextType, [n](std::string& chunk) -> starpunk::Result<bool> {
+                            if (*n == 100) return false;
+                            chunk = "line " + std::to_string((*n)++) + "\n";
+                            return true;
+                        });
+                    }});
+        router.add({Method::get, "/throws", Access::public_, Execution::inline_,
+                    [](Request&) -> Response { throw std::runtime_error("secret internal detail /etc/x"); }});
+    }
+    Execution prepare(Request& req) override {
+        auto m = router.match(req.method, req.raw_path);
+        if (m.outcome != RouteMatch::Outcome::found) return Execution::inline_;
+        req.route = m.route;
+        return m.route->execution;
+    }
+    Response handle(Request& req) override {
+        if (!req.route) return error(req, 404, "none");
+        return req.route->handler(req);
+    }
+    Response error(const Request&, int status, std::string_view message) override {
+        return text_response(status, std::string(message));
+    }
+    Router router;
+    std::atomic<int> slow_started{0};
+};
+
+struct Running {
+    explicit Running(Application& app, ServerOptions opts = {}) {
+        opts.port = 0;
+        opts.access_log = false;
+        opts.io_threads = 1;
+        opts.worker_threads = 2;
+        server = std::make_unique<Server>(opts, app);
+        auto st = server->listen();
+        if (!st) throw std::runtime_error(st.error().message);
+        thread = std::thread([this] { server->run(); });
+    }
+    ~Running() {
+        server->stop();
+        thread.join();
+    }
+    std::unique_ptr<Server> server;
+    std::thread thread;
+};
+
+// One request on a fresh connection; returns the whole answer (server closes).
+std::string fetch(uint16_t port, const std::string& path) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return {};
+    }
+    std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), 0);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return out;
+}
+
+}  // namespace
+
+TEST(Server, BlockingHandlerDoesNotStallInlineRequests) {
+    TestApp app;
+    Running running(app);
+    uint16_t port = running.server->port();
+    std::thread slow([&] { EXPECT_NE(fetch(port, "/slow").find("200 OK"), std::string::npos); });
+    while (app.slow_started == 0) std::this_thread::sleep_for(1ms);
+    auto start = std::chrono::steady_clock::now();
+    std::string fast = fetch(port, "/fast");
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_NE(fast.find("\r\n\r\nfast"), std::string::npos);
+    // The slow handler sleeps 1.5 s on a worker; the inline answer must not wait for it.
+    EXPECT_LT(took, 1000ms);
+    slow.join();
+}
+
+TEST(Server, StreamedResponseIsChunkedAndComplete) {
+    TestApp app;
+    Running running(app);
+    std::string out = fetch(running.server->port(), "/stream");
+    EXPECT_NE(out.find("Transfer-Encoding: chunked"), std::string::npos);
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos);
+    EXPECT_NE(out.find("line 0\n"), std::string::npos);
+    EXPECT_NE(out.find("line 99\n"), std::string::npos);
+    EXPECT_TRUE(out.ends_with("0\r\n\r\n"));
+}
+
+TEST(Server, HandlerExceptionBecomes500WithoutDetail) {
+    TestApp app;
+    Running running(app);
+    std::string out = fetch(running.server->port(), "/throws");
+    EXPECT_NE(out.find("HTTP/1.1 500"), std::string::npos);
+    EXPECT_EQ(out.find("secret internal detail"), std::string::npos);
+    EXPECT_EQ(out.find("/etc/x"), std::string::npos);
+}
+
+TEST(Server, EveryResponseCarriesSecurityHeadersAndRequestId) {
+    TestApp app;
+    Running running(app);
+    for (const char* path : {"/fast", "/stream", "/nowhere", "/throws"}) {
+        std::string out = fetch(running.server->port(), path);
+        EXPECT_NE(out.find("X-Content-Type-Options: nosniff"), std::string::npos) << path;
+        EXPECT_NE(out.find("Content-Security-Policy: "), std::string::npos) << path;
+        EXPECT_NE(out.find("X-Request-ID: "), std::string::npos) << path;
+    }
+}
+
+TEST(Server, ListenFailsClearlyWhenPortIsTaken) {
+    TestApp app;
+    Running running(app);
+    ServerOptions opts;
+    opts.port = running.server->port();
+    Server second(opts, app);
+    auto st = second.listen();
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("cannot listen"), std::string::npos);
+}

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "log/log.hpp"
 #include "starpunk_version.hpp"
 
 namespace starpunk::cli {
@@ -13,6 +14,16 @@ int run(int argc, char** argv) {
     app.set_version_flag("--version", std::string(kVersion));
     auto* serve_cmd = app.add_subcommand("serve", "Run the web server (the default)");
     auto* version_cmd = app.add_subcommand("version", "Print the version and exit");
+    auto* migrate_cmd = app.add_subcommand("migrate", "Apply pending database migrations and exit");
+    auto* check_cmd = app.add_subcommand("check", "Verify every note's file and hash; list orphan files");
+    std::string backup_dest;
+    auto* backup_cmd = app.add_subcommand("backup", "Copy the database (online) and the notes into DEST");
+    backup_cmd->add_option("dest", backup_dest, "New directory to create, laid out like DATA_PATH")->required();
+    std::string import_dir;
+    bool import_draft = false;
+    auto* import_cmd = app.add_subcommand("import", "Import every *.md file under DIR as a note");
+    import_cmd->add_option("dir", import_dir, "Directory to import (searched recursively)")->required();
+    import_cmd->add_flag("--draft", import_draft, "Import as drafts instead of published notes");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -23,6 +34,11 @@ int run(int argc, char** argv) {
         std::printf("starpunk %s\n", kVersion);
         return kExitOk;
     }
+    (void)log::init({});
+    if (*migrate_cmd) return migrate();
+    if (*check_cmd) return check();
+    if (*backup_cmd) return backup(backup_dest);
+    if (*import_cmd) return import_notes(import_dir, import_draft);
     (void)serve_cmd;
     return serve();
 }

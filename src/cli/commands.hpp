@@ -1,6 +1,8 @@
 // The `starpunk` command line (SPEC §13). Exit codes: 0 ok, 1 runtime failure,
-// 2 bad usage or configuration.
+// 2 bad usage or configuration. One file per command.
 #pragma once
+
+#include <string>
 
 namespace starpunk::cli {
 
@@ -10,7 +12,15 @@ inline constexpr int kExitUsage = 2;
 
 int run(int argc, char** argv);
 
-// `starpunk serve`: load configuration, start the server, block until shut down.
+// Load configuration, open storage, serve until SIGTERM/SIGINT.
 int serve();
+// Apply pending migrations and exit.
+int migrate();
+// Verify every note file against its hash, list orphans; 1 on any problem.
+int check();
+// Online backup of the database plus the note files into `dest`.
+int backup(const std::string& dest);
+// Import every *.md under `dir` as a note.
+int import_notes(const std::string& dir, bool as_draft);
 
 }  // namespace starpunk::cli

@@ -1,10 +1,7 @@
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
-#include <filesystem>
-
 #include "cli/commands.hpp"
-#include "config/config.hpp"
+#include "cli/runtime.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "starpunk_version.hpp"
@@ -12,38 +9,12 @@
 
 namespace starpunk::cli {
 
-namespace {
-
-// Loads and validates the configuration; prints every problem and returns
-// nullopt when it is unusable.
-std::optional<config::Config> load_or_report() {
-    auto env = config::read_environment(".env");
-    if (!env) {
-        std::fprintf(stderr, "starpunk: configuration error:\n  - %s\n", env.error().message.c_str());
-        return std::nullopt;
-    }
-    auto loaded = config::load_config(*env);
-    if (!loaded.problems.empty()) {
-        std::fprintf(stderr, "starpunk: the configuration has %zu problem(s):\n", loaded.problems.size());
-        for (const auto& p : loaded.problems) std::fprintf(stderr, "  - %s\n", p.c_str());
-        std::fprintf(stderr, "Set these in the environment or in ./.env (see docs/configuration.md).\n");
-        return std::nullopt;
-    }
-    for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
-    return std::move(loaded.config);
-}
-
-}  // namespace
-
 int serve() {
-    (void)log::init({});
-    auto cfg = load_or_report();
+    auto cfg = load_config_or_report(config::Purpose::serve);
     if (!cfg) return kExitUsage;
 
-    std::error_code ec;
-    std::filesystem::create_directories(cfg->data_path, ec);
-    if (ec) {
-        spdlog::critical("cannot create DATA_PATH {}: {}", cfg->data_path, ec.message());
+    if (auto st = storage::posix_fs().create_dirs(cfg->data_path); !st) {
+        spdlog::critical("{}", st.error().message);
         return kExitFailure;
     }
     if (auto st = log::init({cfg->log_level, cfg->log_format, cfg->data_path + "/logs", true}); !st) {
@@ -58,12 +29,35 @@ int serve() {
         spdlog::warn("**************************************************************");
     }
 
+    auto storage = open_storage(*cfg);
+    if (!storage) {
+        spdlog::critical("cannot open storage: {}", storage.error().message);
+        return kExitFailure;
+    }
+    auto recovered = storage->notes->recover();
+    if (!recovered) {
+        spdlog::critical("start-up recovery failed: {}", recovered.error().message);
+        return kExitFailure;
+    }
+    if (recovered->stale_temp_files_removed > 0)
+        spdlog::warn("removed {} stale temporary note file(s)", recovered->stale_temp_files_removed);
+    if (recovered->pending_updates_settled > 0)
+        spdlog::warn("settled {} interrupted note update(s)", recovered->pending_updates_settled);
+    if (!recovered->orphan_files.empty()) {
+        spdlog::warn("{} orphan note file(s) without a database row (kept; see `starpunk check`), e.g. {}",
+                     recovered->orphan_files.size(), recovered->orphan_files.front());
+    }
+
     auto templates = web::Templates::load();
     if (!templates) {
         spdlog::critical("{}", templates.error().message);
         return kExitFailure;
     }
-    auto site = std::make_shared<web::Site>(web::Site{*cfg, *templates, http::StaticFiles{}});
+    monitoring::HealthProbe health(cfg->database_path, cfg->data_path);
+    notes::NoteRenderer renderer(*storage->notes);
+    web::PageCache pages(cfg->database_path);
+    auto site = std::make_shared<web::Site>(
+        web::Site{*cfg, *templates, http::StaticFiles{}, storage->notes.get(), &health, &renderer, &pages});
     web::App app(site);
 
     http::ServerOptions options;
@@ -77,9 +71,10 @@ int serve() {
         spdlog::critical("{}", st.error().message);
         return kExitFailure;
     }
-    spdlog::info("StarPunk {} listening on http://{}:{} (site {})", kVersion,
-                 cfg->host.find(':') != std::string::npos ? "[" + cfg->host + "]" : cfg->host, server.port(),
-                 cfg->site_url);
+    // Always printed (whatever LOG_LEVEL): operators and tests read the address.
+    std::fprintf(stderr, "StarPunk %s listening on http://%s:%u (site %s)\n", kVersion,
+                 cfg->host.find(':') != std::string::npos ? ("[" + cfg->host + "]").c_str() : cfg->host.c_str(),
+                 static_cast<unsigned>(server.port()), cfg->site_url.c_str());
     log::set_thread_context("-");
     server.run();
     log::shutdown();

@@ -217,13 +217,14 @@ Result<Environment> read_environment(const std::string& dotenv_path) {
     return env;
 }
 
-LoadedConfig load_config(const Environment& env) {
+LoadedConfig load_config(const Environment& env, Purpose purpose) {
     LoadedConfig out;
     Config& c = out.config;
     auto& problems = out.problems;
     Reader r(env, problems);
 
     c.dev_mode = r.boolean("DEV_MODE", false);
+    const bool identity_required = purpose == Purpose::serve && !c.dev_mode;
 
     std::string site_url = r.str("SITE_URL", c.site_url);
     if (auto u = normalise_base_url(site_url)) {
@@ -244,13 +245,13 @@ LoadedConfig load_config(const Environment& env) {
 
     c.admin_me = r.str("ADMIN_ME", "");
     if (c.admin_me.empty()) {
-        if (!c.dev_mode) problems.push_back("ADMIN_ME: required (the URL of the one identity that may log in, e.g. https://example.com/)");
+        if (identity_required) problems.push_back("ADMIN_ME: required (the URL of the one identity that may log in, e.g. https://example.com/)");
     } else if (!normalise_base_url(c.admin_me)) {
         problems.push_back(fmt::format("ADMIN_ME: \"{}\" is not an http(s) URL", c.admin_me));
     }
     c.session_secret = r.str("SESSION_SECRET", "");
     if (c.session_secret.empty()) {
-        if (!c.dev_mode) problems.push_back("SESSION_SECRET: required (a long random string, e.g. from `openssl rand -hex 32`)");
+        if (identity_required) problems.push_back("SESSION_SECRET: required (a long random string, e.g. from `openssl rand -hex 32`)");
     } else if (c.session_secret.size() < 32) {
         out.warnings.push_back("SESSION_SECRET is shorter than 32 characters; use a longer random value");
     }
@@ -276,6 +277,7 @@ LoadedConfig load_config(const Environment& env) {
     c.port = static_cast<uint16_t>(r.integer("PORT", 8000, 0, 65535));  // 0: any free port (tests)
     c.workers = static_cast<int>(r.integer("WORKERS", usable_cores(), 1, 256));
     c.max_content_length = r.bytes("MAX_CONTENT_LENGTH", c.max_content_length);
+    c.max_note_bytes = r.bytes("MAX_NOTE_SIZE", c.max_note_bytes);
 
     c.dev_admin_me = r.str("DEV_ADMIN_ME", c.admin_me.empty() ? c.site_url + "/" : c.admin_me);
     if (c.dev_mode) {
@@ -285,7 +287,9 @@ LoadedConfig load_config(const Environment& env) {
                 "DEV_MODE: refused because SITE_URL is a public https site; dev login would let anyone in. "
                 "Unset DEV_MODE in production");
         }
-        out.warnings.push_back("DEV_MODE is on: /dev/login gives anyone an admin session. Never use it in production");
+        if (purpose == Purpose::serve) {
+            out.warnings.push_back("DEV_MODE is on: /dev/login gives anyone an admin session. Never use it in production");
+        }
     }
 
     c.log_level = [&] {
@@ -377,6 +381,7 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("PORT={}", c.port),
         fmt::format("WORKERS={}", c.workers),
         fmt::format("MAX_CONTENT_LENGTH={}", c.max_content_length),
+        fmt::format("MAX_NOTE_SIZE={}", c.max_note_bytes),
         fmt::format("DEV_MODE={}", c.dev_mode),
         fmt::format("LOG_LEVEL={}", c.log_level),
         fmt::format("LOG_FORMAT={}", c.log_format),

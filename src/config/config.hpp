@@ -42,6 +42,7 @@ struct Config {
     uint16_t port = 8000;
     int workers = 0;  // defaults to the number of usable cores
     std::uint64_t max_content_length = 10ull * 1024 * 1024;
+    std::uint64_t max_note_bytes = 1024 * 1024;  // MAX_NOTE_SIZE (extension: SPEC §2.4 "configurable")
     // Development
     bool dev_mode = false;
     std::string dev_admin_me;
@@ -86,7 +87,11 @@ Result<Environment> parse_dotenv(std::string_view text);
 // returned error.
 Result<Environment> read_environment(const std::string& dotenv_path);
 
-LoadedConfig load_config(const Environment& env);
+// What the configuration is for: the server needs an identity and a session
+// secret; maintenance commands (migrate, check, backup, import, …) do not.
+enum class Purpose { serve, maintenance };
+
+LoadedConfig load_config(const Environment& env, Purpose purpose = Purpose::serve);
 
 // One line per setting, secrets shown as "(set)" / "(not set)". For `doctor` and
 // the start-up DEBUG log.

@@ -42,6 +42,10 @@ struct Route {
     Access access = Access::public_;
     Execution execution = Execution::inline_;
     Handler handler;
+    // For blocking routes: when set and true for a request, that request runs
+    // inline after all (its answer is already in memory, e.g. a cached page).
+    // Must be cheap and non-blocking. Called after params are filled.
+    std::function<bool(const Request&)> inline_when;
 };
 
 struct RouteMatch {

@@ -12,6 +12,9 @@ http::Execution App::prepare(http::Request& req) {
     if (m.outcome == http::RouteMatch::Outcome::found) {
         req.route = m.route;
         req.params = std::move(m.params);
+        if (m.route->execution == http::Execution::blocking && m.route->inline_when && m.route->inline_when(req)) {
+            return http::Execution::inline_;
+        }
         return m.route->execution;
     }
     req.route = nullptr;

@@ -1,13 +1,63 @@
 #include "web/site.hpp"
 
+#include <fmt/format.h>
+
+#include "http/conditional.hpp"
 #include "starpunk_version.hpp"
 
 namespace starpunk::web {
+
+std::string discovery_link_header(const Site& site) {
+    const auto& c = site.config;
+    std::string link = fmt::format(
+        "<{0}/micropub>; rel=\"micropub\", <{0}/feed.xml>; rel=\"alternate\"; type=\"application/rss+xml\", "
+        "<{0}/feed.atom>; rel=\"alternate\"; type=\"application/atom+xml\", "
+        "<{0}/feed.json>; rel=\"alternate\"; type=\"application/feed+json\"",
+        c.site_url);
+    if (!c.token_endpoint.empty()) link += fmt::format(", <{}>; rel=\"token_endpoint\"", c.token_endpoint);
+    return link;
+}
+
+http::Response cached_page_response(const Site& site, const http::Request& req, const CachedPage& page) {
+    http::Response res;
+    res.status = page.status;
+    res.set_header("Cache-Control", "public, max-age=60");
+    res.set_header("ETag", page.etag);
+    if (!page.last_modified.empty()) res.set_header("Last-Modified", page.last_modified);
+    res.set_header("Link", discovery_link_header(site));
+    if (page.status == 200 && http::is_not_modified(req, page.etag, page.last_modified)) {
+        res.status = 304;
+        return res;
+    }
+    res.set_header("Content-Type", http::kHtmlType);
+    res.shared_body = page.body;
+    return res;
+}
+
+std::string human_date(Timestamp t) {
+    using namespace std::chrono;
+    static constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                              "July",    "August",   "September", "October", "November", "December"};
+    year_month_day ymd{floor<days>(t)};
+    return fmt::format("{} {} {}", static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
+                       static_cast<int>(ymd.year()));
+}
+
+namespace {
+// The author's h-card fields (the h-card's url is ADMIN_ME, SPEC §11).
+void set_author(TemplateData& data, const config::Config& c) {
+    data.set("author_name", c.site_author.empty() ? c.site_name : c.site_author);
+    data.set("author_url", c.admin_me.empty() ? c.site_url + "/" : c.admin_me);
+    if (!c.site_author_photo.empty()) data.set("author_photo", c.site_author_photo);
+}
+}  // namespace
 
 Result<std::string> render_page(const Site& site, const PageInfo& page, std::string_view name, TemplateData data) {
     const auto& c = site.config;
     data.set("site_url", c.site_url);
     data.set("site_name", c.site_name);
+    if (!c.site_description.empty()) data.set("site_description", c.site_description);
+    set_author(data, c);
     auto inner = site.templates->render(name, data);
     if (!inner) return inner;
 
@@ -18,10 +68,9 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
     layout.set("stylesheet", site.static_files.url("style.css"));
     layout.set("search_query", page.search_query);
     layout.set("content", *inner);
-    layout.set("author_name", c.site_author.empty() ? c.site_name : c.site_author);
-    layout.set("author_url", c.admin_me.empty() ? c.site_url + "/" : c.admin_me);
-    if (!c.site_author_photo.empty()) layout.set("author_photo", c.site_author_photo);
+    set_author(layout, c);
     layout.set("version", std::string(kVersion));
+    if (!c.token_endpoint.empty()) layout.set("token_endpoint", c.token_endpoint);
     return site.templates->render("layout", layout);
 }
 

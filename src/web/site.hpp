@@ -8,6 +8,10 @@
 
 #include "config/config.hpp"
 #include "http/static_files.hpp"
+#include "monitoring/health.hpp"
+#include "notes/note_renderer.hpp"
+#include "notes/notes_service.hpp"
+#include "web/page_cache.hpp"
 #include "web/templates.hpp"
 
 namespace starpunk::web {
@@ -16,6 +20,12 @@ struct Site {
     config::Config config;
     std::shared_ptr<const Templates> templates;
     http::StaticFiles static_files;
+    // Services (owned elsewhere, outlive the Site). May be null in tests that
+    // exercise only the platform.
+    notes::NotesService* notes = nullptr;
+    monitoring::HealthProbe* health = nullptr;
+    notes::NoteRenderer* renderer = nullptr;
+    PageCache* pages = nullptr;
 
     // Absolute URL for a site path: url("/note/x") -> "https://example.com/note/x".
     std::string url(std::string_view path) const { return config.site_url + std::string(path); }
@@ -25,6 +35,16 @@ struct PageInfo {
     std::string title;         // page-specific part of <title>; empty on the home page
     std::string search_query;  // pre-fills the search box
 };
+
+// The Link header every HTML page carries (micropub, feeds, token endpoint).
+std::string discovery_link_header(const Site& site);
+
+// A cached public page as a response: 304 when the client's validators match,
+// else 200 with the shared body; ETag, Last-Modified, Cache-Control and Link set.
+http::Response cached_page_response(const Site& site, const http::Request& req, const CachedPage& page);
+
+// "27 November 2026" (UTC).
+std::string human_date(Timestamp t);
 
 // Renders templates/<name>.mustache into the site layout. Error only when a
 // template fails (a bug): callers turn it into a 500.

@@ -6,14 +6,17 @@
 namespace starpunk::web::handlers {
 
 http::Handler health(std::shared_ptr<const Site> site) {
-    // The body never changes while the process lives: build it once.
-    auto body = std::make_shared<const std::string>(
+    // Both possible bodies are fixed for the life of the process: build them once.
+    auto healthy = std::make_shared<const std::string>(
         nlohmann::json{{"status", "healthy"}, {"version", kVersion}}.dump());
-    return [site = std::move(site), body](http::Request&) {
+    auto unhealthy = std::make_shared<const std::string>(nlohmann::json{{"status", "unhealthy"}}.dump());
+    return [site = std::move(site), healthy, unhealthy](http::Request&) {
+        bool ok = site->health == nullptr || site->health->healthy();
         http::Response res;
+        res.status = ok ? 200 : 503;
         res.set_header("Content-Type", http::kJsonType);
         res.set_header("Cache-Control", "no-store");
-        res.shared_body = body;
+        res.shared_body = ok ? healthy : unhealthy;
         return res;
     };
 }

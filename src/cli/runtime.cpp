@@ -1,0 +1,60 @@
+#include "cli/runtime.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "storage/fs.hpp"
+#include "storage/migrations.hpp"
+
+namespace starpunk::cli {
+
+std::optional<config::Config> load_config_or_report(config::Purpose purpose) {
+    auto env = config::read_environment(".env");
+    if (!env) {
+        std::fprintf(stderr, "starpunk: configuration error:\n  - %s\n", env.error().message.c_str());
+        return std::nullopt;
+    }
+    auto loaded = config::load_config(*env, purpose);
+    if (!loaded.problems.empty()) {
+        std::fprintf(stderr, "starpunk: the configuration has %zu problem(s):\n", loaded.problems.size());
+        for (const auto& p : loaded.problems) std::fprintf(stderr, "  - %s\n", p.c_str());
+        std::fprintf(stderr, "Set these in the environment or in ./.env (see docs/configuration.md).\n");
+        return std::nullopt;
+    }
+    for (const auto& w : loaded.warnings) spdlog::warn("{}", w);
+    return std::move(loaded.config);
+}
+
+Result<Storage> open_storage(const config::Config& cfg) {
+    auto& fs = storage::posix_fs();
+    if (auto st = fs.create_dirs(cfg.data_path); !st) return std::move(st).error();
+    if (auto st = fs.create_dirs(cfg.notes_path); !st) return std::move(st).error();
+    if (auto st = fs.create_dirs(storage::parent_dir(cfg.database_path)); !st) return std::move(st).error();
+    auto report = storage::run_migrations(cfg.database_path);
+    if (!report) return std::move(report).error();
+    for (const auto& name : report->applied) spdlog::info("applied migration {}", name);
+    auto pool = storage::ConnectionPool::open({cfg.database_path, cfg.db_pool_size, cfg.db_timeout_seconds, {}});
+    if (!pool) return std::move(pool).error();
+    Storage s;
+    s.pool = std::move(*pool);
+    s.notes = std::make_unique<notes::NotesService>(s.pool, fs, system_clock(),
+                                                    notes::NotesService::Options{cfg.notes_path, cfg.max_note_bytes});
+    return s;
+}
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+void draw_progress(size_t done, size_t total, std::string_view label) {
+    constexpr int width = 30;
+    int filled = total == 0 ? width : static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
+    std::string bar(static_cast<size_t>(filled), '#');
+    bar.resize(width, '.');
+    std::fprintf(stderr, "\r[%s] %zu/%zu %.*s\033[K", bar.c_str(), done, total, static_cast<int>(label.size()),
+                 label.data());
+    if (done >= total) std::fprintf(stderr, "\n");
+    std::fflush(stderr);
+}
+
+}  // namespace starpunk::cli

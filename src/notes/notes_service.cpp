@@ -1,0 +1,503 @@
+// The note write protocol (SPEC §2.3). A note is a file plus a row.
+//
+// Invariants, true after a crash (kill -9) at any instant followed by recover():
+//   I1. Every row's file exists.
+//   I2. Every row's file hashes to the row's content_hash.
+//   I3. No final name ever holds a torn file (storage/atomic_write.hpp).
+//   I4. A failed write or fsync fails the operation; nothing is retried into a
+//       false success.
+//
+// Create — file first, row second:
+//   1. choose the slug (taken = a row with that slug, deleted ones included, or
+//      a file already at the target path);
+//   2. write the file atomically (temp, fsync, no-replace rename, fsync
+//      directory): a create never overwrites an existing file — if another
+//      writer got there first, pick another slug;
+//   3. insert the row and its search-index entry in one transaction.
+//   A crash between 2 and 3 leaves an orphan file: never a row without a file
+//   (I1). recover() and `starpunk check` report orphans; nothing deletes them
+//   silently. If 3 fails, the file is removed again (compensation).
+//
+// Update — announce, write, confirm:
+//   1. set pending_hash = hash(new content) on the row (committed);
+//   2. write the file atomically;
+//   3. set content_hash = pending_hash, pending_hash = NULL, updated_at, and the
+//      index entry, in one transaction.
+//   A crash after 1 leaves a row whose file matches either content_hash (step 2
+//   never renamed) or pending_hash (it did). settle() — run by recover() at
+//   start-up and after any failed update — makes content_hash the one that
+//   matches and clears pending_hash, so I2 holds. The failed request still
+//   reports its failure (I4).
+//
+// Delete is soft (deleted_at); restore clears it. Purge deletes the row first
+// (the FTS trigger drops the index entry), then the file: a crash in between
+// leaves an orphan file, never a row without a file.
+#include "notes/notes_service.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <unordered_set>
+
+#include "notes/note_text.hpp"
+#include "storage/atomic_write.hpp"
+#include "storage/migrations.hpp"
+#include "util/crypto.hpp"
+
+namespace starpunk::notes {
+
+using storage::Connection;
+using storage::Statement;
+using storage::Transaction;
+
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, slug, file_path, published, created_at, updated_at, deleted_at, content_hash, pending_hash";
+
+Note read_note(const Statement& s) {
+    Note n;
+    n.id = s.integer(0);
+    n.slug = s.text(1);
+    n.file_path = s.text(2);
+    n.published = s.integer(3) != 0;
+    n.created_at = parse_timestamp(s.text(4)).value_or(Timestamp{});
+    n.updated_at = parse_timestamp(s.text(5)).value_or(n.created_at);
+    if (auto d = s.optional_text(6)) n.deleted_at = parse_timestamp(*d).value_or(Timestamp{});
+    n.content_hash = s.optional_text(7).value_or("");
+    n.pending_hash = s.optional_text(8);
+    return n;
+}
+
+Result<Note> query_one(Connection& c, std::string_view where, const std::function<void(Statement&)>& bind) {
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes WHERE {}", kColumns, where));
+    if (!stmt) return std::move(stmt).error();
+    bind(**stmt);
+    auto row = (*stmt)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return make_error(ErrorCode::not_found, "no such note");
+    Note n = read_note(**stmt);
+    (*stmt)->reset();
+    return n;
+}
+
+Result<Note> by_id(Connection& c, int64_t id) {
+    return query_one(c, "id = ?1", [&](Statement& s) { s.bind(1, id); });
+}
+
+// "2026/11/<slug>.md" from created_at (UTC).
+std::string relative_path_for(std::string_view slug, Timestamp created_at) {
+    using namespace std::chrono;
+    year_month_day ymd{floor<days>(created_at)};
+    return fmt::format("{:04}/{:02}/{}.md", static_cast<int>(ymd.year()),
+                       static_cast<unsigned>(ymd.month()), slug);
+}
+
+// The index entry for a note (notes_fts, when FTS5 exists).
+Status index_note(Connection& c, const Note& n, std::string_view content) {
+    if (!storage::fts5_available()) return {};
+    auto del = c.prepare("DELETE FROM notes_fts WHERE rowid = ?1");
+    if (!del) return std::move(del).error();
+    if (auto st = (*del)->bind(1, n.id).run(); !st) return st;
+    auto ins = c.prepare("INSERT INTO notes_fts (rowid, slug, title, content) VALUES (?1, ?2, ?3, ?4)");
+    if (!ins) return std::move(ins).error();
+    return (*ins)->bind(1, n.id).bind(2, n.slug).bind(3, note_title(content)).bind(4, content).run();
+}
+
+}  // namespace
+
+NotesService::NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
+                           Options options)
+    : pool_(std::move(pool)), fs_(fs), clock_(clock), options_(std::move(options)) {
+    while (options_.notes_path.size() > 1 && options_.notes_path.back() == '/') options_.notes_path.pop_back();
+}
+
+Result<std::string> NotesService::absolute_path(const Note& note) const {
+    std::string_view rel = note.file_path;
+    // StarPunk 1.1 may have stored paths relative to DATA_PATH ("notes/2024/…")
+    // or absolute under NOTES_PATH; both resolve to the same file.
+    if (rel.starts_with(options_.notes_path + "/")) rel.remove_prefix(options_.notes_path.size() + 1);
+    if (rel.starts_with("notes/")) rel.remove_prefix(6);
+    bool bad = rel.empty() || rel.front() == '/' || rel.find('\0') != std::string_view::npos;
+    for (size_t pos = 0; !bad && pos <= rel.size();) {
+        size_t slash = rel.find('/', pos);
+        std::string_view seg = rel.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+        bad = seg.empty() || seg == "." || seg == "..";
+        if (slash == std::string_view::npos) break;
+        pos = slash + 1;
+    }
+    if (bad) {
+        return make_error(ErrorCode::invalid_input,
+                          fmt::format("note {} has a file path outside the notes directory", note.slug));
+    }
+    return options_.notes_path + "/" + std::string(rel);
+}
+
+Status NotesService::validate_content(const std::string& content) const {
+    if (content.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
+        return make_error(ErrorCode::invalid_input, "the note is empty; write something first");
+    }
+    if (content.size() > options_.max_content_bytes) {
+        return make_error(ErrorCode::too_large, fmt::format("the note is {} bytes; at most {} bytes are allowed",
+                                                            content.size(), options_.max_content_bytes));
+    }
+    return {};
+}
+
+Result<Note> NotesService::create(const NewNote& note) {
+    auto r = create_detailed(note);
+    if (!r) return std::move(r).error();
+    return std::move(r->note);
+}
+
+Result<NotesService::Created> NotesService::create_detailed(const NewNote& input) {
+    if (auto st = validate_content(input.content); !st) return std::move(st).error();
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    Timestamp created = input.created_at.value_or(clock_.now());
+
+    // Creates in this process take turns (they are rare); across processes the
+    // no-replace rename and the UNIQUE slug constraint decide, and the loser
+    // picks another slug.
+    std::lock_guard create_lock(create_mutex_);
+    for (int attempt = 0;; ++attempt) {
+        // 1. slug
+        auto exists = [&](std::string_view candidate) -> Result<bool> {
+            auto stmt = c.prepare("SELECT 1 FROM notes WHERE slug = ?1");
+            if (!stmt) return std::move(stmt).error();
+            (*stmt)->bind(1, candidate);
+            auto row = (*stmt)->step();
+            (*stmt)->reset();
+            if (!row) return row;
+            if (*row) return true;
+            return fs_.exists(options_.notes_path + "/" + relative_path_for(candidate, created));
+        };
+        auto slug = choose_slug(input.custom_slug, input.content, created, exists, input.slug_policy);
+        if (!slug) return std::move(slug).error();
+
+        // 2. file (never over an existing one)
+        Note n;
+        n.slug = slug->slug;
+        n.file_path = relative_path_for(n.slug, created);
+        n.published = input.published;
+        n.created_at = created;
+        n.updated_at = created;
+        n.content_hash = sha256_hex(input.content);
+        std::string abs = options_.notes_path + "/" + n.file_path;
+        if (auto st = fs_.create_dirs(storage::parent_dir(abs)); !st) return std::move(st).error();
+        auto written = storage::write_file_atomically(fs_, abs, input.content, storage::WriteMode::create_new);
+        if (!written) {
+            if (written.error().code == ErrorCode::conflict && attempt < 5) continue;  // lost a race for the slug
+            return std::move(written).error();
+        }
+
+        // 3. row + index
+        auto insert = [&]() -> Status {
+            auto tx = Transaction::begin(c);
+            if (!tx) return std::move(tx).error();
+            auto stmt = c.prepare(
+                "INSERT INTO notes (slug, file_path, published, created_at, updated_at, content_hash) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+            if (!stmt) return std::move(stmt).error();
+            auto st = (*stmt)
+                          ->bind(1, n.slug)
+                          .bind(2, n.file_path)
+                          .bind(3, n.published ? 1 : 0)
+                          .bind(4, format_db_time(n.created_at))
+                          .bind(5, format_db_time(n.updated_at))
+                          .bind(6, n.content_hash)
+                          .run();
+            if (!st) return st;
+            n.id = c.last_insert_rowid();
+            if (st = index_note(c, n, input.content); !st) return st;
+            return tx->commit();
+        };
+        if (auto st = insert(); !st) {
+            if (auto rm = fs_.remove(abs); !rm) {
+                spdlog::error("could not remove {} after a failed insert: {}", n.file_path, rm.error().message);
+            }
+            if (st.error().code == ErrorCode::conflict && attempt < 5) continue;  // slug taken meanwhile
+            return std::move(st).error();
+        }
+        if (slug->used_timestamp_fallback) {
+            spdlog::warn("note content gave no usable slug; using timestamp slug {}", n.slug);
+        }
+        if (slug->custom_rejected) {
+            spdlog::info("requested slug not used ({}); using {}", slug->custom_rejected_reason, n.slug);
+        }
+        return Created{std::move(n), std::move(*slug)};
+    }
+}
+
+Result<Note> NotesService::get_by_slug(std::string_view slug) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    return query_one(**lease, "slug = ?1", [&](Statement& s) { s.bind(1, slug); });
+}
+
+Result<Note> NotesService::get_by_id(int64_t id) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    return by_id(**lease, id);
+}
+
+Result<bool> NotesService::has_content_hash(std::string_view content_hash) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare("SELECT 1 FROM notes WHERE content_hash = ?1 LIMIT 1");
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, content_hash);
+    auto row = (*stmt)->step();
+    (*stmt)->reset();
+    return row;
+}
+
+Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_t offset) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    std::string_view where = visibility == Visibility::published ? "deleted_at IS NULL AND published = 1"
+                             : visibility == Visibility::all     ? "deleted_at IS NULL"
+                                                                 : "deleted_at IS NOT NULL";
+    NotePage page;
+    auto count = c.prepare(fmt::format("SELECT COUNT(*) FROM notes WHERE {}", where));
+    if (!count) return std::move(count).error();
+    if (auto row = (*count)->step(); !row) return std::move(row).error();
+    page.total = (*count)->integer(0);
+    (*count)->reset();
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
+                                      kColumns, where));
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, std::max<int64_t>(0, offset));
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        page.notes.push_back(read_note(**stmt));
+    }
+    return page;
+}
+
+Result<std::string> NotesService::read_content(const Note& note) const {
+    auto path = absolute_path(note);
+    if (!path) return std::move(path).error();
+    auto content = fs_.read_file(*path);
+    if (!content) return std::move(content).error();
+    if (!note.content_hash.empty() && sha256_hex(*content) != note.content_hash) {
+        return make_error(ErrorCode::io, fmt::format("note {}: file content does not match its recorded hash", note.slug));
+    }
+    return content;
+}
+
+Result<Note> NotesService::settle(Connection& c, const Note& note) {
+    if (!note.pending_hash) return note;
+    auto path = absolute_path(note);
+    if (!path) return std::move(path).error();
+    auto content = fs_.read_file(*path);
+    if (!content) return std::move(content).error();
+    std::string actual = sha256_hex(*content);
+    auto stmt = c.prepare("UPDATE notes SET content_hash = ?2, pending_hash = NULL WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
+    if (actual != *note.pending_hash && actual != note.content_hash) {
+        return make_error(ErrorCode::io,
+                          fmt::format("note {}: file matches neither its recorded nor its pending hash", note.slug));
+    }
+    auto tx = Transaction::begin(c);
+    if (!tx) return std::move(tx).error();
+    if (auto st = (*stmt)->bind(1, note.id).bind(2, actual).run(); !st) return std::move(st).error();
+    Note settled = note;
+    settled.content_hash = actual;
+    settled.pending_hash.reset();
+    if (actual == *note.pending_hash) {
+        if (auto st = index_note(c, settled, *content); !st) return std::move(st).error();
+    }
+    if (auto st = tx->commit(); !st) return std::move(st).error();
+    return settled;
+}
+
+Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
+    if (change.content) {
+        if (auto st = validate_content(*change.content); !st) return std::move(st).error();
+    }
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    auto current = by_id(c, id);
+    if (!current) return current;
+    auto settled = settle(c, *current);  // a previous interrupted update first
+    if (!settled) return settled;
+    Note n = std::move(*settled);
+    Timestamp now = clock_.now();
+
+    bool content_changes = change.content && sha256_hex(*change.content) != n.content_hash;
+    if (content_changes) {
+        std::string new_hash = sha256_hex(*change.content);
+        // 1. announce
+        auto announce = c.prepare("UPDATE notes SET pending_hash = ?2 WHERE id = ?1");
+        if (!announce) return std::move(announce).error();
+        if (auto st = (*announce)->bind(1, id).bind(2, new_hash).run(); !st) return std::move(st).error();
+        n.pending_hash = new_hash;
+        // 2. write
+        auto path = absolute_path(n);
+        if (!path) return std::move(path).error();
+        if (auto st = storage::write_file_atomically(fs_, *path, *change.content); !st) {
+            if (auto s2 = settle(c, n); !s2) spdlog::error("after a failed update: {}", s2.error().message);
+            return std::move(st).error();
+        }
+    }
+    // 3. confirm
+    auto tx = Transaction::begin(c);
+    if (!tx) return std::move(tx).error();
+    auto stmt = c.prepare(
+        "UPDATE notes SET content_hash = COALESCE(pending_hash, content_hash), pending_hash = NULL, "
+        "published = ?2, updated_at = ?3 WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
+    bool published = change.published.value_or(n.published);
+    if (auto st = (*stmt)->bind(1, id).bind(2, published ? 1 : 0).bind(3, format_db_time(now)).run(); !st)
+        return std::move(st).error();
+    if (content_changes) {
+        n.content_hash = *n.pending_hash;
+        if (auto st = index_note(c, n, *change.content); !st) return std::move(st).error();
+    }
+    if (auto st = tx->commit(); !st) return std::move(st).error();
+    n.pending_hash.reset();
+    n.published = published;
+    n.updated_at = now;
+    return n;
+}
+
+Result<Note> NotesService::soft_delete(int64_t id) {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    auto n = by_id(c, id);
+    if (!n || n->is_deleted()) return n;
+    auto stmt = c.prepare("UPDATE notes SET deleted_at = ?2 WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
+    Timestamp now = clock_.now();
+    if (auto st = (*stmt)->bind(1, id).bind(2, format_db_time(now)).run(); !st) return std::move(st).error();
+    n->deleted_at = now;
+    return n;
+}
+
+Result<Note> NotesService::restore(int64_t id) {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    auto n = by_id(c, id);
+    if (!n || !n->is_deleted()) return n;
+    auto stmt = c.prepare("UPDATE notes SET deleted_at = NULL WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
+    if (auto st = (*stmt)->bind(1, id).run(); !st) return std::move(st).error();
+    n->deleted_at.reset();
+    return n;
+}
+
+Status NotesService::purge(int64_t id) {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    auto n = by_id(c, id);
+    if (!n) return std::move(n).error();
+    if (!n->is_deleted()) return make_error(ErrorCode::conflict, "only notes in the trash can be purged; delete it first");
+    auto path = absolute_path(*n);
+    if (!path) return std::move(path).error();
+    auto stmt = c.prepare("DELETE FROM notes WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
+    if (auto st = (*stmt)->bind(1, id).run(); !st) return st;
+    if (auto st = fs_.remove(*path); !st && st.error().code != ErrorCode::not_found) return st;
+    return fs_.sync_dir(storage::parent_dir(*path));
+}
+
+Result<IntegrityReport> NotesService::check() const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    IntegrityReport report;
+    std::set<std::string> known;
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes ORDER BY id", kColumns));
+    if (!stmt) return std::move(stmt).error();
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        Note n = read_note(**stmt);
+        ++report.notes_checked;
+        auto path = absolute_path(n);
+        if (!path) {
+            report.problems.push_back({n.slug, n.file_path, path.error().message});
+            continue;
+        }
+        known.insert(path->substr(options_.notes_path.size() + 1));
+        auto content = fs_.read_file(*path);
+        if (!content) {
+            report.problems.push_back(
+                {n.slug, n.file_path, content.error().code == ErrorCode::not_found ? "missing file" : content.error().message});
+            continue;
+        }
+        std::string actual = sha256_hex(*content);
+        if (n.pending_hash && actual == *n.pending_hash) {
+            report.problems.push_back({n.slug, n.file_path, "interrupted update (settled at next start-up)"});
+        } else if (!n.content_hash.empty() && actual != n.content_hash) {
+            report.problems.push_back({n.slug, n.file_path, "hash mismatch"});
+        }
+    }
+    auto files = fs_.list_files(options_.notes_path);
+    if (!files) return std::move(files).error();
+    for (const auto& f : *files) {
+        if (f.ends_with(storage::kTempSuffix)) {
+            report.problems.push_back({"", f, "stale temporary file"});
+        } else if (f.ends_with(".md") && !known.contains(f)) {
+            report.problems.push_back({"", f, "orphan file (no database row)"});
+        }
+    }
+    return report;
+}
+
+Result<StartupReport> NotesService::recover() {
+    StartupReport report;
+    auto files = fs_.list_files(options_.notes_path);
+    if (!files) return std::move(files).error();
+    for (const auto& f : *files) {
+        if (!f.ends_with(storage::kTempSuffix)) continue;
+        std::string abs = options_.notes_path + "/" + f;
+        if (auto st = fs_.remove(abs); !st) return std::move(st).error();
+        ++report.stale_temp_files_removed;
+    }
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    // Only what is needed to spot orphans and interrupted updates: this runs on
+    // every start-up, over every note.
+    std::vector<int64_t> pending;
+    std::unordered_set<std::string> known;
+    {
+        auto stmt = c.prepare("SELECT id, slug, file_path, pending_hash IS NOT NULL FROM notes");
+        if (!stmt) return std::move(stmt).error();
+        Note probe;
+        while (true) {
+            auto row = (*stmt)->step();
+            if (!row) return std::move(row).error();
+            if (!*row) break;
+            probe.slug = (*stmt)->text(1);
+            probe.file_path = (*stmt)->text(2);
+            if (auto p = absolute_path(probe)) known.insert(p->substr(options_.notes_path.size() + 1));
+            if ((*stmt)->integer(3) != 0) pending.push_back((*stmt)->integer(0));
+        }
+    }
+    for (int64_t id : pending) {
+        auto n = by_id(c, id);
+        if (!n) return std::move(n).error();
+        auto s = settle(c, *n);
+        if (!s) return std::move(s).error();
+        ++report.pending_updates_settled;
+    }
+    for (const auto& f : *files) {
+        if (f.ends_with(".md") && !known.contains(f)) report.orphan_files.push_back(f);
+    }
+    return report;
+}
+
+}  // namespace starpunk::notes

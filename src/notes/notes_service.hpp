@@ -1,0 +1,139 @@
+// The notes service: the only code that creates, changes or removes notes.
+// A note is a Markdown file under NOTES_PATH plus a row in `notes`; the write
+// protocol that keeps the two in step is documented at the top of
+// notes_service.cpp.
+//
+// Contract: every method returns a Result; nothing throws across this border.
+// Errors: invalid_input (blank or oversized content, bad custom slug with the
+// reject policy), not_found (no such note), conflict (purging a note that is not
+// in the trash), io (the disk or database failed; nothing was half-done).
+// Thread-safety: all methods may be called concurrently; each takes its own
+// pooled connection.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "notes/slug.hpp"
+#include "storage/fs.hpp"
+#include "storage/pool.hpp"
+#include "util/clock.hpp"
+
+namespace starpunk::notes {
+
+struct Note {
+    int64_t id = 0;
+    std::string slug;
+    std::string file_path;  // as stored: relative to NOTES_PATH ("2026/11/slug.md")
+    bool published = false;
+    Timestamp created_at{};
+    Timestamp updated_at{};
+    std::optional<Timestamp> deleted_at;
+    std::string content_hash;
+    std::optional<std::string> pending_hash;
+
+    bool is_deleted() const { return deleted_at.has_value(); }
+};
+
+struct NewNote {
+    std::string content;
+    std::string custom_slug;  // blank: automatic
+    bool published = true;
+    std::optional<Timestamp> created_at;  // default: now (import passes the file's mtime)
+    CustomSlugPolicy slug_policy = CustomSlugPolicy::fall_back;
+};
+
+struct NoteChange {
+    std::optional<std::string> content;
+    std::optional<bool> published;
+};
+
+enum class Visibility {
+    published,  // published and not deleted (what the public sees)
+    all,        // drafts and published, not deleted (the admin's list)
+    trash,      // deleted only
+};
+
+struct NotePage {
+    std::vector<Note> notes;
+    int64_t total = 0;  // matching notes in all pages
+};
+
+struct IntegrityProblem {
+    std::string slug;       // empty for orphan files
+    std::string file_path;  // relative to NOTES_PATH
+    std::string problem;    // "missing file", "hash mismatch", "orphan file", ...
+};
+
+struct IntegrityReport {
+    int64_t notes_checked = 0;
+    std::vector<IntegrityProblem> problems;
+    bool ok() const { return problems.empty(); }
+};
+
+struct StartupReport {
+    int stale_temp_files_removed = 0;
+    int pending_updates_settled = 0;
+    std::vector<std::string> orphan_files;  // relative to NOTES_PATH; reported, never deleted
+};
+
+class NotesService {
+public:
+    struct Options {
+        std::string notes_path;
+        size_t max_content_bytes = 1024 * 1024;
+    };
+
+    NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
+                 Options options);
+
+    Result<Note> create(const NewNote& note);
+    // Slug used as the reason when the automatic slug fell back to a timestamp
+    // or a custom slug was rejected is returned alongside for logging.
+    struct Created {
+        Note note;
+        SlugResult slug;
+    };
+    Result<Created> create_detailed(const NewNote& note);
+
+    Result<Note> get_by_slug(std::string_view slug) const;  // deleted notes included (callers decide 404/410)
+    Result<Note> get_by_id(int64_t id) const;
+    // Whether any note (deleted included) has exactly this content hash.
+    Result<bool> has_content_hash(std::string_view content_hash) const;
+    Result<NotePage> list(Visibility visibility, int64_t limit, int64_t offset) const;
+    // The file's content, verified against content_hash (io error on mismatch).
+    Result<std::string> read_content(const Note& note) const;
+
+    // Content and/or published flag. Slug and file path never change.
+    Result<Note> update(int64_t id, const NoteChange& change);
+    Result<Note> soft_delete(int64_t id);
+    Result<Note> restore(int64_t id);
+    // Removes row and file for good. Only notes in the trash can be purged.
+    Status purge(int64_t id);
+
+    // Every note's file against its hash, plus orphan files (starpunk check).
+    Result<IntegrityReport> check() const;
+    // Start-up repair: remove stale temp files, settle interrupted updates,
+    // report orphans. Run before serving, with no other writer active.
+    Result<StartupReport> recover();
+
+    // Absolute path of a note's file; error when the stored path would leave
+    // NOTES_PATH (traversal) or is malformed.
+    Result<std::string> absolute_path(const Note& note) const;
+    const Options& options() const { return options_; }
+
+private:
+    Result<Note> settle(storage::Connection& c, const Note& note);
+    Status validate_content(const std::string& content) const;
+
+    std::shared_ptr<storage::ConnectionPool> pool_;
+    std::mutex create_mutex_;
+    storage::FileSystem& fs_;
+    const Clock& clock_;
+    Options options_;
+};
+
+}  // namespace starpunk::notes

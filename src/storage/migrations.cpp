@@ -1,0 +1,172 @@
+#include "storage/migrations.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+#include <set>
+#include <thread>
+
+namespace starpunk::storage {
+
+namespace {
+
+Status add_column_if_missing(Connection& c, std::string_view table, std::string_view column, std::string_view decl) {
+    auto has = column_exists(c, table, column);
+    if (!has) return std::move(has).error();
+    if (*has) return {};
+    return c.exec(fmt::format("ALTER TABLE {} ADD COLUMN {} {}", table, column, decl));
+}
+
+Status initial_schema(Connection& c) {
+    auto st = c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS notes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            slug TEXT UNIQUE NOT NULL,
+            file_path TEXT UNIQUE NOT NULL,
+            published BOOLEAN DEFAULT 0,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            deleted_at TIMESTAMP NULL,
+            content_hash TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_notes_created_at ON notes(created_at DESC);
+        CREATE INDEX IF NOT EXISTS idx_notes_published ON notes(published);
+        CREATE INDEX IF NOT EXISTS idx_notes_slug ON notes(slug);
+        CREATE INDEX IF NOT EXISTS idx_notes_deleted_at ON notes(deleted_at);
+        CREATE TABLE IF NOT EXISTS sessions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            session_token_hash TEXT UNIQUE NOT NULL,
+            me TEXT NOT NULL,
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            expires_at TIMESTAMP NOT NULL,
+            last_used_at TIMESTAMP,
+            user_agent TEXT,
+            ip_address TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_sessions_token_hash ON sessions(session_token_hash);
+        CREATE INDEX IF NOT EXISTS idx_sessions_expires ON sessions(expires_at);
+        CREATE TABLE IF NOT EXISTS auth_state (
+            state TEXT PRIMARY KEY,
+            created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+            expires_at TIMESTAMP NOT NULL,
+            redirect_uri TEXT
+        );
+        CREATE INDEX IF NOT EXISTS idx_auth_state_expires ON auth_state(expires_at);
+    )sql");
+    if (!st) return st;
+    // Older 1.x databases predate these columns.
+    if (st = add_column_if_missing(c, "auth_state", "code_verifier", "TEXT"); !st) return st;
+    if (st = add_column_if_missing(c, "notes", "content_hash", "TEXT"); !st) return st;
+    if (st = add_column_if_missing(c, "notes", "deleted_at", "TIMESTAMP NULL"); !st) return st;
+    return {};
+}
+
+Status notes_fts(Connection& c) {
+    if (!fts5_available()) return {};  // search falls back to scanning files
+    return c.exec(R"sql(
+        CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5(
+            slug UNINDEXED, title, content, tokenize='porter unicode61 remove_diacritics 2');
+        CREATE TRIGGER IF NOT EXISTS notes_fts_delete AFTER DELETE ON notes BEGIN
+            DELETE FROM notes_fts WHERE rowid = old.id;
+        END;
+    )sql");
+}
+
+// The hash an update is about to write; see notes/note_store.cpp (write protocol).
+Status notes_pending_hash(Connection& c) { return add_column_if_missing(c, "notes", "pending_hash", "TEXT NULL"); }
+
+bool is_busy(const Error& e) {
+    return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
+}
+
+Result<MigrationReport> try_once(const std::string& path, const MigrationOptions& options) {
+    auto conn = Connection::open(path, {options.busy_timeout_seconds});
+    if (!conn) return std::move(conn).error();
+    Connection& c = **conn;
+    auto tx = Transaction::begin(c);
+    if (!tx) return std::move(tx).error();
+    auto st = c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            migration_name TEXT UNIQUE NOT NULL,
+            applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+        ))sql");
+    if (!st) return std::move(st).error();
+    std::set<std::string> done;
+    {
+        auto q = c.prepare("SELECT migration_name FROM schema_migrations");
+        if (!q) return std::move(q).error();
+        while (true) {
+            auto row = (*q)->step();
+            if (!row) return std::move(row).error();
+            if (!*row) break;
+            done.insert((*q)->text(0));
+        }
+    }
+    MigrationReport report;
+    for (const auto& m : migrations()) {
+        if (done.contains(m.name)) continue;
+        if (st = c.exec("SAVEPOINT migration"); !st) return std::move(st).error();
+        st = m.apply(c);
+        if (st) {
+            auto ins = c.prepare("INSERT INTO schema_migrations (migration_name) VALUES (?1)");
+            if (!ins) return std::move(ins).error();
+            st = (*ins)->bind(1, m.name).run();
+        }
+        if (!st) {
+            (void)c.exec("ROLLBACK TO migration");
+            return make_error(st.error().code,
+                              fmt::format("migration {} failed: {}. Nothing was changed; restore from a backup or "
+                                          "report this with the message above.",
+                                          m.name, st.error().message));
+        }
+        if (st = c.exec("RELEASE migration"); !st) return std::move(st).error();
+        report.applied.push_back(m.name);
+    }
+    if (auto committed = tx->commit(); !committed) return std::move(committed).error();
+    return report;
+}
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+    static const std::vector<Migration> list = {
+        {"001_initial_schema", initial_schema},
+        {"002_notes_fts", notes_fts},
+        {"003_notes_pending_hash", notes_pending_hash},
+    };
+    return list;
+}
+
+bool fts5_available() {
+    static const bool available = [] {
+        auto conn = Connection::open(":memory:", {});
+        if (!conn) return false;
+        return (*conn)->exec("CREATE VIRTUAL TABLE t USING fts5(x)").ok();
+    }();
+    return available;
+}
+
+Result<MigrationReport> run_migrations(const std::string& database_path, const MigrationOptions& options) {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    auto delay = options.first_delay;
+    std::chrono::milliseconds waited{0};
+    for (int attempt = 1;; ++attempt) {
+        auto r = try_once(database_path, options);
+        if (r) {
+            r->attempts = attempt;
+            return r;
+        }
+        if (!is_busy(r.error()) || attempt >= options.attempts || waited >= options.max_total_wait) {
+            return std::move(r).error();
+        }
+        // Exponential backoff with full jitter: sleep in [delay/2, delay].
+        std::uniform_int_distribution<long> jitter(delay.count() / 2, delay.count());
+        auto sleep_for = std::chrono::milliseconds(jitter(rng));
+        std::this_thread::sleep_for(sleep_for);
+        waited += sleep_for;
+        delay = std::min(delay * 2, options.max_total_wait);
+    }
+}
+
+}  // namespace starpunk::storage

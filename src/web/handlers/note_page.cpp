@@ -1,0 +1,46 @@
+#include "http/conditional.hpp"
+#include "web/errors.hpp"
+#include "web/handlers/handlers.hpp"
+#include "web/note_view.hpp"
+
+namespace starpunk::web::handlers {
+
+namespace {
+std::string cache_key(std::string_view slug) { return "note:" + std::string(slug); }
+}  // namespace
+
+bool note_is_cached(const Site& site, const http::Request& req) {
+    return site.pages->find(cache_key(req.param("slug"))) != nullptr;
+}
+
+http::Handler note_page(std::shared_ptr<const Site> site) {
+    return [site = std::move(site)](http::Request& req) {
+        std::string_view slug = req.param("slug");
+        std::string key = cache_key(slug);
+        if (auto cached = site->pages->find(key)) return cached_page_response(*site, req, *cached);
+
+        uint64_t generation = site->pages->generation();
+        auto note = site->notes->get_by_slug(slug);
+        if (!note) {
+            if (note.error().code == ErrorCode::not_found) {
+                return error_response(*site, req, 404, "There is no note at this address.");
+            }
+            return error_response(*site, req, 500, "The note could not be loaded.");
+        }
+        if (note->is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
+        if (!note->published) return error_response(*site, req, 404, "There is no note at this address.");
+
+        auto entry = note_data(*site, *note);
+        if (!entry) return error_response(*site, req, 500, "The note could not be rendered.");
+        PageInfo info;
+        info.title = entry->second;
+        auto body = render_page(*site, info, "note", std::move(entry->first));
+        if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
+        auto cached = make_cached_page(200, std::move(*body), http::format_http_date(std::chrono::system_clock::to_time_t(
+                                                                  std::chrono::time_point_cast<std::chrono::seconds>(note->updated_at))));
+        site->pages->store(key, cached, generation);
+        return cached_page_response(*site, req, *cached);
+    };
+}
+
+}  // namespace starpunk::web::handlers

@@ -1,0 +1,25 @@
+// How a note appears in templates (home list, permalink): one place that maps a
+// Note and its rendering to template fields, so every page marks notes up alike.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "notes/notes_service.hpp"
+#include "web/site.hpp"
+
+namespace starpunk::web {
+
+// Fields: url, html, name (only with a real title), draft, published_iso,
+// published_human, updated_iso, updated_human. Second: the page title text.
+Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note);
+
+// A list of note_data objects, and the HTTP-date of the most recent updated_at
+// (empty for an empty list).
+Result<std::pair<TemplateData, std::string>> note_list_data(const Site& site, const std::vector<notes::Note>& notes);
+
+// The note's canonical absolute URL: SITE_URL/note/<slug>.
+std::string note_url(const Site& site, const notes::Note& note);
+
+}  // namespace starpunk::web

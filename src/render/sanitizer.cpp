@@ -613,6 +613,37 @@ bool is_class_char(char c) { return is_ascii_alpha(c) || is_ascii_digit(c) || c 
 bool is_rel_char(char c) { return is_class_char(c) || c == '.' || c == ':'; }
 bool is_lang_char(char c) { return is_ascii_alpha(c) || is_ascii_digit(c) || c == '-'; }
 
+// Only the classes our own Markdown renderer emits survive: content must not
+// add microformats (h-*, p-*, u-*, dt-*, e-*) to the page's h-entry, nor borrow
+// the site's CSS classes.
+bool is_allowed_class(std::string_view token) {
+    static constexpr std::string_view kAllowed[] = {"footnotes",  "footnote-ref", "footnote-backref",
+                                                    "align-left", "align-center", "align-right",
+                                                    "align-justify"};
+    if (token.rfind("language-", 0) == 0 && token.size() > 9 && all_of(token, is_class_char)) return true;
+    for (std::string_view allowed : kAllowed)
+        if (token == allowed) return true;
+    return false;
+}
+
+std::optional<std::string> clean_class(std::string_view v) {
+    std::string out;
+    std::size_t i = 0;
+    while (i < v.size()) {
+        while (i < v.size() && is_html_space(v[i])) ++i;
+        std::size_t j = i;
+        while (j < v.size() && !is_html_space(v[j])) ++j;
+        const std::string_view token = v.substr(i, j - i);
+        if (!token.empty() && is_allowed_class(token) && out.find(token) == std::string::npos) {
+            if (!out.empty()) out.push_back(' ');
+            out.append(token);
+        }
+        i = j;
+    }
+    if (out.empty()) return std::nullopt;
+    return out;
+}
+
 // The value to emit for attribute `name` of an allowed element `tag` (not input), or
 // nullopt to drop it. Boolean attributes yield "".
 std::optional<std::string> clean_attribute(GumboTag tag, std::string_view name, std::string_view v) {
@@ -622,7 +653,7 @@ std::optional<std::string> clean_attribute(GumboTag tag, std::string_view name, 
         return std::nullopt;
     }
     if (name == "dir") return one_of(v, {"ltr", "rtl", "auto"});
-    if (name == "class") return clean_tokens(v, is_class_char);
+    if (name == "class") return clean_class(v);
     if (name == "id") {
         const bool footnote = v.rfind("fn-", 0) == 0 || v.rfind("fnref-", 0) == 0;
         if (footnote && v.size() <= 128 && all_of(v, [](char c) { return !is_html_space(c); }))
@@ -663,7 +694,7 @@ std::optional<std::string> clean_attribute(GumboTag tag, std::string_view name, 
                 if (is_digits(v, 4)) return std::string(v);
                 return std::nullopt;
             }
-            if (name == "align") return one_of(v, {"left", "center", "right", "justify"});
+            // `align` is obsolete in HTML5: write_start_tag turns it into a class.
             if (tag == GUMBO_TAG_TH && name == "scope")
                 return one_of(v, {"row", "col", "rowgroup", "colgroup"});
             break;
@@ -806,6 +837,10 @@ void Serializer::open_element(const GumboNode& node) {
     const Disposition disposition = disposition_of(el.tag);
     if (disposition == Disposition::drop) return;
     if (el.tag == GUMBO_TAG_INPUT && !is_checkbox(el)) return;
+    if (el.tag == GUMBO_TAG_IMG && mode_ == Mode::html) {
+        const GumboAttribute* src = find_attribute(el, "src");
+        if (src == nullptr || !clean_url(src->value, /*allow_mailto=*/false)) return;  // an image needs a source
+    }
     if (mode_ == Mode::plain_text) {
         if ((el.tag == GUMBO_TAG_SUP && has_class(el, "footnote-ref")) ||
             (el.tag == GUMBO_TAG_A && has_class(el, "footnote-backref")))
@@ -949,17 +984,41 @@ void Serializer::write_start_tag(const GumboElement& el, const char* name) {
         if (find_attribute(el, "checked") != nullptr) out_ += " checked=\"\"";
         out_ += " disabled=\"\"";
     } else {
+        // Table cells: an `align` attribute (cmark-gfm's column alignment)
+        // becomes an align-* class, merged with any class already there.
+        std::string extra_class;
+        if (el.tag == GUMBO_TAG_TD || el.tag == GUMBO_TAG_TH) {
+            if (const GumboAttribute* align = find_attribute(el, "align")) {
+                if (auto a = one_of(align->value, {"left", "center", "right", "justify"})) extra_class = "align-" + *a;
+            }
+        }
+        bool wrote_class = false;
+        bool wrote_alt = false;
         for (unsigned int i = 0; i < el.attributes.length; ++i) {
             const auto* attr = static_cast<const GumboAttribute*>(el.attributes.data[i]);
             if (attr->attr_namespace != GUMBO_ATTR_NAMESPACE_NONE) continue;
-            const std::optional<std::string> value = clean_attribute(el.tag, attr->name, attr->value);
+            std::optional<std::string> value = clean_attribute(el.tag, attr->name, attr->value);
+            const bool is_class = std::string_view(attr->name) == "class";
+            if (is_class && !extra_class.empty()) {
+                value = clean_class((value ? *value + " " : std::string()) + extra_class);
+                extra_class.clear();
+            }
             if (!value) continue;
+            wrote_class = wrote_class || is_class;
+            wrote_alt = wrote_alt || std::string_view(attr->name) == "alt";
             out_ += ' ';
             out_ += attr->name;  // from the allowlist: lower-case ASCII
             out_ += "=\"";
             append_escaped(out_, *value);
             out_ += '"';
         }
+        if (!extra_class.empty() && !wrote_class) {
+            out_ += " class=\"";
+            out_ += extra_class;
+            out_ += '"';
+        }
+        // Every image has a text alternative (empty: decorative).
+        if (el.tag == GUMBO_TAG_IMG && !wrote_alt) out_ += " alt=\"\"";
     }
     out_ += '>';
 }

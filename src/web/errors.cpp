@@ -44,7 +44,9 @@ http::Response error_response(const Site& site, const http::Request& req, int st
         spdlog::error("error page for {} could not be rendered: {}", status, page.error().message);
         return http::text_response(status, std::string(message) + "\n");
     }
-    return http::html_response(status, std::move(*page));
+    auto res = http::html_response(status, std::move(*page));
+    res.set_header("Link", discovery_link_header(site));
+    return res;
 }
 
 }  // namespace starpunk::web

@@ -7,13 +7,43 @@ namespace starpunk::web {
 
 std::string note_url(const Site& site, const notes::Note& note) { return site.url("/note/" + note.slug); }
 
+namespace {
+
+// Footnote anchors are numbered per note ("fn-1"); several notes share a page,
+// so each note's anchors and the links to them get the slug as a prefix. The
+// sanitizer emits exactly these attribute forms.
+std::string scope_footnotes(const std::string& html, std::string_view slug) {
+    if (html.find("fn") == std::string::npos) return html;
+    std::string out;
+    out.reserve(html.size() + 64);
+    static constexpr std::string_view kForms[] = {"id=\"fn-", "id=\"fnref-", "href=\"#fn-", "href=\"#fnref-"};
+    size_t i = 0;
+    while (i < html.size()) {
+        bool matched = false;
+        for (std::string_view form : kForms) {
+            if (html.compare(i, form.size(), form) == 0) {
+                out.append(form);
+                out.append(slug);
+                out.push_back('-');
+                i += form.size();
+                matched = true;
+                break;
+            }
+        }
+        if (!matched) out.push_back(html[i++]);
+    }
+    return out;
+}
+
+}  // namespace
+
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note) {
     auto rendered = site.renderer->render(note);
     if (!rendered) return std::move(rendered).error();
     const auto& r = **rendered;
     TemplateData d;
     d.set("url", note_url(site, note));
-    d.set("html", r.html);
+    d.set("html", scope_footnotes(r.html, note.slug));
     if (r.name) d.set("name", *r.name);
     if (!note.published) d.set("draft", true);
     d.set("published_iso", format_rfc3339(note.created_at));
@@ -23,21 +53,14 @@ Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const n
     return std::make_pair(std::move(d), r.title);
 }
 
-Result<std::pair<TemplateData, std::string>> note_list_data(const Site& site, const std::vector<notes::Note>& notes) {
+Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes) {
     TemplateData list{TemplateData::type::list};
-    Timestamp newest{};
     for (const auto& n : notes) {
         auto entry = note_data(site, n);
         if (!entry) return std::move(entry).error();
         list.push_back(std::move(entry->first));
-        newest = std::max(newest, n.updated_at);
     }
-    std::string last_modified;
-    if (!notes.empty()) {
-        last_modified = http::format_http_date(
-            std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(newest)));
-    }
-    return std::make_pair(std::move(list), std::move(last_modified));
+    return list;
 }
 
 }  // namespace starpunk::web

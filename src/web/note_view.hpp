@@ -15,9 +15,8 @@ namespace starpunk::web {
 // published_human, updated_iso, updated_human. Second: the page title text.
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note);
 
-// A list of note_data objects, and the HTTP-date of the most recent updated_at
-// (empty for an empty list).
-Result<std::pair<TemplateData, std::string>> note_list_data(const Site& site, const std::vector<notes::Note>& notes);
+// A list of note_data objects.
+Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes);
 
 // The note's canonical absolute URL: SITE_URL/note/<slug>.
 std::string note_url(const Site& site, const notes::Note& note);

@@ -46,9 +46,9 @@ TEST(RenderMarkdown, OrderedListStartSurvives) {
 TEST(RenderMarkdown, Tables) {
     const std::string html = render_markdown("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |\n");
     EXPECT_TRUE(contains(html, "<table>")) << html;
-    EXPECT_TRUE(contains(html, "<th align=\"left\">a</th>")) << html;
-    EXPECT_TRUE(contains(html, "<th align=\"center\">b</th>")) << html;
-    EXPECT_TRUE(contains(html, "<td align=\"right\">3</td>")) << html;
+    EXPECT_TRUE(contains(html, "<th class=\"align-left\">a</th>")) << html;
+    EXPECT_TRUE(contains(html, "<th class=\"align-center\">b</th>")) << html;
+    EXPECT_TRUE(contains(html, "<td class=\"align-right\">3</td>")) << html;
     EXPECT_FALSE(contains(html, "style=")) << html;
 }
 
@@ -125,7 +125,7 @@ TEST(RenderMarkdown, RawHtmlIsAllowedButSanitized) {
         "<iframe src=\"https://evil\"></iframe>\n\n<svg onload=alert(1)></svg>\n");
     EXPECT_TRUE(contains(html, "<div>raw <b>bold</b></div>")) << html;
     EXPECT_TRUE(contains(html, "<span>span</span>")) << html;
-    EXPECT_TRUE(contains(html, "<img src=\"x\">")) << html;
+    EXPECT_TRUE(contains(html, "<img src=\"x\" alt=\"\">")) << html;
     EXPECT_TRUE(contains(html, "<a>link</a>")) << html;
     const std::string l = lower(html);
     for (const char* bad : {"<script", "onclick", "onmouseover", "onerror", "onload", "style=",

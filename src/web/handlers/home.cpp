@@ -1,5 +1,6 @@
 #include <charconv>
 
+#include "http/conditional.hpp"
 #include "http/form.hpp"
 #include "web/errors.hpp"
 #include "web/handlers/handlers.hpp"
@@ -48,7 +49,7 @@ http::Handler home(std::shared_ptr<const Site> site) {
         TemplateData data;
         auto entries = note_list_data(*site, list->notes);
         if (!entries) return error_response(*site, req, 500, "A note could not be rendered.");
-        data.set("notes", std::move(entries->first));
+        data.set("notes", std::move(*entries));
         data.set("has_notes", !list->notes.empty());
         if (pages > 1) {
             data.set("paginated", true);
@@ -61,7 +62,10 @@ http::Handler home(std::shared_ptr<const Site> site) {
         if (*page > 1) info.title = "Page " + std::to_string(*page);
         auto body = render_page(*site, info, "home", std::move(data));
         if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
-        auto cached = make_cached_page(200, std::move(*body), entries->second);
+        // Last-Modified is when this page was built: a list changes without any
+        // listed note changing (a deletion, an older note published), and the
+        // cache is rebuilt after every change.
+        auto cached = make_cached_page(200, std::move(*body), http::format_http_date(std::time(nullptr)));
         site->pages->store(key, cached, generation);
         return cached_page_response(*site, req, *cached);
     };

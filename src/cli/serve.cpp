@@ -43,6 +43,9 @@ int serve() {
         spdlog::warn("removed {} stale temporary note file(s)", recovered->stale_temp_files_removed);
     if (recovered->pending_updates_settled > 0)
         spdlog::warn("settled {} interrupted note update(s)", recovered->pending_updates_settled);
+    for (const auto& problem : recovered->unsettled) {
+        spdlog::error("note left as it was, run `starpunk check`: {}", problem);
+    }
     if (!recovered->orphan_files.empty()) {
         spdlog::warn("{} orphan note file(s) without a database row (kept; see `starpunk check`), e.g. {}",
                      recovered->orphan_files.size(), recovered->orphan_files.front());

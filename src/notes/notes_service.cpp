@@ -18,16 +18,23 @@
 //   (I1). recover() and `starpunk check` report orphans; nothing deletes them
 //   silently. If 3 fails, the file is removed again (compensation).
 //
+// All writes in this process take one mutex (a single author writes rarely);
+// across processes the no-replace rename, the UNIQUE slug and the conditional
+// confirm below decide.
+//
 // Update — announce, write, confirm:
 //   1. set pending_hash = hash(new content) on the row (committed);
 //   2. write the file atomically;
 //   3. set content_hash = pending_hash, pending_hash = NULL, updated_at, and the
-//      index entry, in one transaction.
+//      index entry, in one transaction — only if pending_hash is still ours.
 //   A crash after 1 leaves a row whose file matches either content_hash (step 2
 //   never renamed) or pending_hash (it did). settle() — run by recover() at
-//   start-up and after any failed update — makes content_hash the one that
-//   matches and clears pending_hash, so I2 holds. The failed request still
-//   reports its failure (I4).
+//   start-up and before the next update — makes content_hash the one that
+//   matches and clears pending_hash, so I2 holds; it accepts the new hash only
+//   after fsyncing the directory, so the rename it relies on is durable. A
+//   failed write withdraws the announcement only when the old file is certainly
+//   still in place. The failed request still reports its failure (I4). Readers
+//   accept either hash while an update is in flight.
 //
 // Delete is soft (deleted_at); restore clears it. Purge deletes the row first
 // (the FTS trigger drops the index entry), then the file: a crash in between
@@ -161,7 +168,7 @@ Result<NotesService::Created> NotesService::create_detailed(const NewNote& input
     // Creates in this process take turns (they are rare); across processes the
     // no-replace rename and the UNIQUE slug constraint decide, and the loser
     // picks another slug.
-    std::lock_guard create_lock(create_mutex_);
+    std::lock_guard write_lock(write_mutex_);
     for (int attempt = 0;; ++attempt) {
         // 1. slug
         auto exists = [&](std::string_view candidate) -> Result<bool> {
@@ -283,12 +290,28 @@ Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_
 Result<std::string> NotesService::read_content(const Note& note) const {
     auto path = absolute_path(note);
     if (!path) return std::move(path).error();
+    // No symlinks between NOTES_PATH and the file (SPEC §2.1); the file itself
+    // is opened without following one.
+    for (size_t slash = path->find('/', options_.notes_path.size() + 1); slash != std::string::npos;
+         slash = path->find('/', slash + 1)) {
+        auto link = fs_.is_symlink(path->substr(0, slash));
+        if (!link) return std::move(link).error();
+        if (*link) {
+            return make_error(ErrorCode::invalid_input,
+                              fmt::format("note {}: its file is reached through a symlink; refusing to follow it", note.slug));
+        }
+    }
     auto content = fs_.read_file(*path);
     if (!content) return std::move(content).error();
-    if (!note.content_hash.empty() && sha256_hex(*content) != note.content_hash) {
-        return make_error(ErrorCode::io, fmt::format("note {}: file content does not match its recorded hash", note.slug));
-    }
-    return content;
+    if (note.content_hash.empty()) return content;  // StarPunk 1.0 rows may lack a hash
+    std::string actual = sha256_hex(*content);
+    auto matches = [&](const Note& n) {
+        return actual == n.content_hash || (n.pending_hash && actual == *n.pending_hash);
+    };
+    if (matches(note)) return content;
+    // An update may have been confirmed since `note` was read: look once more.
+    if (auto fresh = get_by_id(note.id); fresh && matches(*fresh)) return content;
+    return make_error(ErrorCode::io, fmt::format("note {}: file content does not match its recorded hash", note.slug));
 }
 
 Result<Note> NotesService::settle(Connection& c, const Note& note) {
@@ -298,14 +321,19 @@ Result<Note> NotesService::settle(Connection& c, const Note& note) {
     auto content = fs_.read_file(*path);
     if (!content) return std::move(content).error();
     std::string actual = sha256_hex(*content);
-    auto stmt = c.prepare("UPDATE notes SET content_hash = ?2, pending_hash = NULL WHERE id = ?1");
-    if (!stmt) return std::move(stmt).error();
     if (actual != *note.pending_hash && actual != note.content_hash) {
         return make_error(ErrorCode::io,
                           fmt::format("note {}: file matches neither its recorded nor its pending hash", note.slug));
     }
+    if (actual == *note.pending_hash) {
+        // The new file is in place; make its rename durable before the row says
+        // so, or a power loss could bring the old file back under a new hash.
+        if (auto st = fs_.sync_dir(storage::parent_dir(*path)); !st) return std::move(st).error();
+    }
     auto tx = Transaction::begin(c);
     if (!tx) return std::move(tx).error();
+    auto stmt = c.prepare("UPDATE notes SET content_hash = ?2, pending_hash = NULL WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
     if (auto st = (*stmt)->bind(1, note.id).bind(2, actual).run(); !st) return std::move(st).error();
     Note settled = note;
     settled.content_hash = actual;
@@ -321,6 +349,7 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     if (change.content) {
         if (auto st = validate_content(*change.content); !st) return std::move(st).error();
     }
+    std::lock_guard write_lock(write_mutex_);
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
@@ -329,37 +358,54 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     auto settled = settle(c, *current);  // a previous interrupted update first
     if (!settled) return settled;
     Note n = std::move(*settled);
+    auto path = absolute_path(n);  // refuse before touching anything
+    if (!path) return std::move(path).error();
     Timestamp now = clock_.now();
 
-    bool content_changes = change.content && sha256_hex(*change.content) != n.content_hash;
-    if (content_changes) {
-        std::string new_hash = sha256_hex(*change.content);
+    std::optional<std::string> new_hash;
+    if (change.content && sha256_hex(*change.content) != n.content_hash) new_hash = sha256_hex(*change.content);
+    if (new_hash) {
         // 1. announce
         auto announce = c.prepare("UPDATE notes SET pending_hash = ?2 WHERE id = ?1");
         if (!announce) return std::move(announce).error();
-        if (auto st = (*announce)->bind(1, id).bind(2, new_hash).run(); !st) return std::move(st).error();
-        n.pending_hash = new_hash;
+        if (auto st = (*announce)->bind(1, id).bind(2, *new_hash).run(); !st) return std::move(st).error();
         // 2. write
-        auto path = absolute_path(n);
-        if (!path) return std::move(path).error();
         if (auto st = storage::write_file_atomically(fs_, *path, *change.content); !st) {
-            if (auto s2 = settle(c, n); !s2) spdlog::error("after a failed update: {}", s2.error().message);
+            // If the old file is certainly still there, withdraw the announcement;
+            // otherwise leave it for settle() (next update or start-up), which only
+            // accepts the new hash once its rename is durable.
+            auto on_disk = fs_.read_file(*path);
+            if (on_disk && sha256_hex(*on_disk) == n.content_hash) {
+                if (auto withdraw = c.prepare("UPDATE notes SET pending_hash = NULL WHERE id = ?1 AND pending_hash = ?2")) {
+                    (void)(*withdraw)->bind(1, id).bind(2, *new_hash).run();
+                }
+            }
             return std::move(st).error();
         }
     }
     // 3. confirm
     auto tx = Transaction::begin(c);
     if (!tx) return std::move(tx).error();
-    auto stmt = c.prepare(
-        "UPDATE notes SET content_hash = COALESCE(pending_hash, content_hash), pending_hash = NULL, "
-        "published = ?2, updated_at = ?3 WHERE id = ?1");
-    if (!stmt) return std::move(stmt).error();
     bool published = change.published.value_or(n.published);
-    if (auto st = (*stmt)->bind(1, id).bind(2, published ? 1 : 0).bind(3, format_db_time(now)).run(); !st)
-        return std::move(st).error();
-    if (content_changes) {
-        n.content_hash = *n.pending_hash;
-        if (auto st = index_note(c, n, *change.content); !st) return std::move(st).error();
+    if (new_hash) {
+        auto stmt = c.prepare(
+            "UPDATE notes SET content_hash = ?4, pending_hash = NULL, published = ?2, updated_at = ?3 "
+            "WHERE id = ?1 AND pending_hash = ?4");
+        if (!stmt) return std::move(stmt).error();
+        auto st = (*stmt)->bind(1, id).bind(2, published ? 1 : 0).bind(3, format_db_time(now)).bind(4, *new_hash).run();
+        if (!st) return std::move(st).error();
+        if (c.changes() == 0) {
+            // Another process announced its own update meanwhile: leave the row to
+            // settle() rather than claim a hash the file may not have.
+            return make_error(ErrorCode::conflict, "the note was changed elsewhere while saving; reload and try again");
+        }
+        n.content_hash = *new_hash;
+        if (auto ist = index_note(c, n, *change.content); !ist) return std::move(ist).error();
+    } else {
+        auto stmt = c.prepare("UPDATE notes SET published = ?2, updated_at = ?3 WHERE id = ?1");
+        if (!stmt) return std::move(stmt).error();
+        if (auto st = (*stmt)->bind(1, id).bind(2, published ? 1 : 0).bind(3, format_db_time(now)).run(); !st)
+            return std::move(st).error();
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
     n.pending_hash.reset();
@@ -369,6 +415,7 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
 }
 
 Result<Note> NotesService::soft_delete(int64_t id) {
+    std::lock_guard write_lock(write_mutex_);
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
@@ -383,6 +430,7 @@ Result<Note> NotesService::soft_delete(int64_t id) {
 }
 
 Result<Note> NotesService::restore(int64_t id) {
+    std::lock_guard write_lock(write_mutex_);
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
@@ -396,6 +444,7 @@ Result<Note> NotesService::restore(int64_t id) {
 }
 
 Status NotesService::purge(int64_t id) {
+    std::lock_guard write_lock(write_mutex_);
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
@@ -438,9 +487,10 @@ Result<IntegrityReport> NotesService::check() const {
             continue;
         }
         std::string actual = sha256_hex(*content);
-        if (n.pending_hash && actual == *n.pending_hash) {
-            report.problems.push_back({n.slug, n.file_path, "interrupted update (settled at next start-up)"});
-        } else if (!n.content_hash.empty() && actual != n.content_hash) {
+        // A row announcing an update whose file already has the new content is
+        // consistent: start-up settles it (see the protocol above).
+        bool matches_pending = n.pending_hash && actual == *n.pending_hash;
+        if (!matches_pending && !n.content_hash.empty() && actual != n.content_hash) {
             report.problems.push_back({n.slug, n.file_path, "hash mismatch"});
         }
     }
@@ -491,7 +541,10 @@ Result<StartupReport> NotesService::recover() {
         auto n = by_id(c, id);
         if (!n) return std::move(n).error();
         auto s = settle(c, *n);
-        if (!s) return std::move(s).error();
+        if (!s) {
+            report.unsettled.push_back(n->slug + ": " + s.error().message);
+            continue;
+        }
         ++report.pending_updates_settled;
     }
     for (const auto& f : *files) {

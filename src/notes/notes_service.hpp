@@ -78,6 +78,7 @@ struct StartupReport {
     int stale_temp_files_removed = 0;
     int pending_updates_settled = 0;
     std::vector<std::string> orphan_files;  // relative to NOTES_PATH; reported, never deleted
+    std::vector<std::string> unsettled;     // "slug: why" — file matches neither hash; needs a human
 };
 
 class NotesService {
@@ -130,7 +131,7 @@ private:
     Status validate_content(const std::string& content) const;
 
     std::shared_ptr<storage::ConnectionPool> pool_;
-    std::mutex create_mutex_;
+    std::mutex write_mutex_;  // serialises this process's writes
     storage::FileSystem& fs_;
     const Clock& clock_;
     Options options_;

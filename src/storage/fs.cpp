@@ -69,7 +69,7 @@ public:
     }
 
     Result<std::string> read_file(const std::string& path) override {
-        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) return errno_error("open", path, errno);
         std::string out;
         struct stat st{};
@@ -88,6 +88,12 @@ public:
         }
         ::close(fd);
         return out;
+    }
+
+    Result<bool> is_symlink(const std::string& path) override {
+        struct stat st{};
+        if (::lstat(path.c_str(), &st) != 0) return errno_error("stat", path, errno);
+        return S_ISLNK(st.st_mode);
     }
 
     Status rename(const std::string& from, const std::string& to) override {

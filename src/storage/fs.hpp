@@ -32,7 +32,10 @@ public:
     virtual ~FileSystem() = default;
     // Creates or truncates `path` for writing (never follows a symlink at `path`).
     virtual Result<std::unique_ptr<WritableFile>> create_file(const std::string& path) = 0;
+    // Reads a whole file. Never follows a symlink at `path` itself (an error).
     virtual Result<std::string> read_file(const std::string& path) = 0;
+    // True when `path` itself is a symlink (not followed).
+    virtual Result<bool> is_symlink(const std::string& path) = 0;
     // Atomically replaces `to` with `from` (same directory).
     virtual Status rename(const std::string& from, const std::string& to) = 0;
     // Atomically moves `from` to `to` only if `to` does not exist; ErrorCode::conflict

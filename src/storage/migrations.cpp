@@ -5,6 +5,10 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
+#include <vector>
+
+#include "util/clock.hpp"
 
 namespace starpunk::storage {
 
@@ -72,8 +76,35 @@ Status notes_fts(Connection& c) {
     )sql");
 }
 
-// The hash an update is about to write; see notes/note_store.cpp (write protocol).
+// The hash an update is about to write; see notes/notes_service.cpp (write protocol).
 Status notes_pending_hash(Connection& c) { return add_column_if_missing(c, "notes", "pending_hash", "TEXT NULL"); }
+
+// StarPunk 1.x wrote timestamps in several textual forms ("… 09:00:00.000000",
+// "…T08:00:00", "+00:00" suffixes); lists sort on the text, so bring them all
+// to the one storage form (util/clock.hpp). Unparseable values are left alone.
+Status normalise_timestamps(Connection& c) {
+    for (std::string_view column : {"created_at", "updated_at", "deleted_at"}) {
+        std::vector<std::pair<int64_t, std::string>> changes;
+        auto q = c.prepare(fmt::format("SELECT id, {0} FROM notes WHERE {0} IS NOT NULL", column));
+        if (!q) return std::move(q).error();
+        while (true) {
+            auto row = (*q)->step();
+            if (!row) return std::move(row).error();
+            if (!*row) break;
+            std::string text = (*q)->text(1);
+            if (auto t = parse_timestamp(text)) {
+                std::string normal = format_db_time(*t);
+                if (normal != text) changes.emplace_back((*q)->integer(0), std::move(normal));
+            }
+        }
+        auto upd = c.prepare(fmt::format("UPDATE notes SET {} = ?2 WHERE id = ?1", column));
+        if (!upd) return std::move(upd).error();
+        for (const auto& [id, value] : changes) {
+            if (auto st = (*upd)->bind(1, id).bind(2, value).run(); !st) return st;
+        }
+    }
+    return {};
+}
 
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
@@ -134,6 +165,7 @@ const std::vector<Migration>& migrations() {
         {"001_initial_schema", initial_schema},
         {"002_notes_fts", notes_fts},
         {"003_notes_pending_hash", notes_pending_hash},
+        {"004_normalise_timestamps", normalise_timestamps},
     };
     return list;
 }

@@ -8,13 +8,22 @@ ConnectionPool::Lease::~Lease() {
     if (pool_ && conn_) pool_->release(std::move(conn_));
 }
 
+ConnectionPool::Lease& ConnectionPool::Lease::operator=(Lease&& other) noexcept {
+    if (this != &other) {
+        if (pool_ && conn_) pool_->release(std::move(conn_));
+        pool_ = std::move(other.pool_);
+        conn_ = std::move(other.conn_);
+    }
+    return *this;
+}
+
 Result<std::shared_ptr<ConnectionPool>> ConnectionPool::open(Options options) {
     if (options.size < 1) options.size = 1;
     std::shared_ptr<ConnectionPool> pool(new ConnectionPool(std::move(options)));
     auto conn = Connection::open(pool->options_.path, {pool->options_.timeout_seconds});
     if (!conn) return std::move(conn).error();
     if (pool->options_.observer) (*conn)->set_observer(pool->options_.observer);
-    pool->idle_.push_back(std::move(*conn));
+    pool->idle_.push_back({std::move(*conn), false});
     pool->open_count_ = 1;
     pool->stats_.created = 1;
     return pool;
@@ -23,11 +32,11 @@ Result<std::shared_ptr<ConnectionPool>> ConnectionPool::open(Options options) {
 Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     std::unique_lock lock(mutex_);
     if (!idle_.empty()) {
-        auto conn = std::move(idle_.back());
+        Idle idle = std::move(idle_.back());
         idle_.pop_back();
         ++stats_.hits;
-        ++stats_.reused;
-        return Lease(shared_from_this(), std::move(conn));
+        if (idle.served_before) ++stats_.reused;
+        return Lease(shared_from_this(), std::move(idle.conn));
     }
     ++stats_.misses;
     if (open_count_ < options_.size) {
@@ -50,16 +59,16 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     stats_.wait_time_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!got) return make_error(ErrorCode::io, "database busy: no connection became free in time");
-    auto conn = std::move(idle_.back());
+    Idle idle = std::move(idle_.back());
     idle_.pop_back();
-    ++stats_.reused;
-    return Lease(shared_from_this(), std::move(conn));
+    if (idle.served_before) ++stats_.reused;
+    return Lease(shared_from_this(), std::move(idle.conn));
 }
 
 void ConnectionPool::release(std::unique_ptr<Connection> conn) {
     {
         std::lock_guard lock(mutex_);
-        idle_.push_back(std::move(conn));
+        idle_.push_back({std::move(conn), true});
     }
     available_.notify_one();
 }

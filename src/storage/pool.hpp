@@ -49,7 +49,8 @@ public:
         Lease(std::shared_ptr<ConnectionPool> pool, std::unique_ptr<Connection> conn)
             : pool_(std::move(pool)), conn_(std::move(conn)) {}
         Lease(Lease&&) noexcept = default;
-        Lease& operator=(Lease&&) noexcept = default;
+        // Returns the connection this lease held (if any) before taking over.
+        Lease& operator=(Lease&& other) noexcept;
         ~Lease();
         Connection& operator*() const { return *conn_; }
         Connection* operator->() const { return conn_.get(); }
@@ -72,7 +73,11 @@ private:
     Options options_;
     mutable std::mutex mutex_;
     std::condition_variable available_;
-    std::vector<std::unique_ptr<Connection>> idle_;
+    struct Idle {
+        std::unique_ptr<Connection> conn;
+        bool served_before = false;  // for the `reused` statistic
+    };
+    std::vector<Idle> idle_;
     int open_count_ = 0;
     PoolStats stats_;
 };

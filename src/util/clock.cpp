@@ -36,6 +36,9 @@ Parts split(Timestamp t) {
 
 bool read_int(std::string_view& in, size_t digits, int& out) {
     if (in.size() < digits) return false;
+    for (size_t i = 0; i < digits; ++i) {
+        if (in[i] < '0' || in[i] > '9') return false;  // from_chars would accept a sign
+    }
     auto r = std::from_chars(in.data(), in.data() + digits, out);
     if (r.ec != std::errc{} || r.ptr != in.data() + digits) return false;
     in.remove_prefix(digits);
@@ -118,6 +121,7 @@ std::optional<Timestamp> parse_timestamp(std::string_view in) {
             if (!read_int(in, 2, oh)) return std::nullopt;
             if (!in.empty() && in.front() == ':') in.remove_prefix(1);
             if (!in.empty() && !read_int(in, 2, om)) return std::nullopt;
+            if (oh > 23 || om > 59) return std::nullopt;
             offset_minutes = sign * (oh * 60 + om);
         }
         if (!in.empty()) return std::nullopt;

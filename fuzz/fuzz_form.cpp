@@ -9,10 +9,11 @@
 #include <string_view>
 
 #include "http/form.hpp"
+#include "util/strings.hpp"
 
 using starpunk::ErrorCode;
 using starpunk::http::FormLimits;
-using starpunk::http::is_valid_utf8;
+using starpunk::is_valid_utf8;
 using starpunk::http::parse_urlencoded;
 
 #define FUZZ_CHECK(cond)                                                        \

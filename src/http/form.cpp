@@ -1,5 +1,7 @@
 #include "http/form.hpp"
 
+#include "util/strings.hpp"
+
 #include <boost/url/encoding_opts.hpp>
 #include <boost/url/pct_string_view.hpp>
 
@@ -28,51 +30,6 @@ bool FormData::has(std::string_view name) const {
     return get(name).has_value();
 }
 
-bool is_valid_utf8(std::string_view s) {
-    size_t i = 0;
-    const size_t n = s.size();
-    while (i < n) {
-        const auto b0 = static_cast<unsigned char>(s[i]);
-        if (b0 < 0x80) {
-            ++i;
-            continue;
-        }
-        // Byte ranges per RFC 3629 §4 (UTF8-2/3/4): the second byte's range depends on
-        // the lead byte so that overlong forms and surrogates are excluded.
-        size_t len = 0;
-        unsigned char lo = 0x80, hi = 0xBF;
-        if (b0 >= 0xC2 && b0 <= 0xDF) {
-            len = 2;
-        } else if (b0 == 0xE0) {
-            len = 3;
-            lo = 0xA0;
-        } else if ((b0 >= 0xE1 && b0 <= 0xEC) || b0 == 0xEE || b0 == 0xEF) {
-            len = 3;
-        } else if (b0 == 0xED) {
-            len = 3;
-            hi = 0x9F;
-        } else if (b0 == 0xF0) {
-            len = 4;
-            lo = 0x90;
-        } else if (b0 >= 0xF1 && b0 <= 0xF3) {
-            len = 4;
-        } else if (b0 == 0xF4) {
-            len = 4;
-            hi = 0x8F;
-        } else {
-            return false;
-        }
-        if (n - i < len) return false;
-        const auto b1 = static_cast<unsigned char>(s[i + 1]);
-        if (b1 < lo || b1 > hi) return false;
-        for (size_t k = 2; k < len; ++k) {
-            const auto b = static_cast<unsigned char>(s[i + k]);
-            if (b < 0x80 || b > 0xBF) return false;
-        }
-        i += len;
-    }
-    return true;
-}
 
 std::string printable_excerpt(std::string_view s, size_t max_bytes) {
     static constexpr char kHex[] = "0123456789ABCDEF";

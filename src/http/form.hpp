@@ -64,10 +64,6 @@ struct FormLimits {
 // The first error in input order is reported.
 Result<FormData> parse_urlencoded(std::string_view text, const FormLimits& limits = {});
 
-// True when `s` is well-formed UTF-8 (RFC 3629: shortest form only, no UTF-16
-// surrogates, nothing above U+10FFFF). The empty string is valid.
-bool is_valid_utf8(std::string_view s);
-
 // Renders untrusted bytes for an error message: printable ASCII kept, everything
 // else as \xNN, cut to `max_bytes` input bytes with "..." appended when cut.
 std::string printable_excerpt(std::string_view s, size_t max_bytes = 64);

@@ -1,5 +1,7 @@
 #include "http/multipart.hpp"
 
+#include "util/strings.hpp"
+
 #include <cstring>
 #include <utility>
 

@@ -18,6 +18,9 @@ bool starts_with_icase(std::string_view s, std::string_view prefix);
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view s);
 
+// Appends the UTF-8 encoding of code point `cp` (precondition: a scalar value).
+void append_utf8(std::string& out, char32_t cp);
+
 // Escapes a string for inclusion in HTML text or a quoted attribute.
 std::string html_escape(std::string_view s);
 

@@ -255,3 +255,30 @@ def test_version_and_help(tmp_path):
     assert r.returncode == 0 and "serve" in r.stdout
     r = run_cli(tmp_path, ["no-such-command"])
     assert r.returncode == 2
+
+
+def test_json_log_lines_carry_request_ids_and_go_to_the_log_file(make_server):
+    s = make_server({"LOG_FORMAT": "json"})
+    r, _ = s.request("GET", "/nope", headers={"X-Request-ID": "json-log-test-1"})
+    assert r.status == 404
+    time.sleep(1.2)  # file sinks flush every second
+    log_file = s.data / "logs" / "starpunk.log"
+    assert log_file.exists()
+    lines = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
+    assert lines, "empty log file"
+    for line in lines:
+        assert {"time", "level", "request_id", "message"} <= set(line)
+    access = [line for line in lines if line["request_id"] == "json-log-test-1"]
+    assert access and "GET /nope 404" in access[0]["message"]
+    assert any(line["request_id"] == "init" for line in lines)
+
+
+def test_secrets_never_reach_the_log(make_server):
+    s = make_server({"SESSION_SECRET": "super-secret-session-value-0123456789", "LOG_LEVEL": "DEBUG",
+                     "METRICS_TOKEN": "metrics-token-secret-value"})
+    s.request("GET", "/health")
+    time.sleep(1.2)
+    text = s.output() + (s.data / "logs" / "starpunk.log").read_text()
+    assert "super-secret-session-value" not in text
+    assert "metrics-token-secret-value" not in text
+    assert "SESSION_SECRET=(set)" in text

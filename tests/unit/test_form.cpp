@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "util/strings.hpp"
+
 namespace starpunk::http {
 namespace {
 

@@ -60,7 +60,8 @@ int serve() {
     notes::NoteRenderer renderer(*storage->notes);
     web::PageCache pages(cfg->database_path);
     auto site = std::make_shared<web::Site>(
-        web::Site{*cfg, *templates, http::StaticFiles{}, storage->notes.get(), &health, &renderer, &pages});
+        web::Site{*cfg, *templates, http::StaticFiles{}, storage->notes.get(), &health, &renderer, &pages, {}});
+    site->discovery_links = web::discovery_link_header(*site);
     web::App app(site);
 
     http::ServerOptions options;

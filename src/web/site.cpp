@@ -24,7 +24,7 @@ http::Response cached_page_response(const Site& site, const http::Request& req, 
     res.set_header("Cache-Control", "public, max-age=60");
     res.set_header("ETag", page.etag);
     if (!page.last_modified.empty()) res.set_header("Last-Modified", page.last_modified);
-    res.set_header("Link", discovery_link_header(site));
+    res.set_header("Link", site.discovery_links.empty() ? discovery_link_header(site) : site.discovery_links);
     if (page.status == 200 && http::is_not_modified(req, page.etag, page.last_modified)) {
         res.status = 304;
         return res;

@@ -26,6 +26,9 @@ struct Site {
     monitoring::HealthProbe* health = nullptr;
     notes::NoteRenderer* renderer = nullptr;
     PageCache* pages = nullptr;
+    // discovery_link_header(), computed once by the code that builds the Site
+    // (it is constant); empty means "compute per response".
+    std::string discovery_links;
 
     // Absolute URL for a site path: url("/note/x") -> "https://example.com/note/x".
     std::string url(std::string_view path) const { return config.site_url + std::string(path); }

@@ -5,6 +5,7 @@
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "starpunk_version.hpp"
+#include "util/system.hpp"
 #include "web/app.hpp"
 
 namespace starpunk::cli {
@@ -67,7 +68,7 @@ int serve() {
     http::ServerOptions options;
     options.host = cfg->host;
     options.port = cfg->port;
-    options.io_threads = http::usable_cores();
+    options.io_threads = usable_cores();
     options.worker_threads = static_cast<unsigned>(cfg->workers);
     options.max_body_bytes = cfg->max_content_length;
     http::Server server(options, app);

@@ -8,9 +8,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "util/strings.hpp"
+#include "util/system.hpp"
 
 extern char** environ;
 
@@ -128,11 +128,6 @@ std::optional<std::string> normalise_base_url(std::string_view text) {
 
 bool is_loopback_host(std::string_view host) {
     return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.starts_with("127.");
-}
-
-unsigned usable_cores() {
-    unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : n;
 }
 
 }  // namespace

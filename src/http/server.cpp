@@ -2,7 +2,6 @@
 // request life cycle and the shutdown contract.
 #include "http/server.hpp"
 
-#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -25,17 +24,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
-
-unsigned usable_cores() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        int n = CPU_COUNT(&set);
-        if (n > 0) return static_cast<unsigned>(n);
-    }
-    unsigned n = std::thread::hardware_concurrency();
-    return n == 0 ? 1 : n;
-}
 
 namespace {
 

@@ -81,7 +81,4 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// Usable CPU cores for this process (respects taskset/cgroup affinity).
-unsigned usable_cores();
-
 }  // namespace starpunk::http

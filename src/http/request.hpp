@@ -6,6 +6,7 @@
 // them beyond its own return must copy them.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,9 @@ struct Request {
     std::string request_id;
     RouteParams params;
     const Route* route = nullptr;  // set by routing; nullptr when no route matched
+    // What a route's inline_when probe found (e.g. the cached page), handed to
+    // its handler so the work is not done twice. Opaque to the server.
+    std::shared_ptr<const void> prepared;
 
     // First header with this name (case-insensitive), or nullopt.
     std::optional<std::string_view> header(std::string_view name) const;

@@ -44,8 +44,9 @@ struct Route {
     Handler handler;
     // For blocking routes: when set and true for a request, that request runs
     // inline after all (its answer is already in memory, e.g. a cached page).
-    // Must be cheap and non-blocking. Called after params are filled.
-    std::function<bool(const Request&)> inline_when;
+    // Must be cheap and non-blocking. Called after params are filled; it may
+    // leave what it found in Request::prepared for the handler.
+    std::function<bool(Request&)> inline_when;
 };
 
 struct RouteMatch {

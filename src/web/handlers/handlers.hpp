@@ -13,10 +13,10 @@ namespace starpunk::web::handlers {
 http::Handler health(std::shared_ptr<const Site> site);
 // GET / — h-feed of published notes, 20 per page, ?page=N (cached in memory).
 http::Handler home(std::shared_ptr<const Site> site);
-bool home_is_cached(const Site& site, const http::Request& req);
+bool home_is_cached(const Site& site, http::Request& req);
 // GET /note/{slug} — one h-entry; 404 unknown/draft, 410 deleted (cached in memory).
 http::Handler note_page(std::shared_ptr<const Site> site);
-bool note_is_cached(const Site& site, const http::Request& req);
+bool note_is_cached(const Site& site, http::Request& req);
 // GET /static/{path*} — embedded CSS/JS/fonts with ETag and long cache.
 http::Handler static_file(std::shared_ptr<const Site> site);
 

@@ -28,13 +28,16 @@ std::string cache_key(int64_t page) { return "home:" + std::to_string(page); }
 
 }  // namespace
 
-bool home_is_cached(const Site& site, const http::Request& req) {
+bool home_is_cached(const Site& site, http::Request& req) {
     auto page = page_number(req);
-    return page && site.pages->find(cache_key(*page)) != nullptr;
+    if (!page) return false;
+    req.prepared = site.pages->find(cache_key(*page));
+    return req.prepared != nullptr;
 }
 
 http::Handler home(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
+        if (req.prepared) return cached_page_response(*site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
         auto page = page_number(req);
         if (!page) return error_response(*site, req, 400, "The page number must be a positive whole number.");
         std::string key = cache_key(*page);

@@ -9,12 +9,14 @@ namespace {
 std::string cache_key(std::string_view slug) { return "note:" + std::string(slug); }
 }  // namespace
 
-bool note_is_cached(const Site& site, const http::Request& req) {
-    return site.pages->find(cache_key(req.param("slug"))) != nullptr;
+bool note_is_cached(const Site& site, http::Request& req) {
+    req.prepared = site.pages->find(cache_key(req.param("slug")));
+    return req.prepared != nullptr;
 }
 
 http::Handler note_page(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
+        if (req.prepared) return cached_page_response(*site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
         std::string_view slug = req.param("slug");
         std::string key = cache_key(slug);
         if (auto cached = site->pages->find(key)) return cached_page_response(*site, req, *cached);

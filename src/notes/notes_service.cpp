@@ -152,13 +152,7 @@ Status NotesService::validate_content(const std::string& content) const {
     return {};
 }
 
-Result<Note> NotesService::create(const NewNote& note) {
-    auto r = create_detailed(note);
-    if (!r) return std::move(r).error();
-    return std::move(r->note);
-}
-
-Result<NotesService::Created> NotesService::create_detailed(const NewNote& input) {
+Result<Note> NotesService::create(const NewNote& input) {
     if (auto st = validate_content(input.content); !st) return std::move(st).error();
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
@@ -234,7 +228,7 @@ Result<NotesService::Created> NotesService::create_detailed(const NewNote& input
         if (slug->custom_rejected) {
             spdlog::info("requested slug not used ({}); using {}", slug->custom_rejected_reason, n.slug);
         }
-        return Created{std::move(n), std::move(*slug)};
+        return n;
     }
 }
 

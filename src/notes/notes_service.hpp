@@ -91,14 +91,9 @@ public:
     NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
                  Options options);
 
+    // A timestamp-fallback slug is logged at WARNING, a rejected custom slug at
+    // INFO (SPEC §2.5); the caller sees only the note.
     Result<Note> create(const NewNote& note);
-    // Slug used as the reason when the automatic slug fell back to a timestamp
-    // or a custom slug was rejected is returned alongside for logging.
-    struct Created {
-        Note note;
-        SlugResult slug;
-    };
-    Result<Created> create_detailed(const NewNote& note);
 
     Result<Note> get_by_slug(std::string_view slug) const;  // deleted notes included (callers decide 404/410)
     Result<Note> get_by_id(int64_t id) const;

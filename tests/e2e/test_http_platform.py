@@ -282,3 +282,22 @@ def test_secrets_never_reach_the_log(make_server):
     assert "super-secret-session-value" not in text
     assert "metrics-token-secret-value" not in text
     assert "SESSION_SECRET=(set)" in text
+
+
+def test_expect_100_continue_gets_an_interim_response_before_the_body(server):
+    body = b"x=1"
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+    sock.sendall(b"POST /health HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                 b"Expect: 100-continue\r\n" + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode())
+    interim = sock.recv(64)
+    assert interim.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), interim
+    sock.sendall(body)
+    data = interim[len(b"HTTP/1.1 100 Continue\r\n\r\n"):]
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    status, _, _ = parse_raw_response(data)
+    assert status == 405  # the request itself was read and answered

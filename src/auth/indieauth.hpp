@@ -18,17 +18,26 @@
 //   invalid_input  -> the `me` is not a usable profile URL, or the callback is
 //                     missing code/state, or the state is unknown/expired/used,
 //                     or iss does not match;
-//   conflict       -> the authorization server vouched for a different `me`
-//                     than ADMIN_ME (logged at WARNING);
-//   io             -> an endpoint could not be reached or answered nonsense.
+//   conflict       -> begin() was given a `me` other than ADMIN_ME, or the
+//                     authorization server vouched for a different `me` than
+//                     ADMIN_ME (both logged at WARNING);
+//   io             -> the database or an endpoint could not be reached, or the
+//                     endpoint answered an error or nonsense (the message says
+//                     which, without secrets; details go to the log);
+//   internal       -> ADMIN_ME (DEV_ADMIN_ME in DEV_MODE) is unset or unusable.
+// Discovery failing (unreachable profile, no endpoint advertised) is not an
+// error: the login falls back to INDIELOGIN_URL and says so in the log.
 // Thread-safety: begin() and complete() may be called concurrently.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "auth/discovery.hpp"
 #include "config/config.hpp"
 #include "net/http_client.hpp"
 #include "storage/pool.hpp"
@@ -45,8 +54,10 @@ Result<std::string> canonicalize_profile_url(std::string_view input, bool allow_
 
 class IndieAuthClient {
 public:
+    // `endpoints` may be shared with other users of discovery (Micropub token
+    // verification); null -> the client keeps its own one-hour cache.
     IndieAuthClient(const config::Config& config, std::shared_ptr<storage::ConnectionPool> pool,
-                    net::HttpClient& http, const Clock& clock);
+                    net::HttpClient& http, const Clock& clock, std::shared_ptr<EndpointCache> endpoints = nullptr);
 
     // Starts a login for `me`: discovers the endpoint, stores state + verifier,
     // and returns the URL to 302 the browser to.
@@ -60,10 +71,25 @@ public:
     Result<int> purge_expired();
 
 private:
+    // The endpoints to use for ADMIN_ME: discovered (cached), else INDIELOGIN_URL.
+    Endpoints endpoints_for(const std::string& admin);
+    // Canonical ADMIN_ME (DEV_ADMIN_ME in DEV_MODE without ADMIN_ME).
+    Result<std::string> admin_identity() const;
+
     const config::Config& config_;
     std::shared_ptr<storage::ConnectionPool> pool_;
     net::HttpClient& http_;
     const Clock& clock_;
+    std::shared_ptr<EndpointCache> endpoints_;
+    // The endpoints each pending state was sent to, so the callback redeems at
+    // (and checks `iss` against) exactly that server. auth_state has no column
+    // for them; after a restart the callback falls back to discovery.
+    struct Pending {
+        Endpoints endpoints;
+        Timestamp expires;
+    };
+    std::mutex pending_mutex_;
+    std::map<std::string, Pending, std::less<>> pending_;
 };
 
 }  // namespace starpunk::auth

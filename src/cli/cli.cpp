@@ -24,6 +24,7 @@ int run(int argc, char** argv) {
     auto* import_cmd = app.add_subcommand("import", "Import every *.md file under DIR as a note");
     import_cmd->add_option("dir", import_dir, "Directory to import (searched recursively)")->required();
     import_cmd->add_flag("--draft", import_draft, "Import as drafts instead of published notes");
+    auto* reindex_cmd = app.add_subcommand("reindex", "Rebuild the search index from the note files");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -39,6 +40,7 @@ int run(int argc, char** argv) {
     if (*check_cmd) return check();
     if (*backup_cmd) return backup(backup_dest);
     if (*import_cmd) return import_notes(import_dir, import_draft);
+    if (*reindex_cmd) return reindex();
     (void)serve_cmd;
     return serve();
 }

@@ -22,5 +22,7 @@ int check();
 int backup(const std::string& dest);
 // Import every *.md under `dir` as a note.
 int import_notes(const std::string& dir, bool as_draft);
+// Rebuild the search index from the note files (progress bar on a terminal).
+int reindex();
 
 }  // namespace starpunk::cli

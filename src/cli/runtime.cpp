@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 
 #include "storage/fs.hpp"
@@ -42,6 +43,28 @@ Result<Storage> open_storage(const config::Config& cfg) {
     s.notes = std::make_unique<notes::NotesService>(s.pool, fs, system_clock(),
                                                     notes::NotesService::Options{cfg.notes_path, cfg.max_note_bytes});
     return s;
+}
+
+Result<std::unique_ptr<search::SearchService>> open_search(const config::Config& cfg, Storage& storage) {
+    search::SearchService::Options options;
+    options.force_fallback = cfg.search_force_fallback;
+    auto service = search::SearchService::open(storage.pool, *storage.notes, options);
+    if (!service) return service;
+    spdlog::info("search: {}{}", search::mode_name((*service)->mode()),
+                 cfg.search_enabled ? "" : " (SEARCH_ENABLED=false)");
+    if (!cfg.search_enabled) return service;
+    auto needed = (*service)->index_needs_rebuild();
+    if (!needed) return std::move(needed).error();
+    if (*needed) {
+        spdlog::warn("search: the index is empty but notes exist; rebuilding it");
+        auto start = std::chrono::steady_clock::now();
+        auto report = (*service)->rebuild();
+        if (!report) return std::move(report).error();
+        for (const auto& f : report->failed) spdlog::warn("search: not indexed: {}", f);
+        auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        spdlog::info("search: indexed {} note(s) in {} ms", report->indexed, took.count());
+    }
+    return service;
 }
 
 bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }

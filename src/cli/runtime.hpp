@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "notes/notes_service.hpp"
+#include "search/search_service.hpp"
 #include "storage/pool.hpp"
 
 namespace starpunk::cli {
@@ -23,6 +24,11 @@ struct Storage {
 // Creates DATA_PATH and NOTES_PATH, runs pending migrations (logging what ran),
 // opens the connection pool and the notes service.
 Result<Storage> open_storage(const config::Config& cfg);
+
+// The search service (SEARCH_FORCE_FALLBACK honoured). When search is enabled
+// and runs on FTS5, an index that is empty although notes exist is rebuilt
+// first (logged; a note whose file cannot be read is left out with a warning).
+Result<std::unique_ptr<search::SearchService>> open_search(const config::Config& cfg, Storage& storage);
 
 // True when stderr is a terminal (progress bars).
 bool stderr_is_terminal();

@@ -1,14 +1,41 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
+#include "auth/indieauth.hpp"
+#include "auth/sessions.hpp"
 #include "cli/runtime.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "starpunk_version.hpp"
+#include "util/crypto.hpp"
 #include "util/system.hpp"
 #include "web/app.hpp"
 
 namespace starpunk::cli {
+
+namespace {
+// Sessions slide for SESSION_LIFETIME days and end for good after three times that.
+Result<std::unique_ptr<auth::SessionStore>> make_session_store(const config::Config& cfg,
+                                                               std::shared_ptr<storage::ConnectionPool> pool) {
+    auth::SessionStore::Options o;
+    o.lifetime = std::chrono::hours(24) * cfg.session_lifetime_days;
+    o.absolute_lifetime = o.lifetime * 3;
+    o.secret = cfg.session_secret;
+    if (o.secret.empty()) {  // only possible in DEV_MODE (config refuses it otherwise)
+        auto bytes = random_bytes(32);
+        if (!bytes) return std::move(bytes).error();
+        o.secret = *bytes;
+        spdlog::warn("SESSION_SECRET is not set: using a random one, so forms open across a restart must be reloaded");
+    }
+    auto store = std::make_unique<auth::SessionStore>(std::move(pool), system_clock(), std::move(o));
+    if (auto purged = store->purge_expired(); !purged) {
+        return make_error(ErrorCode::io, "cannot purge expired sessions: " + purged.error().message);
+    } else if (*purged > 0) {
+        spdlog::info("purged {} expired session(s)", *purged);
+    }
+    return store;
+}
+}  // namespace
 
 int serve() {
     auto cfg = load_config_or_report(config::Purpose::serve);
@@ -63,6 +90,25 @@ int serve() {
     auto site = std::make_shared<web::Site>(
         web::Site{*cfg, *templates, http::StaticFiles{}, storage->notes.get(), &health, &renderer, &pages, {}});
     site->discovery_links = web::discovery_link_header(*site);
+
+    auto sessions = make_session_store(*cfg, storage->pool);
+    if (!sessions) {
+        spdlog::critical("{}", sessions.error().message);
+        return kExitFailure;
+    }
+    site->sessions = sessions->get();
+    net::CurlHttpClient outbound(net::Policy::outbound(cfg->outbound_http_allowed()));
+    auth::IndieAuthClient indieauth(site->config, storage->pool, outbound, system_clock());
+    if (auto purged = indieauth.purge_expired(); !purged) {
+        spdlog::warn("could not purge expired login attempts: {}", purged.error().message);
+    }
+    site->indieauth = &indieauth;
+    auto search = open_search(*cfg, *storage);
+    if (!search) {
+        spdlog::critical("search: {}", search.error().message);
+        return kExitFailure;
+    }
+    if (cfg->search_enabled) site->search = search->get();
     web::App app(site);
 
     http::ServerOptions options;

@@ -50,6 +50,9 @@ struct Request {
     // request carries a valid admin session cookie. Handlers use it to show
     // drafts; they never parse the cookie themselves.
     bool is_admin = false;
+    // The admin session's CSRF token, for forms the handler renders; empty
+    // unless is_admin.
+    std::string csrf_token;
 
     // First header with this name (case-insensitive), or nullopt.
     std::optional<std::string_view> header(std::string_view name) const;

@@ -1,9 +1,20 @@
 #include "web/app.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "util/crypto.hpp"
 #include "web/errors.hpp"
+#include "web/request_guard.hpp"
 #include "web/routes.hpp"
+#include "web/session_cookie.hpp"
 
 namespace starpunk::web {
+
+namespace {
+bool is_admin_route(const http::Route& r) {
+    return r.access == http::Access::admin || r.access == http::Access::admin_api;
+}
+}  // namespace
 
 App::App(std::shared_ptr<const Site> site) : site_(std::move(site)) { add_routes(router_, site_); }
 
@@ -12,13 +23,28 @@ http::Execution App::prepare(http::Request& req) {
     if (m.outcome == http::RouteMatch::Outcome::found) {
         req.route = m.route;
         req.params = std::move(m.params);
-        if (m.route->execution == http::Execution::blocking && m.route->inline_when && m.route->inline_when(req)) {
+        if (m.route->execution == http::Execution::blocking && m.route->inline_when && !session_cookie(req) &&
+            m.route->inline_when(req)) {
             return http::Execution::inline_;
         }
         return m.route->execution;
     }
     req.route = nullptr;
     return http::Execution::inline_;
+}
+
+void App::identify(http::Request& req) const {
+    if (!site_->sessions) return;
+    auto token = session_cookie(req);
+    if (!token) return;
+    auto session = site_->sessions->validate(*token);
+    if (!session) {
+        spdlog::error("session lookup failed, treating the request as anonymous: {}", session.error().message);
+        return;
+    }
+    if (!*session) return;
+    req.is_admin = true;
+    req.csrf_token = site_->sessions->csrf_token(**session);
 }
 
 http::Response App::handle(http::Request& req) {
@@ -33,20 +59,30 @@ http::Response App::handle(http::Request& req) {
         if (m.outcome == O::bad_path) return error(req, 400, "The address contains an invalid escape sequence.");
         return error(req, 404, "There is nothing at this address.");
     }
-    switch (req.route->access) {
-        case http::Access::public_:
-        case http::Access::bearer:  // checked by the Micropub service itself
-            break;
-        case http::Access::dev_only:
-            if (!site_->config.dev_mode) return error(req, 404, "There is nothing at this address.");
-            break;
-        case http::Access::admin:
-            // Sessions arrive with the authentication issue; until then no request is an admin.
-            return http::redirect("/auth/login", 302);
-        case http::Access::admin_api:
-            return error(req, 401, "Log in as the site's admin first.");
+    const http::Route& route = *req.route;
+    if (route.access == http::Access::dev_only && !site_->config.dev_mode) {
+        return error(req, 404, "There is nothing at this address.");
     }
-    return req.route->handler(req);
+    const bool served_inline = route.execution == http::Execution::inline_ || req.prepared;
+    if (!(served_inline && route.access == http::Access::public_)) identify(req);
+
+    const bool is_post = req.method == http::Method::post;
+    if (is_post && route.access != http::Access::bearer && !same_origin_request(*site_, req)) {
+        spdlog::warn("refused a cross-site POST to {} (Origin: {})", req.path, req.header("Origin").value_or("-"));
+        return error(req, 403, "This form was sent from another site. Open the page on this site and submit it again.");
+    }
+    if (is_admin_route(route) && !req.is_admin) {
+        if (route.access == http::Access::admin_api) return error(req, 401, "Log in as the site's admin first.");
+        return http::redirect("/auth/login", 302);
+    }
+    if (is_post && is_admin_route(route)) {
+        std::string presented = presented_csrf_token(req);
+        if (req.csrf_token.empty() || !constant_time_equal(req.csrf_token, presented)) {
+            spdlog::warn("refused a POST to {} without a valid CSRF token", req.path);
+            return error(req, 403, "The form has expired or was not sent from this site. Reload the page and try again.");
+        }
+    }
+    return route.handler(req);
 }
 
 http::Response App::error(const http::Request& req, int status, std::string_view message) {

@@ -1,5 +1,16 @@
 // The web application: the route table plus the gate every request passes
 // (access rules, 404/405, error pages). Implements http::Application.
+//
+// The gate, in order:
+//   1. no route -> 404/405/400; a dev-only route without DEV_MODE -> 404;
+//   2. who is asking: a request with a session cookie on a route that may care
+//      gets req.is_admin/req.csrf_token from the session store (any failure ->
+//      anonymous: fail closed). Public inline routes never look, so cached pages
+//      and static files never touch the database; a request carrying a session
+//      cookie is never answered from the page cache (it may see drafts);
+//   3. a POST from another site is refused with 403 (web/request_guard.hpp);
+//   4. admin routes without a session: pages 302 to /auth/login, JSON 401;
+//   5. a POST to an admin route without the session's CSRF token -> 403.
 #pragma once
 
 #include <memory>
@@ -21,6 +32,8 @@ public:
     const http::Router& router() const { return router_; }
 
 private:
+    void identify(http::Request& req) const;
+
     std::shared_ptr<const Site> site_;
     http::Router router_;
 };

@@ -15,6 +15,22 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
            [s = site.get()](http::Request& req) { return handlers::home_is_cached(*s, req); }});
     r.add({Method::get, "/note/{slug}", Access::public_, Execution::blocking, handlers::note_page(site),
            [s = site.get()](http::Request& req) { return handlers::note_is_cached(*s, req); }});
+    r.add({Method::get, "/auth/login", Access::public_, Execution::blocking, handlers::login_form(site)});
+    r.add({Method::post, "/auth/login", Access::public_, Execution::blocking, handlers::login_start(site)});
+    r.add({Method::get, "/auth/callback", Access::public_, Execution::blocking, handlers::login_callback(site)});
+    r.add({Method::post, "/auth/logout", Access::admin, Execution::blocking, handlers::logout(site)});
+    r.add({Method::get, "/admin", Access::admin, Execution::blocking, [](http::Request&) { return http::redirect("/admin/", 301); }});
+    r.add({Method::get, "/admin/", Access::admin, Execution::blocking, handlers::admin_list(site)});
+    r.add({Method::get, "/admin/new", Access::admin, Execution::blocking, handlers::admin_new_form(site)});
+    r.add({Method::post, "/admin/new", Access::admin, Execution::blocking, handlers::admin_create(site)});
+    r.add({Method::get, "/admin/edit/{id}", Access::admin, Execution::blocking, handlers::admin_edit_form(site)});
+    r.add({Method::post, "/admin/edit/{id}", Access::admin, Execution::blocking, handlers::admin_update(site)});
+    r.add({Method::post, "/admin/delete/{id}", Access::admin, Execution::blocking, handlers::admin_delete(site)});
+    r.add({Method::post, "/admin/restore/{id}", Access::admin, Execution::blocking, handlers::admin_restore(site)});
+    r.add({Method::post, "/admin/purge/{id}", Access::admin, Execution::blocking, handlers::admin_purge(site)});
+    r.add({Method::get, "/dev/login", Access::dev_only, Execution::blocking, handlers::dev_login(site)});
+    r.add({Method::get, "/search", Access::public_, Execution::blocking, handlers::search(site)});
+    r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});
     r.add({Method::get, "/health", Access::public_, Execution::inline_, handlers::health(site)});
     r.add({Method::get, "/static/{path*}", Access::public_, Execution::inline_, handlers::static_file(site)});
 }

@@ -71,7 +71,20 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
     set_author(layout, c);
     layout.set("version", std::string(kVersion));
     if (!c.token_endpoint.empty()) layout.set("token_endpoint", c.token_endpoint);
+    if (page.admin) {
+        TemplateData admin;
+        admin.set("csrf_token", page.csrf_token);
+        layout.set("admin", admin);
+    }
     return site.templates->render("layout", layout);
+}
+
+PageInfo page_info(const http::Request& req, std::string title) {
+    PageInfo info;
+    info.title = std::move(title);
+    info.admin = req.is_admin;
+    if (req.is_admin) info.csrf_token = req.csrf_token;
+    return info;
 }
 
 }  // namespace starpunk::web

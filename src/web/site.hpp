@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/sessions.hpp"
 #include "config/config.hpp"
 #include "http/static_files.hpp"
 #include "monitoring/health.hpp"
@@ -13,6 +14,13 @@
 #include "notes/notes_service.hpp"
 #include "web/page_cache.hpp"
 #include "web/templates.hpp"
+
+namespace starpunk::auth {
+class IndieAuthClient;
+}
+namespace starpunk::search {
+class SearchService;
+}
 
 namespace starpunk::web {
 
@@ -29,6 +37,11 @@ struct Site {
     // discovery_link_header(), computed once by the code that builds the Site
     // (it is constant); empty means "compute per response".
     std::string discovery_links;
+    // Admin login (null: nobody can log in, every request is anonymous).
+    auth::SessionStore* sessions = nullptr;
+    auth::IndieAuthClient* indieauth = nullptr;
+    // Search (null when SEARCH_ENABLED=false: the search routes say so).
+    search::SearchService* search = nullptr;
 
     // Absolute URL for a site path: url("/note/x") -> "https://example.com/note/x".
     std::string url(std::string_view path) const { return config.site_url + std::string(path); }
@@ -37,7 +50,14 @@ struct Site {
 struct PageInfo {
     std::string title;         // page-specific part of <title>; empty on the home page
     std::string search_query;  // pre-fills the search box
+    // Admin navigation (admin link, log-out form). Only for responses that are
+    // never cached publicly.
+    bool admin = false;
+    std::string csrf_token;
 };
+
+// PageInfo for a response to `req`: admin navigation when it is the admin's.
+PageInfo page_info(const http::Request& req, std::string title = {});
 
 // The Link header every HTML page carries (micropub, feeds, token endpoint).
 std::string discovery_link_header(const Site& site);

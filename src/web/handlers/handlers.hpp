@@ -17,6 +17,30 @@ bool home_is_cached(const Site& site, http::Request& req);
 // GET /note/{slug} — one h-entry; 404 unknown/draft, 410 deleted (cached in memory).
 http::Handler note_page(std::shared_ptr<const Site> site);
 bool note_is_cached(const Site& site, http::Request& req);
+// Admin login (SPEC §4). Where the browser goes once logged in.
+inline constexpr std::string_view kAfterLogin = "/admin/";
+// GET /auth/login — the form; POST /auth/login — starts IndieAuth (302 away).
+http::Handler login_form(std::shared_ptr<const Site> site);
+http::Handler login_start(std::shared_ptr<const Site> site);
+// GET /auth/callback — completes IndieAuth, sets the session cookie.
+http::Handler login_callback(std::shared_ptr<const Site> site);
+// POST /auth/logout — deletes the session, clears the cookie.
+http::Handler logout(std::shared_ptr<const Site> site);
+// GET /dev/login — DEV_MODE only: instant admin session.
+http::Handler dev_login(std::shared_ptr<const Site> site);
+// GET /search?q=&page= — HTML search results (SPEC §7); the admin also sees drafts.
+http::Handler search(std::shared_ptr<const Site> site);
+// GET /api/search?q=&limit=&offset= — search results as JSON (SPEC §7).
+http::Handler api_search(std::shared_ptr<const Site> site);
+// The admin area (SPEC §3): note list and trash, the note form, trash actions.
+http::Handler admin_list(std::shared_ptr<const Site> site);
+http::Handler admin_new_form(std::shared_ptr<const Site> site);
+http::Handler admin_create(std::shared_ptr<const Site> site);
+http::Handler admin_edit_form(std::shared_ptr<const Site> site);
+http::Handler admin_update(std::shared_ptr<const Site> site);
+http::Handler admin_delete(std::shared_ptr<const Site> site);
+http::Handler admin_restore(std::shared_ptr<const Site> site);
+http::Handler admin_purge(std::shared_ptr<const Site> site);
 // GET /static/{path*} — embedded CSS/JS/fonts with ETag and long cache.
 http::Handler static_file(std::shared_ptr<const Site> site);
 

@@ -4,6 +4,7 @@
 #include "http/form.hpp"
 #include "web/errors.hpp"
 #include "web/handlers/handlers.hpp"
+#include "web/pagination.hpp"
 #include "web/note_view.hpp"
 
 namespace starpunk::web::handlers {
@@ -12,16 +13,11 @@ namespace {
 
 constexpr int64_t kPerPage = 20;
 
-// ?page=N -> N (1 when absent); nullopt when present but not a positive integer.
+// ?page=N -> N (1 when absent); nullopt when present but malformed.
 std::optional<int64_t> page_number(const http::Request& req) {
     auto form = http::parse_urlencoded(req.query);
     if (!form) return std::nullopt;
-    auto v = form->get("page");
-    if (!v || v->empty()) return 1;
-    int64_t n = 0;
-    auto r = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (r.ec != std::errc{} || r.ptr != v->data() + v->size() || n < 1 || n > 1'000'000) return std::nullopt;
-    return n;
+    return web::page_number(*form);
 }
 
 std::string cache_key(int64_t page) { return "home:" + std::to_string(page); }

@@ -30,10 +30,18 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
             return error_response(*site, req, 500, "The note could not be loaded.");
         }
         if (note->is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
-        if (!note->published) return error_response(*site, req, 404, "There is no note at this address.");
+        if (!note->published && !req.is_admin) return error_response(*site, req, 404, "There is no note at this address.");
 
         auto entry = note_data(*site, *note);
         if (!entry) return error_response(*site, req, 500, "The note could not be rendered.");
+        if (!note->published) {
+            // A draft, for the admin only: never cached, here or by anyone in between.
+            auto body = render_page(*site, page_info(req, entry->second), "note", std::move(entry->first));
+            if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
+            auto res = http::html_response(200, std::move(*body));
+            res.set_header("Cache-Control", "private, no-store");
+            return res;
+        }
         PageInfo info;
         info.title = entry->second;
         auto body = render_page(*site, info, "note", std::move(entry->first));

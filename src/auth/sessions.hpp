@@ -1,0 +1,85 @@
+// Admin sessions (SPEC §4.1 step 8, §4.3).
+//
+// Session lifecycle invariants:
+//   1. A session token is 256 random bits, base64url; only SHA-256(token), hex,
+//      is stored (sessions.session_token_hash). The token itself exists only in
+//      the browser's cookie, so a leaked database cannot be replayed.
+//   2. Every login creates a new token; nothing reuses or extends an old one.
+//   3. A session is valid while now < expires_at and now < created_at +
+//      absolute_lifetime. expires_at slides to now + lifetime on use (written at
+//      most once per `touch_interval`, so reading pages does not write on every
+//      request) but never past the absolute cap.
+//   4. An expired or unparseable session is deleted when it is presented, and
+//      purge_expired() removes the rest. Logout deletes the row: the cookie is
+//      worthless from then on, whatever the browser does with it.
+//   5. The CSRF token is HMAC-SHA256(secret, "csrf\n" + token hash), base64url:
+//      bound to one session, derivable without storing anything, and compared in
+//      constant time.
+// Errors: io when the database fails (callers fail closed: no session).
+// Thread-safety: all methods may be called concurrently (pooled connections).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "storage/pool.hpp"
+#include "util/clock.hpp"
+#include "util/result.hpp"
+
+namespace starpunk::auth {
+
+struct Session {
+    int64_t id = 0;
+    std::string me;
+    std::string token_hash;  // hex SHA-256 of the cookie value
+    Timestamp created_at{};
+    Timestamp expires_at{};
+};
+
+struct NewSession {
+    std::string token;  // the cookie value; give it to the browser, never log it
+    Session session;
+};
+
+class SessionStore {
+public:
+    struct Options {
+        std::chrono::hours lifetime{24 * 30};           // SESSION_LIFETIME days, sliding
+        std::chrono::hours absolute_lifetime{24 * 90};  // hard cap from creation
+        std::chrono::seconds touch_interval{60};
+        std::string secret;  // SESSION_SECRET; keys the CSRF tokens
+    };
+
+    SessionStore(std::shared_ptr<storage::ConnectionPool> pool, const Clock& clock, Options options);
+
+    // A new session for `me`. user_agent/ip are kept for the admin's information
+    // (truncated to 256 bytes).
+    Result<NewSession> create(std::string_view me, std::string_view user_agent, std::string_view ip);
+
+    // The live session for a cookie value, or nullopt (unknown, expired, malformed).
+    Result<std::optional<Session>> validate(std::string_view token);
+
+    // Ends the session this token belongs to (no error when there is none).
+    Status destroy(std::string_view token);
+
+    // Deletes every expired session; returns how many.
+    Result<int> purge_expired();
+
+    // The CSRF token that belongs to `session` (compare with constant_time_equal).
+    std::string csrf_token(const Session& session) const;
+
+    const Options& options() const { return options_; }
+
+private:
+    std::shared_ptr<storage::ConnectionPool> pool_;
+    const Clock& clock_;
+    Options options_;
+};
+
+// The SHA-256 hex under which a token is stored.
+std::string session_token_hash(std::string_view token);
+
+}  // namespace starpunk::auth

@@ -1,0 +1,42 @@
+// GET /auth/callback?code&state&iss — completes the IndieAuth flow (SPEC §4.1
+// steps 5-8): on success a new session and its cookie, then the admin area.
+#include <spdlog/spdlog.h>
+
+#include "auth/indieauth.hpp"
+#include "http/form.hpp"
+#include "log/log.hpp"
+#include "web/handlers/handlers.hpp"
+#include "web/login_page.hpp"
+#include "web/session_cookie.hpp"
+
+namespace starpunk::web::handlers {
+
+http::Handler login_callback(std::shared_ptr<const Site> site) {
+    return [site = std::move(site)](http::Request& req) {
+        auto query = http::parse_urlencoded(req.query);
+        if (!query) return login_page(*site, req, 400, "The login answer was malformed. Please log in again.");
+        if (auto err = query->get("error")) {
+            std::string description(query->get("error_description").value_or(""));
+            spdlog::info("authorization server refused the login: {} {}", *err, description);
+            std::string message = "Your authorization server did not approve the login (" + std::string(*err) + ").";
+            return login_page(*site, req, 403, message);
+        }
+        if (!site->indieauth || !site->sessions) return login_page(*site, req, 503, "Logging in is not available on this server.");
+        std::optional<std::string_view> iss;
+        if (auto i = query->get("iss")) iss = *i;
+        auto me = site->indieauth->complete(query->get("code").value_or(""), query->get("state").value_or(""), iss);
+        if (!me) return login_page(*site, req, login_error_status(me.error().code), me.error().message);
+
+        auto session = site->sessions->create(*me, req.header("User-Agent").value_or(""), req.remote_address);
+        if (!session) {
+            spdlog::error("could not create a session: {}", session.error().message);
+            return login_page(*site, req, 500, "The session could not be saved. Please try again.");
+        }
+        spdlog::info("admin logged in as {}", *me);
+        auto res = http::redirect(std::string(kAfterLogin), 302);
+        res.add_header("Set-Cookie", session_set_cookie(*site, session->token));
+        return res;
+    };
+}
+
+}  // namespace starpunk::web::handlers

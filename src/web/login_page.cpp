@@ -1,0 +1,30 @@
+#include "web/login_page.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace starpunk::web {
+
+http::Response login_page(const Site& site, const http::Request& req, int status, std::string_view message,
+                          std::string_view me) {
+    TemplateData data;
+    if (!message.empty()) data.set("message", std::string(message));
+    data.set("me", std::string(me));
+    if (req.is_admin) data.set("logged_in_as", site.config.admin_me.empty() ? site.config.dev_admin_me : site.config.admin_me);
+    auto page = render_page(site, page_info(req, "Log in"), "login", std::move(data));
+    if (!page) {
+        spdlog::error("login page could not be rendered: {}", page.error().message);
+        return http::text_response(500, "The login page could not be rendered.\n");
+    }
+    return http::html_response(status, std::move(*page));
+}
+
+int login_error_status(ErrorCode code) {
+    switch (code) {
+        case ErrorCode::invalid_input: return 400;
+        case ErrorCode::conflict: return 403;
+        case ErrorCode::io: return 502;
+        default: return 500;
+    }
+}
+
+}  // namespace starpunk::web

@@ -1,0 +1,53 @@
+#include "web/request_guard.hpp"
+
+#include "http/form.hpp"
+#include "http/multipart.hpp"
+#include "util/strings.hpp"
+
+namespace starpunk::web {
+
+namespace {
+
+// "https://example.com:8443" from "https://example.com:8443/anything", lower-cased.
+std::string origin_of(std::string_view url) {
+    auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos) return {};
+    auto host_end = url.find_first_of("/?#", scheme_end + 3);
+    return to_lower(url.substr(0, host_end));
+}
+
+}  // namespace
+
+bool same_origin_request(const Site& site, const http::Request& req) {
+    if (auto fetch_site = req.header("Sec-Fetch-Site"); fetch_site && http::iequals(trim(*fetch_site), "cross-site")) {
+        return false;
+    }
+    auto origin = req.header("Origin");
+    if (!origin) return true;  // not a browser, or an old one: the CSRF token decides
+    std::string presented = to_lower(trim(*origin));
+    if (presented == origin_of(site.config.site_url)) return true;
+    // The address the browser actually used (a reverse proxy may differ from SITE_URL).
+    if (auto host = req.header("Host")) {
+        std::string h = to_lower(trim(*host));
+        if (presented == "http://" + h || presented == "https://" + h) return true;
+    }
+    return false;
+}
+
+std::string presented_csrf_token(const http::Request& req) {
+    if (auto h = req.header("X-CSRF-Token")) return std::string(trim(*h));
+    std::string type = req.content_type();
+    if (type == "application/x-www-form-urlencoded") {
+        auto form = http::parse_urlencoded(req.body);
+        if (!form) return {};
+        return std::string(form->get(kCsrfField).value_or(""));
+    }
+    if (type == "multipart/form-data") {
+        auto form = http::parse_multipart(req.body, req.header("Content-Type").value_or(""));
+        if (!form) return {};
+        return std::string(form->fields.get(kCsrfField).value_or(""));
+    }
+    return {};
+}
+
+}  // namespace starpunk::web

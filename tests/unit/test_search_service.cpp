@@ -1,0 +1,660 @@
+// Search (SPEC §7): query parsing (search/query.hpp), excerpts
+// (search/text_match.hpp), the service in both modes (search/search_service.hpp)
+// and the two handlers' contract where the e2e tests cannot reach it yet (an
+// admin request).
+#include "search/search_service.hpp"
+
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+
+#include "notes/note_text.hpp"
+#include "search/query.hpp"
+#include "search/text_match.hpp"
+#include "storage/migrations.hpp"
+#include "support/notes_harness.hpp"
+#include "util/strings.hpp"
+#include "web/handlers/handlers.hpp"
+
+namespace starpunk::search {
+namespace {
+
+using namespace std::chrono_literals;
+using starpunk::testing::NotesHarness;
+using starpunk::testing::test_epoch;
+
+// Every tag in an HTML fragment, e.g. {"<mark>", "</mark>"}.
+std::vector<std::string> tags(const std::string& html) {
+    std::vector<std::string> out;
+    static const std::regex tag("<[^>]*>");
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator(); ++it) {
+        out.push_back(it->str());
+    }
+    return out;
+}
+
+bool only_mark_tags(const std::string& html) {
+    return std::ranges::all_of(tags(html), [](const std::string& t) { return t == "<mark>" || t == "</mark>"; });
+}
+
+// ------------------------------------------------------------------ query
+
+TEST(SearchQuery, QuotesEachWhitespaceSeparatedTermAsAPhrase) {
+    auto q = parse_query("  hello \t world\n");
+    ASSERT_TRUE(q) << q.error().message;
+    EXPECT_EQ(q->text, "hello \t world");
+    EXPECT_EQ(q->terms, (std::vector<std::string>{"hello", "world"}));
+    EXPECT_EQ(q->fts_expression, R"("hello" "world")");
+}
+
+TEST(SearchQuery, DoublesQuotesAndTreatsOperatorsAsWords) {
+    EXPECT_EQ(parse_query(R"(say"hi)")->fts_expression, R"("say""hi")");
+    EXPECT_EQ(parse_query("AND OR NOT")->fts_expression, R"("AND" "OR" "NOT")");
+    EXPECT_EQ(parse_query("NEAR(")->fts_expression, R"("NEAR(")");
+    EXPECT_EQ(parse_query("foo*(")->fts_expression, R"("foo*(")");
+    EXPECT_EQ(parse_query("title:foo")->fts_expression, R"("title:foo")");
+    EXPECT_EQ(parse_query("foo*(")->fts_words, (std::vector<std::string>{"foo"}));
+}
+
+TEST(SearchQuery, TermsWithoutTokenCharactersAreLeftOutOfTheFtsExpression) {
+    auto only = parse_query(R"(" !!! — *)");
+    ASSERT_TRUE(only);
+    EXPECT_EQ(only->terms.size(), 4u);
+    EXPECT_EQ(only->fts_expression, "");
+    auto mixed = parse_query(R"(hello " world)");
+    EXPECT_EQ(mixed->fts_expression, R"("hello" "world")");
+}
+
+TEST(SearchQuery, UnicodeWhitespaceAndControlCharactersSeparateTerms) {
+    auto q = parse_query("caf\u00e9\u00a0cr\u00e8me\u3000x\x01y");
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->terms, (std::vector<std::string>{"caf\u00e9", "cr\u00e8me", "x", "y"}));
+}
+
+TEST(SearchQuery, BlankTooLongAndInvalidQueriesAreInvalidInput) {
+    for (std::string bad : {std::string(""), std::string("   \t"), std::string(kMaxQueryBytes + 1, 'a'),
+                            std::string("a\xff")}) {
+        auto q = parse_query(bad);
+        ASSERT_FALSE(q) << bad;
+        EXPECT_EQ(q.error().code, ErrorCode::invalid_input);
+    }
+    EXPECT_TRUE(parse_query(std::string(kMaxQueryBytes, 'a')));
+}
+
+TEST(SearchQuery, TermsBeyondTheLimitAreIgnored) {
+    std::string many;
+    for (int i = 0; i < 40; ++i) many += "t" + std::to_string(i) + " ";
+    auto q = parse_query(many);
+    ASSERT_TRUE(q);
+    EXPECT_EQ(q->terms.size(), kMaxTerms);
+    EXPECT_EQ(q->terms.back(), "t15");
+}
+
+// ------------------------------------------------------------------ excerpts
+
+TEST(SearchExcerpt, NoteMarkupIsEscapedAndOnlyMarkIsAdded) {
+    std::string e = highlight_excerpt(excerpt_source("<script>alert(1)</script> needle"), {"needle"});
+    EXPECT_NE(e.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos) << e;
+    EXPECT_NE(e.find("<mark>needle</mark>"), std::string::npos) << e;
+    EXPECT_EQ(tags(e), (std::vector<std::string>{"<mark>", "</mark>"})) << e;
+}
+
+TEST(SearchExcerpt, MarkupInsideTheMatchIsEscapedToo) {
+    std::string e = highlight_excerpt(R"(a <b onclick="x">&amp; b)", {"<b", "&amp;"});
+    EXPECT_EQ(e, R"(a <mark>&lt;b</mark> onclick=&quot;x&quot;&gt;<mark>&amp;amp;</mark> b)");
+}
+
+TEST(SearchExcerpt, MatchesAreCaseInsensitiveAndKeepTheOriginalCase) {
+    EXPECT_EQ(highlight_excerpt("A Needle and a NEEDLE", {"needle"}), "A <mark>Needle</mark> and a <mark>NEEDLE</mark>");
+    EXPECT_EQ(highlight_excerpt("\u041f\u0420\u0418\u0412\u0415\u0422 \u043c\u0438\u0440", {"\u043f\u0440\u0438\u0432\u0435\u0442"}),
+              "<mark>\u041f\u0420\u0418\u0412\u0415\u0422</mark> \u043c\u0438\u0440");
+}
+
+TEST(SearchExcerpt, LongestTermWinsAtOnePosition) {
+    EXPECT_EQ(highlight_excerpt("strawberry", {"straw", "strawberry"}), "<mark>strawberry</mark>");
+}
+
+TEST(SearchExcerpt, WordStartOnlySkipsMatchesInsideWords) {
+    ExcerptOptions o;
+    o.word_start_only = true;
+    EXPECT_EQ(highlight_excerpt("start the art", {"art"}, o), "start the <mark>art</mark>");
+    EXPECT_EQ(highlight_excerpt("start the art", {"art"}), "st<mark>art</mark> the <mark>art</mark>");
+}
+
+TEST(SearchExcerpt, WithoutAMatchItIsTheStartOfTheText) {
+    std::string text(300, 'x');
+    std::string e = highlight_excerpt(text, {"needle"});
+    EXPECT_EQ(e, std::string(200, 'x') + "\u2026");
+    EXPECT_EQ(highlight_excerpt("", {"a"}), "");
+}
+
+TEST(SearchExcerpt, WindowMovesToALateMatchWithEllipses) {
+    std::string text;
+    for (int i = 0; i < 100; ++i) text += "word" + std::to_string(i) + " ";
+    text += "needle";
+    for (int i = 0; i < 100; ++i) text += " tail" + std::to_string(i);
+    std::string e = highlight_excerpt(text, {"needle"});
+    EXPECT_TRUE(e.starts_with("\u2026")) << e;
+    EXPECT_TRUE(e.ends_with("\u2026")) << e;
+    EXPECT_NE(e.find("<mark>needle</mark>"), std::string::npos) << e;
+    // Starts after a space: a whole word, not a fragment.
+    EXPECT_TRUE(e.substr(3).starts_with("word")) << e;
+    std::string plain = std::regex_replace(e, std::regex("</?mark>"), "");
+    EXPECT_LE(notes::count_chars(plain), 202u);
+}
+
+TEST(SearchExcerpt, CutsNeverSplitCharactersOrDetachCombiningMarks) {
+    // "e" + COMBINING ACUTE, CJK and an emoji, many times, with the match far in.
+    std::string unit = "e\u0301\u6f22\U0001F600 ";
+    std::string text;
+    for (int i = 0; i < 60; ++i) text += unit;
+    text += "needle";
+    for (int i = 0; i < 80; ++i) text += unit;
+    for (std::size_t context : {57u, 58u, 59u, 60u, 61u}) {
+        ExcerptOptions o;
+        o.context_chars = context;
+        std::string e = highlight_excerpt(text, {"needle"}, o);
+        ASSERT_TRUE(is_valid_utf8(e)) << context;
+        std::string body = e.substr(3);  // after the leading ellipsis
+        EXPECT_FALSE(body.starts_with("\u0301")) << context << ": " << e;
+        EXPECT_NE(e.find("<mark>needle</mark>"), std::string::npos);
+    }
+}
+
+TEST(SearchExcerpt, InvalidUtf8ReadsAsReplacementCharacters) {
+    std::string e = highlight_excerpt("bad \xff\xfe needle", {"needle"});
+    EXPECT_TRUE(is_valid_utf8(e));
+    EXPECT_NE(e.find("<mark>needle</mark>"), std::string::npos);
+}
+
+TEST(SearchExcerpt, SourceCollapsesWhitespaceAndControlsAndIsBounded) {
+    EXPECT_EQ(excerpt_source("  # Title\n\n\tbody\x01text \x7f end  "), "# Title body text end");
+    std::string big(kExcerptSourceBytes - 1, 'a');
+    big += "\u00e9\u00e9";  // straddles the limit
+    std::string s = excerpt_source(big);
+    EXPECT_TRUE(is_valid_utf8(s));
+    EXPECT_LE(s.size(), kExcerptSourceBytes);
+}
+
+RC_GTEST_PROP(SearchExcerpt, AnyInputGivesValidUtf8WithOnlyMarkTags, (const std::string& text, const std::string& term)) {
+    for (bool word_start : {false, true}) {
+        ExcerptOptions o;
+        o.word_start_only = word_start;
+        std::string e = highlight_excerpt(excerpt_source(text), {term, "a", "<"}, o);
+        RC_ASSERT(is_valid_utf8(e));
+        for (const auto& t : tags(e)) RC_ASSERT(t == "<mark>" || t == "</mark>");
+        // Marks pair up and never nest.
+        std::string marks;
+        for (const auto& t : tags(e)) marks += t == "<mark>" ? '(' : ')';
+        RC_ASSERT(marks.find("((") == std::string::npos && marks.find("))") == std::string::npos);
+        RC_ASSERT(marks.empty() || (marks.front() == '(' && marks.back() == ')'));
+        // No stray '<' or '>' or quotes: everything else was escaped.
+        std::string rest = std::regex_replace(e, std::regex("</?mark>"), "");
+        RC_ASSERT(rest.find_first_of("<>\"'") == std::string::npos);
+    }
+}
+
+// ------------------------------------------------------------------ service
+
+struct Env {
+    NotesHarness h;
+    std::unique_ptr<SearchService> search;
+    int64_t minutes = 0;
+
+    explicit Env(bool fallback, SearchService::Options o = {}) {
+        if (h.start() != "") throw std::runtime_error("harness");
+        o.force_fallback = fallback;
+        auto s = SearchService::open(h.pool, h.svc(), o);
+        if (!s) throw std::runtime_error(s.error().message);
+        search = std::move(*s);
+    }
+
+    // Each note one minute newer than the one before.
+    notes::Note add(const std::string& slug, const std::string& content, bool published = true) {
+        notes::NewNote n;
+        n.content = content;
+        n.custom_slug = slug;
+        n.published = published;
+        n.created_at = test_epoch() + std::chrono::minutes(++minutes);
+        n.slug_policy = notes::CustomSlugPolicy::reject;
+        auto r = h.svc().create(n);
+        if (!r) throw std::runtime_error(r.error().message);
+        return *r;
+    }
+
+    Results find(const std::string& q, bool admin = false, int64_t limit = 20, int64_t offset = 0) {
+        auto r = search->search({q, admin, limit, offset});
+        if (!r) throw std::runtime_error(q + ": " + r.error().message);
+        return *r;
+    }
+
+    std::vector<std::string> slugs(const std::string& q, bool admin = false, int64_t limit = 20, int64_t offset = 0) {
+        std::vector<std::string> out;
+        for (const auto& hit : find(q, admin, limit, offset).hits) out.push_back(hit.slug);
+        return out;
+    }
+};
+
+class SearchServiceTest : public ::testing::TestWithParam<bool> {
+protected:
+    void SetUp() override {
+        if (!GetParam() && !storage::fts5_available()) GTEST_SKIP() << "SQLite without FTS5";
+        env = std::make_unique<Env>(GetParam());
+    }
+    bool fallback() const { return GetParam(); }
+    std::unique_ptr<Env> env;
+};
+
+INSTANTIATE_TEST_SUITE_P(Search, SearchServiceTest, ::testing::Values(false, true),
+                         [](const auto& p) { return p.param ? "Fallback" : "Fts"; });
+
+TEST_P(SearchServiceTest, ReportsItsMode) {
+    EXPECT_EQ(env->search->mode(), fallback() ? Mode::fallback : Mode::fts);
+    EXPECT_EQ(env->find("x").mode, env->search->mode());
+}
+
+TEST_P(SearchServiceTest, FindsNotesContainingEveryTermCaseInsensitively) {
+    env->add("both", "Apples and ORANGES together.");
+    env->add("apples", "Only apples here.");
+    env->add("none", "Nothing relevant.");
+    EXPECT_EQ(env->slugs("apples oranges"), (std::vector<std::string>{"both"}));
+    auto apples = env->slugs("APPLES");
+    EXPECT_EQ(std::set<std::string>(apples.begin(), apples.end()), (std::set<std::string>{"both", "apples"}));
+    EXPECT_TRUE(env->slugs("pears").empty());
+}
+
+TEST_P(SearchServiceTest, HitCarriesTitleExcerptDateAndPath) {
+    auto n = env->add("hello", "# Hello there\n\nA note about **kiwis** and more.");
+    auto r = env->find("kiwis");
+    ASSERT_EQ(r.hits.size(), 1u);
+    const Hit& h = r.hits[0];
+    EXPECT_EQ(h.slug, "hello");
+    EXPECT_EQ(h.title, "Hello there");
+    EXPECT_EQ(h.path, "/note/hello");
+    EXPECT_EQ(h.published_at, n.created_at);
+    EXPECT_TRUE(h.published);
+    EXPECT_EQ(h.excerpt_html, "# Hello there A note about **<mark>kiwis</mark>** and more.");
+    EXPECT_EQ(r.total, 1);
+    EXPECT_TRUE(r.total_exact);
+}
+
+TEST_P(SearchServiceTest, TitleFallsBackToTheSlugWhenTheNoteHasNoVisibleText) {
+    env->add("image-only", "![](https://example.com/kiwi.png)");
+    auto r = env->find("kiwi");
+    ASSERT_EQ(r.hits.size(), 1u);
+    EXPECT_EQ(r.hits[0].title, "image-only");
+}
+
+TEST_P(SearchServiceTest, DraftsAreHiddenUnlessTheRequesterIsTheAdmin) {
+    env->add("public", "The walrus note.");
+    env->add("draft", "The walrus draft.", false);
+    EXPECT_EQ(env->slugs("walrus"), (std::vector<std::string>{"public"}));
+    EXPECT_EQ(env->slugs("walrus", true), (std::vector<std::string>{"draft", "public"}));
+    auto admin = env->find("draft walrus", true);
+    ASSERT_EQ(admin.hits.size(), 1u);
+    EXPECT_FALSE(admin.hits[0].published);
+    EXPECT_EQ(env->find("draft walrus").total, 0);
+}
+
+TEST_P(SearchServiceTest, DeletedNotesNeverMatchEvenForTheAdmin) {
+    env->add("kept", "A pelican note.");
+    auto gone = env->add("gone", "Another pelican note.");
+    ASSERT_TRUE(env->h.svc().soft_delete(gone.id));
+    EXPECT_EQ(env->slugs("pelican"), (std::vector<std::string>{"kept"}));
+    EXPECT_EQ(env->slugs("pelican", true), (std::vector<std::string>{"kept"}));
+    ASSERT_TRUE(env->h.svc().restore(gone.id));
+    EXPECT_EQ(env->slugs("pelican").size(), 2u);  // no reindex needed after a restore
+    ASSERT_TRUE(env->h.svc().soft_delete(gone.id));
+    ASSERT_TRUE(env->h.svc().purge(gone.id));
+    EXPECT_EQ(env->slugs("pelican", true), (std::vector<std::string>{"kept"}));
+}
+
+TEST_P(SearchServiceTest, MalformedFtsSyntaxNeverErrors) {
+    env->add("near", "Bread AND butter, NEAR(the door): foo (bar) \"quoted\" * stars.");
+    for (std::string q : {"\"", "\"\"\"\"", "AND", "OR", "NOT", "foo*(", "NEAR(", "NEAR(a b", "(", ")", "*", "^foo",
+                          "-foo", "+", "title:foo", "content:", "{slug}", "a OR", "\"unterminated", "''", "\\", "%",
+                          "foo AND", "NOT NOT", "\xe2\x80\x94", "a\"b\"c", ":"}) {
+        auto r = env->search->search({q, false, 20, 0});
+        ASSERT_TRUE(r) << "query " << q << ": " << r.error().message;
+    }
+    // Operators are words: they find the notes that contain them.
+    EXPECT_EQ(env->slugs("AND"), (std::vector<std::string>{"near"}));
+    EXPECT_EQ(env->slugs("NEAR("), (std::vector<std::string>{"near"}));
+    EXPECT_EQ(env->slugs("foo*("), fallback() ? std::vector<std::string>{} : std::vector<std::string>{"near"});
+}
+
+TEST_P(SearchServiceTest, ExcerptEscapesNoteHtmlAndMarksOnlyTheMatch) {
+    env->add("xss", "<script>alert(1)</script> needle <img src=x onerror=alert(2)>");
+    auto r = env->find("needle");
+    ASSERT_EQ(r.hits.size(), 1u);
+    const std::string& e = r.hits[0].excerpt_html;
+    EXPECT_NE(e.find("&lt;script&gt;"), std::string::npos) << e;
+    EXPECT_NE(e.find("<mark>needle</mark>"), std::string::npos) << e;
+    EXPECT_EQ(tags(e), (std::vector<std::string>{"<mark>", "</mark>"})) << e;
+    EXPECT_TRUE(only_mark_tags(e));
+    // Searching for the markup itself is just as safe.
+    auto markup = env->find("<script>");
+    for (const auto& hit : markup.hits) EXPECT_TRUE(only_mark_tags(hit.excerpt_html)) << hit.excerpt_html;
+}
+
+TEST_P(SearchServiceTest, NonAsciiTextIsFoundAndCutOnCharacterBoundaries) {
+    std::string filler;
+    for (int i = 0; i < 80; ++i) filler += "\u65e5\u672c\u8a9e\u0301 ";
+    env->add("privet", filler + "\u041f\u0440\u0438\u0432\u0435\u0442 \u043c\u0438\u0440 " + filler);
+    auto r = env->find("\u043f\u0440\u0438\u0432\u0435\u0442");
+    ASSERT_EQ(r.hits.size(), 1u);
+    const std::string& e = r.hits[0].excerpt_html;
+    EXPECT_TRUE(is_valid_utf8(e));
+    EXPECT_NE(e.find("<mark>\u041f\u0440\u0438\u0432\u0435\u0442</mark>"), std::string::npos) << e;
+}
+
+TEST_P(SearchServiceTest, PaginationCoversEveryMatchOnceAndTotalIsHonest) {
+    for (int i = 0; i < 25; ++i) env->add("page-" + std::to_string(i), "Common word number " + std::to_string(i));
+    std::set<std::string> seen;
+    for (int64_t offset : {0, 10, 20}) {
+        auto r = env->find("common", false, 10, offset);
+        EXPECT_EQ(r.hits.size(), offset == 20 ? 5u : 10u);
+        for (const auto& h : r.hits) EXPECT_TRUE(seen.insert(h.slug).second) << h.slug;
+        if (fallback()) {
+            // The scan stops once the page (plus one) is found.
+            EXPECT_EQ(r.total, offset == 20 ? 25 : offset + 11);
+            EXPECT_EQ(r.total_exact, offset == 20);
+        } else {
+            EXPECT_EQ(r.total, 25);
+            EXPECT_TRUE(r.total_exact);
+        }
+    }
+    EXPECT_EQ(seen.size(), 25u);
+    EXPECT_TRUE(env->find("common", false, 10, 30).hits.empty());
+    EXPECT_TRUE(env->find("common", false, 10, 1000).hits.empty());
+}
+
+TEST_P(SearchServiceTest, EqualMatchesComeNewestFirst) {
+    env->add("old", "Same kiwi text.");
+    env->add("mid", "Same kiwi text.");
+    env->add("new", "Same kiwi text.");
+    EXPECT_EQ(env->slugs("kiwi"), (std::vector<std::string>{"new", "mid", "old"}));
+}
+
+TEST_P(SearchServiceTest, LimitAndOffsetOutOfRangeAreInvalidInput) {
+    for (auto [limit, offset] : {std::pair<int64_t, int64_t>{0, 0}, {kMaxLimit + 1, 0}, {-1, 0}, {10, -1}}) {
+        auto r = env->search->search({"x", false, limit, offset});
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
+    }
+    auto blank = env->search->search({"  ", false, 10, 0});
+    ASSERT_FALSE(blank);
+    EXPECT_EQ(blank.error().code, ErrorCode::invalid_input);
+}
+
+TEST_P(SearchServiceTest, ResultsFollowWritesAtOnce) {
+    auto first = env->add("first", "A quokka appears.");
+    EXPECT_EQ(env->slugs("quokka").size(), 1u);
+    env->add("second", "Another quokka appears.");
+    EXPECT_EQ(env->slugs("quokka"), (std::vector<std::string>{"second", "first"}));  // not a stale cached list
+    ASSERT_TRUE(env->h.svc().update(first.id, {std::string("Now about a wombat."), std::nullopt}));
+    EXPECT_EQ(env->slugs("quokka"), (std::vector<std::string>{"second"}));
+    EXPECT_EQ(env->slugs("wombat"), (std::vector<std::string>{"first"}));
+    // A change made by another connection (another process) is seen too.
+    ASSERT_EQ(env->h.sql("UPDATE notes SET published = 0 WHERE slug = 'second'"), "");
+    EXPECT_TRUE(env->slugs("quokka").empty());
+}
+
+TEST_P(SearchServiceTest, UnreadableNoteFileIsSkippedInFallbackOnly) {
+    auto broken = env->add("broken", "A heron note.");
+    env->add("fine", "Another heron note.");
+    std::ofstream(env->h.notes_path + "/" + broken.file_path) << "tampered heron";
+    auto r = env->find("heron");
+    if (fallback()) {
+        EXPECT_EQ(r.hits.size(), 1u);  // hash mismatch: skipped, logged
+    } else {
+        EXPECT_EQ(r.hits.size(), 2u);  // FTS reads the index, not the file
+    }
+}
+
+TEST_P(SearchServiceTest, ReaderOfTheOtherModeSeesTheSameNotes) {
+    env->add("a", "Shared lemur words.");
+    env->add("b", "Lemur again.", false);
+    auto other = SearchService::open(env->h.pool, env->h.svc(), {!fallback()});
+    ASSERT_TRUE(other);
+    if ((*other)->mode() == env->search->mode()) GTEST_SKIP() << "only one mode available";
+    for (bool admin : {false, true}) {
+        auto mine = env->slugs("lemur", admin);
+        auto r = (*other)->search({"lemur", admin, 20, 0});
+        ASSERT_TRUE(r);
+        std::vector<std::string> theirs;
+        for (const auto& h : r->hits) theirs.push_back(h.slug);
+        EXPECT_EQ(std::set<std::string>(mine.begin(), mine.end()), std::set<std::string>(theirs.begin(), theirs.end()));
+    }
+}
+
+// ------------------------------------------------------------------ FTS only
+
+class SearchFts : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!storage::fts5_available()) GTEST_SKIP() << "SQLite without FTS5";
+    }
+};
+
+TEST_F(SearchFts, TitleMatchesRankAboveContentMatches) {
+    Env env(false);
+    env.add("title-match", "# Zebra crossings\n\nAbout roads.");
+    env.add("content-match", "# Roads\n\nA long note that mentions a zebra once, in passing, among many other words.");
+    env.add("content-twice", "# Animals\n\nzebra zebra in the content only.");
+    auto slugs = env.slugs("zebra");
+    ASSERT_EQ(slugs.size(), 3u);
+    EXPECT_EQ(slugs.front(), "title-match");
+}
+
+TEST_F(SearchFts, StemmingAndDiacriticsFollowTheIndexTokenizer) {
+    Env env(false);
+    env.add("cooking", "She was cooking a Cr\u00e8me br\u00fbl\u00e9e.");
+    EXPECT_EQ(env.slugs("cooked"), (std::vector<std::string>{"cooking"}));
+    EXPECT_EQ(env.slugs("creme brulee"), (std::vector<std::string>{"cooking"}));
+    // Highlighting is literal: "cook" marks the start of "cooking".
+    auto r = env.find("cook");
+    ASSERT_EQ(r.hits.size(), 1u);
+    EXPECT_NE(r.hits[0].excerpt_html.find("<mark>cook</mark>ing"), std::string::npos) << r.hits[0].excerpt_html;
+}
+
+TEST_F(SearchFts, OnlyPunctuationFindsNothingWithoutError) {
+    Env env(false);
+    env.add("quote", "He said \"hello\".");
+    auto r = env.find("\"");
+    EXPECT_TRUE(r.hits.empty());
+    EXPECT_EQ(r.total, 0);
+    EXPECT_TRUE(r.total_exact);
+}
+
+TEST_F(SearchFts, RankedSetIsCappedAndTotalSaysSo) {
+    SearchService::Options o;
+    o.max_ranked = 5;
+    Env env(false, o);
+    for (int i = 0; i < 8; ++i) env.add("cap-" + std::to_string(i), "Capped term " + std::to_string(i));
+    auto r = env.find("capped");
+    EXPECT_EQ(r.total, 5);
+    EXPECT_FALSE(r.total_exact);
+    ASSERT_EQ(r.hits.size(), 5u);
+    std::set<std::string> got;
+    for (const auto& h : r.hits) got.insert(h.slug);
+    // The most recently added matches are the ones ranked.
+    EXPECT_EQ(got, (std::set<std::string>{"cap-3", "cap-4", "cap-5", "cap-6", "cap-7"}));
+    EXPECT_TRUE(env.find("capped", false, 20, 5).hits.empty());
+    // Exactly max_ranked matches: the total is exact.
+    Env exact(false, o);
+    for (int i = 0; i < 5; ++i) exact.add("e-" + std::to_string(i), "Capped term");
+    EXPECT_TRUE(exact.find("capped").total_exact);
+}
+
+TEST_F(SearchFts, RebuildRestoresAnEmptiedIndex) {
+    Env env(false);
+    env.add("one", "Index me: capybara.");
+    auto two = env.add("two", "Index me too: capybara.", false);
+    env.add("three", "Trash capybara.");
+    ASSERT_TRUE(env.h.svc().soft_delete(env.h.svc().get_by_slug("three")->id));
+    auto needed = env.search->index_needs_rebuild();
+    ASSERT_TRUE(needed);
+    EXPECT_FALSE(*needed);
+
+    ASSERT_EQ(env.h.sql("DELETE FROM notes_fts"), "");
+    EXPECT_TRUE(*env.search->index_needs_rebuild());
+    EXPECT_TRUE(env.slugs("capybara", true).empty());
+
+    std::vector<std::pair<std::size_t, std::size_t>> progress;
+    auto report = env.search->rebuild([&](std::size_t done, std::size_t total) { progress.emplace_back(done, total); });
+    ASSERT_TRUE(report) << report.error().message;
+    EXPECT_EQ(report->indexed, 3);  // deleted notes too: a restore needs no reindex
+    EXPECT_TRUE(report->failed.empty());
+    ASSERT_EQ(progress.size(), 3u);
+    EXPECT_EQ(progress.back(), (std::pair<std::size_t, std::size_t>{3, 3}));
+    EXPECT_FALSE(*env.search->index_needs_rebuild());
+    auto found = env.find("capybara", true);
+    ASSERT_EQ(found.hits.size(), 2u);
+    for (const auto& hit : found.hits) {
+        EXPECT_EQ(hit.title, hit.slug == "one" ? "Index me: capybara." : "Index me too: capybara.");
+    }
+    // The delete trigger still works on the re-created table.
+    ASSERT_TRUE(env.h.svc().soft_delete(two.id));
+    ASSERT_TRUE(env.h.svc().purge(two.id));
+    EXPECT_EQ(env.h.sql_text("SELECT COUNT(*) FROM notes_fts"), "2");
+}
+
+TEST_F(SearchFts, RebuildLeavesOutUnreadableFilesAndReportsThem) {
+    Env env(false);
+    auto bad = env.add("bad", "A note about otters.");
+    env.add("good", "Another note about otters.");
+    std::ofstream(env.h.notes_path + "/" + bad.file_path) << "tampered";
+    auto report = env.search->rebuild();
+    ASSERT_TRUE(report);
+    EXPECT_EQ(report->indexed, 1);
+    ASSERT_EQ(report->failed.size(), 1u);
+    EXPECT_TRUE(report->failed[0].starts_with("bad: ")) << report->failed[0];
+    EXPECT_EQ(env.slugs("otters"), (std::vector<std::string>{"good"}));
+}
+
+TEST_F(SearchFts, MissingIndexTableMeansFallbackMode) {
+    Env env(false);
+    env.add("n", "Some narwhal.");
+    ASSERT_EQ(env.h.sql("DROP TABLE notes_fts"), "");
+    auto s = SearchService::open(env.h.pool, env.h.svc(), {});
+    ASSERT_TRUE(s);
+    EXPECT_EQ((*s)->mode(), Mode::fallback);
+    auto r = (*s)->search({"narwhal", false, 20, 0});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->hits.size(), 1u);
+}
+
+TEST(SearchFallback, RebuildIsUnsupportedAndNeverNeeded) {
+    Env env(true);
+    env.add("n", "Some text.");
+    EXPECT_FALSE(*env.search->index_needs_rebuild());
+    auto r = env.search->rebuild();
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, ErrorCode::unsupported);
+}
+
+TEST(SearchFallback, MatchesPunctuationAsSubstrings) {
+    Env env(true);
+    env.add("q", "He said \"hello\" (twice) and used foo*( in code.");
+    EXPECT_EQ(env.slugs("\""), (std::vector<std::string>{"q"}));
+    EXPECT_EQ(env.slugs("foo*("), (std::vector<std::string>{"q"}));
+    EXPECT_EQ(env.slugs("ELL"), (std::vector<std::string>{"q"}));  // substring, anywhere
+    auto r = env.find("ELL");
+    EXPECT_NE(r.hits[0].excerpt_html.find("h<mark>ell</mark>o"), std::string::npos) << r.hits[0].excerpt_html;
+}
+
+TEST(SearchFallback, ScansPastBatchesNewestFirst) {
+    Env env(true);
+    for (int i = 0; i < 450; ++i) env.add("n-" + std::to_string(i), i % 100 == 0 ? "rare gecko" : "filler text");
+    EXPECT_EQ(env.slugs("gecko"), (std::vector<std::string>{"n-400", "n-300", "n-200", "n-100", "n-0"}));
+    auto r = env.find("gecko");
+    EXPECT_EQ(r.total, 5);
+    EXPECT_TRUE(r.total_exact);
+}
+
+// ------------------------------------------------------------------ handlers
+
+struct SearchHandlers : ::testing::Test {
+    std::unique_ptr<Env> env;
+    std::shared_ptr<web::Site> site;
+    std::vector<std::string> keep;  // request strings outlive the request
+
+    void SetUp() override {
+        env = std::make_unique<Env>(!storage::fts5_available());
+        auto templates = web::Templates::load();
+        ASSERT_TRUE(templates.ok());
+        site = std::make_shared<web::Site>();
+        site->config.site_url = "https://blog.example";
+        site->templates = *templates;
+        site->notes = &env->h.svc();
+        site->search = env->search.get();
+        env->add("public", "Public <b>kiwi</b> note.");
+        env->add("secret", "Draft kiwi note.", false);
+    }
+
+    http::Response get(const http::Handler& handler, const std::string& path, const std::string& query, bool admin) {
+        keep.push_back(query);
+        http::Request req;
+        req.method = http::Method::get;
+        req.method_text = "GET";
+        req.path = path;
+        req.query = keep.back();
+        req.is_admin = admin;
+        return handler(req);
+    }
+};
+
+TEST_F(SearchHandlers, ApiAnswersTheAdminWithDraftsAndPrivateNoStore) {
+    auto handler = web::handlers::api_search(site);
+    auto anon = get(handler, "/api/search", "q=kiwi", false);
+    ASSERT_EQ(anon.status, 200);
+    EXPECT_EQ(anon.header("Cache-Control").value_or(""), "public, max-age=60");
+    EXPECT_EQ(anon.header("Vary").value_or(""), "Cookie");
+    auto body = nlohmann::json::parse(anon.body);
+    EXPECT_EQ(body["total"], 1);
+    EXPECT_EQ(body["results"][0]["slug"], "public");
+    EXPECT_EQ(body["results"][0]["url"], "https://blog.example/note/public");
+
+    auto admin = get(handler, "/api/search", "q=kiwi", true);
+    ASSERT_EQ(admin.status, 200);
+    EXPECT_EQ(admin.header("Cache-Control").value_or(""), "private, no-store");
+    auto all = nlohmann::json::parse(admin.body);
+    EXPECT_EQ(all["total"], 2);
+    EXPECT_EQ(all["results"][0]["slug"], "secret");
+}
+
+TEST_F(SearchHandlers, PageAnswersTheAdminWithDraftsAndPrivateNoStore) {
+    auto handler = web::handlers::search(site);
+    auto anon = get(handler, "/search", "q=kiwi", false);
+    ASSERT_EQ(anon.status, 200);
+    EXPECT_EQ(anon.header("Cache-Control").value_or(""), "public, max-age=60");
+    EXPECT_EQ(anon.body.find("/note/secret"), std::string::npos);
+    EXPECT_NE(anon.body.find("Public &lt;b&gt;<mark>kiwi</mark>&lt;/b&gt; note."), std::string::npos) << anon.body;
+
+    auto admin = get(handler, "/search", "q=kiwi", true);
+    ASSERT_EQ(admin.status, 200);
+    EXPECT_EQ(admin.header("Cache-Control").value_or(""), "private, no-store");
+    EXPECT_NE(admin.body.find("https://blog.example/note/secret"), std::string::npos);
+    EXPECT_NE(admin.body.find("Draft</span>"), std::string::npos);
+}
+
+TEST_F(SearchHandlers, DisabledSearchAnswers503) {
+    site->search = nullptr;
+    auto page = get(web::handlers::search(site), "/search", "q=kiwi", false);
+    EXPECT_EQ(page.status, 503);
+    EXPECT_NE(page.body.find("Search is not available"), std::string::npos);
+    EXPECT_EQ(page.header("Cache-Control").value_or(""), "no-store");
+    auto api = get(web::handlers::api_search(site), "/api/search", "q=kiwi", false);
+    EXPECT_EQ(api.status, 503);
+    EXPECT_EQ(nlohmann::json::parse(api.body)["error"], "temporarily_unavailable");
+}
+
+}  // namespace
+}  // namespace starpunk::search

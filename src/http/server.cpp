@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -287,6 +288,58 @@ private:
     void write_response() {
         phase_ = Phase::writing;
         finalize_response(req_, res_);
+        if (server_.stopping) keep_alive_ = false;
+        bool head = req_.method == Method::head;
+        bool bodiless_status = res_.status == 204 || res_.status == 304 || (res_.status >= 100 && res_.status < 200);
+        stream_.expires_after(server_.options.write_timeout);
+        if (res_.stream && !head && !bodiless_status) return write_stream_header();
+
+        // A body held in memory: we serialise the head ourselves into one
+        // buffer and write head + body with one gather write. (Beast's
+        // serializer hands the kernel one iovec per header field and allocates
+        // a node per field; this path allocates nothing once head_ has grown.)
+        std::string_view body = res_.body_view();
+        serialize_head(bodiless_status ? std::nullopt : std::optional<size_t>(body.size()));
+        if (head || bodiless_status) body = {};
+        std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
+        asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->bytes_ += n;
+            self->finish(ec);
+        });
+    }
+
+    // Status line, Date, the response's headers, Content-Length (when given)
+    // and Connection: close (when closing) into head_. CR and LF in a header
+    // value are replaced by spaces: no value can start a header of its own.
+    void serialize_head(std::optional<size_t> content_length) {
+        head_.clear();
+        head_.append("HTTP/1.1 ");
+        head_.append(std::to_string(res_.status));
+        head_.push_back(' ');
+        head_.append(reason_phrase(res_.status));
+        head_.append("\r\nDate: ");
+        head_.append(http_date());
+        head_.append("\r\n");
+        for (const auto& [name, value] : res_.headers) {
+            head_.append(name);
+            head_.append(": ");
+            size_t at = head_.size();
+            head_.append(value);
+            for (size_t i = at; i < head_.size(); ++i) {
+                if (head_[i] == '\r' || head_[i] == '\n') head_[i] = ' ';
+            }
+            head_.append("\r\n");
+        }
+        if (content_length) {
+            head_.append("Content-Length: ");
+            head_.append(std::to_string(*content_length));
+            head_.append("\r\n");
+        }
+        if (!keep_alive_) head_.append("Connection: close\r\n");
+        head_.append("\r\n");
+    }
+
+    void write_stream_header() {
         out_.emplace();
         auto& out = *out_;
         out.version(11);
@@ -294,32 +347,13 @@ private:
         out.reason(reason_phrase(res_.status));
         out.set(bhttp::field::date, http_date());
         for (const auto& [name, value] : res_.headers) out.insert(name, value);
-        if (server_.stopping) keep_alive_ = false;
         out.keep_alive(keep_alive_);
-        bool head = req_.method == Method::head;
-        bool bodiless_status = res_.status == 204 || res_.status == 304 || (res_.status >= 100 && res_.status < 200);
-        stream_.expires_after(server_.options.write_timeout);
-        if (res_.stream && !head && !bodiless_status) {
-            out.chunked(true);
-            serializer_.emplace(out);
-            bhttp::async_write_header(stream_, *serializer_,
-                                      [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                                          self->bytes_ += n;
-                                          if (ec) return self->finish(ec);
-                                          self->write_next_chunk();
-                                      });
-            return;
-        }
-        std::string_view body = res_.body_view();
-        if (!bodiless_status) out.content_length(body.size());
-        if (head || bodiless_status) body = {};
-        out.body().data = body.empty() ? nullptr : const_cast<char*>(body.data());
-        out.body().size = body.size();
-        out.body().more = false;
+        out.chunked(true);
         serializer_.emplace(out);
-        bhttp::async_write(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        bhttp::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
             self->bytes_ += n;
-            self->finish(ec);
+            if (ec) return self->finish(ec);
+            self->write_next_chunk();
         });
     }
 
@@ -410,6 +444,7 @@ private:
     Request req_;
     Response res_;
     std::string chunk_;
+    std::string head_;  // serialised response head, reused across requests
     std::string remote_;
     Phase phase_ = Phase::idle;
     bool keep_alive_ = true;

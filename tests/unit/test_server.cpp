@@ -35,6 +35,11 @@ public:
                             return true;
                         });
                     }});
+        router.add({Method::get, "/inject", Access::public_, Execution::inline_, [](Request&) {
+                        auto res = redirect("/x\r\nSet-Cookie: evil=1\r\n\r\n<script>", 302);
+                        res.set_header("X-Note", "a\nb");
+                        return res;
+                    }});
         router.add({Method::get, "/throws", Access::public_, Execution::inline_,
                     [](Request&) -> Response { throw std::runtime_error("secret internal detail /etc/x"); }});
     }
@@ -141,6 +146,33 @@ TEST(Server, EveryResponseCarriesSecurityHeadersAndRequestId) {
         EXPECT_NE(out.find("Content-Security-Policy: "), std::string::npos) << path;
         EXPECT_NE(out.find("X-Request-ID: "), std::string::npos) << path;
     }
+}
+
+TEST(Server, HeaderValuesCannotStartHeadersOfTheirOwn) {
+    TestApp app;
+    Running running(app);
+    std::string out = fetch(running.server->port(), "/inject");
+    EXPECT_NE(out.find("HTTP/1.1 302 Found\r\n"), std::string::npos);
+    EXPECT_EQ(out.find("\r\nSet-Cookie"), std::string::npos) << out;
+    EXPECT_NE(out.find("Location: /x  Set-Cookie: evil=1    <script>\r\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("X-Note: a b\r\n"), std::string::npos) << out;
+}
+
+TEST(Server, InMemoryResponseHeadIsWellFormed) {
+    TestApp app;
+    Running running(app);
+    std::string out = fetch(running.server->port(), "/fast");
+    auto end = out.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos);
+    std::string head = out.substr(0, end + 2);
+    EXPECT_TRUE(head.starts_with("HTTP/1.1 200 OK\r\nDate: ")) << head;
+    EXPECT_NE(head.find("\r\nContent-Length: 4\r\n"), std::string::npos) << head;
+    EXPECT_NE(head.find("\r\nConnection: close\r\n"), std::string::npos) << "the client asked to close";
+    EXPECT_EQ(out.substr(end + 4), "fast");
+    size_t lines = 0;
+    for (size_t at = 0; (at = head.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
+    for (size_t at = 0; (at = head.find('\n', at)) != std::string::npos; ++at) --lines;
+    EXPECT_EQ(lines, 0u) << "every line ends in CRLF, no bare LF";
 }
 
 TEST(Server, ListenFailsClearlyWhenPortIsTaken) {

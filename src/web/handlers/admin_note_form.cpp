@@ -4,6 +4,8 @@
 // cache (public pages, feeds' sources, search results may all change).
 #include <spdlog/spdlog.h>
 
+#include <variant>
+
 #include "http/form.hpp"
 #include "util/strings.hpp"
 #include "web/admin_view.hpp"
@@ -70,6 +72,16 @@ std::string_view message_for(const Error& e) {
                : std::string_view(e.message);
 }
 
+// The live note an edit route names, or the response that says why there is none.
+std::variant<notes::Note, http::Response> editable_note(const Site& site, const http::Request& req) {
+    auto id = note_id_param(req);
+    if (!id) return error_response(site, req, 404, "There is no note with that number.");
+    auto note = site.notes->get_by_id(*id);
+    if (!note) return admin_error(site, req, note.error());
+    if (note->is_deleted()) return error_response(site, req, 409, "This note is in the trash. Restore it before editing.");
+    return std::move(*note);
+}
+
 }  // namespace
 
 http::Handler admin_new_form(std::shared_ptr<const Site> site) {
@@ -100,35 +112,32 @@ http::Handler admin_create(std::shared_ptr<const Site> site) {
 
 http::Handler admin_edit_form(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
-        auto id = note_id_param(req);
-        if (!id) return error_response(*site, req, 404, "There is no note with that number.");
-        auto note = site->notes->get_by_id(*id);
-        if (!note) return admin_error(*site, req, note.error());
-        if (note->is_deleted()) return error_response(*site, req, 409, "This note is in the trash. Restore it before editing.");
-        auto content = site->notes->read_content(*note);
+        auto found = editable_note(*site, req);
+        if (auto* res = std::get_if<http::Response>(&found)) return std::move(*res);
+        const auto& note = std::get<notes::Note>(found);
+        auto content = site->notes->read_content(note);
         if (!content) {
-            spdlog::error("note {} cannot be read for editing: {}", note->slug, content.error().message);
+            spdlog::error("note {} cannot be read for editing: {}", note.slug, content.error().message);
             return error_response(*site, req, 500, "The note's file could not be read. Run `starpunk check`.");
         }
-        FormValues v{std::move(*content), note->slug, note->published};
-        return show_form(*site, req, 200, v, id, note_url(*site, *note), {});
+        FormValues v{std::move(*content), note.slug, note.published};
+        return show_form(*site, req, 200, v, note.id, note_url(*site, note), {});
     };
 }
 
 http::Handler admin_update(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
-        auto id = note_id_param(req);
-        if (!id) return error_response(*site, req, 404, "There is no note with that number.");
-        auto note = site->notes->get_by_id(*id);
-        if (!note) return admin_error(*site, req, note.error());
-        if (note->is_deleted()) return error_response(*site, req, 409, "This note is in the trash. Restore it before editing.");
-        std::string url = note_url(*site, *note);
+        auto found = editable_note(*site, req);
+        if (auto* res = std::get_if<http::Response>(&found)) return std::move(*res);
+        const auto& note = std::get<notes::Note>(found);
+        const std::optional<int64_t> id = note.id;
+        std::string url = note_url(*site, note);
         auto v = read_form(req);
-        if (!v) return show_form(*site, req, 400, FormValues{{}, note->slug, note->published}, id, url, v.error().message);
+        if (!v) return show_form(*site, req, 400, FormValues{{}, note.slug, note.published}, id, url, v.error().message);
         notes::NoteChange change;
         change.content = v->content;
         change.published = v->published;
-        auto updated = site->notes->update(*id, change);
+        auto updated = site->notes->update(note.id, change);
         if (!updated) {
             if (updated.error().code == ErrorCode::io) spdlog::error("admin update failed: {}", updated.error().message);
             return show_form(*site, req, status_for(updated.error()), *v, id, url, message_for(updated.error()));

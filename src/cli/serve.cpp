@@ -6,6 +6,7 @@
 #include "cli/runtime.hpp"
 #include "http/server.hpp"
 #include "log/log.hpp"
+#include "micropub/micropub_service.hpp"
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
 #include "util/system.hpp"
@@ -97,12 +98,17 @@ int serve() {
         return kExitFailure;
     }
     site->sessions = sessions->get();
+    site->pool = storage->pool.get();
     net::CurlHttpClient outbound(net::Policy::outbound(cfg->outbound_http_allowed()));
-    auth::IndieAuthClient indieauth(site->config, storage->pool, outbound, system_clock());
+    auto endpoints = std::make_shared<auth::EndpointCache>(system_clock());  // one discovery cache: login + Micropub
+    auth::IndieAuthClient indieauth(site->config, storage->pool, outbound, system_clock(), endpoints);
     if (auto purged = indieauth.purge_expired(); !purged) {
         spdlog::warn("could not purge expired login attempts: {}", purged.error().message);
     }
     site->indieauth = &indieauth;
+    micropub::TokenVerifier tokens(site->config, outbound, system_clock(), endpoints);
+    micropub::MicropubService micropub(site->config, tokens, *storage->notes);
+    site->micropub = &micropub;
     auto search = open_search(*cfg, *storage);
     if (!search) {
         spdlog::critical("search: {}", search.error().message);

@@ -299,7 +299,9 @@ private:
         // serializer hands the kernel one iovec per header field and allocates
         // a node per field; this path allocates nothing once head_ has grown.)
         std::string_view body = res_.body_view();
-        serialize_head(bodiless_status ? std::nullopt : std::optional<size_t>(body.size()));
+        // HEAD of a streamed response: its length is unknown, so none is claimed.
+        const bool length_known = !bodiless_status && !res_.stream;
+        serialize_head(length_known ? std::optional<size_t>(body.size()) : std::nullopt);
         if (head || bodiless_status) body = {};
         std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
         asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t n) {

@@ -5,10 +5,6 @@
 
 namespace starpunk::notes {
 
-namespace {
-
-// The content without its leading heading (ATX "# x" or a setext pair), for
-// notes whose heading is shown separately as their name.
 std::string_view without_leading_heading(std::string_view content) {
     size_t pos = 0;
     while (pos < content.size()) {  // skip blank lines
@@ -34,8 +30,6 @@ std::string_view without_leading_heading(std::string_view content) {
     }
     return content;
 }
-
-}  // namespace
 
 RenderedNote NoteRenderer::render_content(std::string_view content) {
     RenderedNote r;

@@ -281,6 +281,31 @@ Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_
     return page;
 }
 
+Result<std::vector<Note>> NotesService::newest(Visibility visibility, int64_t limit) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    // Unary + keeps the planner off the published/deleted_at indexes, which
+    // would make it collect and sort every matching note: the created_at index
+    // is walked newest first instead, stopping at the limit. The trash is
+    // small and has its own index.
+    std::string_view where = visibility == Visibility::published ? "+deleted_at IS NULL AND +published = 1"
+                             : visibility == Visibility::all     ? "+deleted_at IS NULL"
+                                                                 : "deleted_at IS NOT NULL";
+    auto stmt = c.prepare(
+        fmt::format("SELECT {} FROM notes WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1", kColumns, where));
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, std::max<int64_t>(0, limit));
+    std::vector<Note> notes;
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        notes.push_back(read_note(**stmt));
+    }
+    return notes;
+}
+
 Result<std::string> NotesService::read_content(const Note& note) const {
     auto path = absolute_path(note);
     if (!path) return std::move(path).error();

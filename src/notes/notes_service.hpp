@@ -100,6 +100,10 @@ public:
     // Whether any note (deleted included) has exactly this content hash.
     Result<bool> has_content_hash(std::string_view content_hash) const;
     Result<NotePage> list(Visibility visibility, int64_t limit, int64_t offset) const;
+    // The newest `limit` notes (created_at, then id, descending), without a
+    // total: walks the created_at index and stops after `limit` matching rows,
+    // so the cost does not grow with the number of notes (feeds, SPEC §14).
+    Result<std::vector<Note>> newest(Visibility visibility, int64_t limit) const;
     // The file's content, verified against content_hash (io error on mismatch).
     Result<std::string> read_content(const Note& note) const;
 

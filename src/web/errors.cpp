@@ -7,7 +7,8 @@
 namespace starpunk::web {
 
 bool wants_json_errors(std::string_view path) {
-    return path == "/micropub" || path.starts_with("/micropub/") || path.starts_with("/api/");
+    return path == "/micropub" || path.starts_with("/micropub/") || path.starts_with("/api/") || path == "/health" ||
+           path == "/admin/health" || path == "/admin/metrics";
 }
 
 std::string_view json_error_code(int status) {

@@ -31,7 +31,17 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::get, "/dev/login", Access::dev_only, Execution::blocking, handlers::dev_login(site)});
     r.add({Method::get, "/search", Access::public_, Execution::blocking, handlers::search(site)});
     r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});
-    r.add({Method::get, "/health", Access::public_, Execution::inline_, handlers::health(site)});
+    r.add({Method::get, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_get(site)});
+    r.add({Method::post, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_post(site)});
+    // Feeds: streamed on a worker, one item at a time (feeds/feed_service.hpp).
+    r.add({Method::get, "/feed.xml", Access::public_, Execution::blocking, handlers::feed_rss(site)});
+    r.add({Method::get, "/feed.rss", Access::public_, Execution::blocking, handlers::feed_rss(site)});
+    r.add({Method::get, "/feed.atom", Access::public_, Execution::blocking, handlers::feed_atom(site)});
+    r.add({Method::get, "/feed.json", Access::public_, Execution::blocking, handlers::feed_json(site)});
+    r.add({Method::get, "/feed", Access::public_, Execution::blocking, handlers::feed_negotiated(site)});
+    r.add({Method::get, "/opml.xml", Access::public_, Execution::blocking, handlers::opml(site)});
+    r.add({Method::get, "/health", Access::public_, Execution::blocking, handlers::health(site), handlers::health_is_simple});
+    r.add({Method::get, "/admin/health", Access::admin_api, Execution::blocking, handlers::admin_health(site)});
     r.add({Method::get, "/static/{path*}", Access::public_, Execution::inline_, handlers::static_file(site)});
 }
 

@@ -21,6 +21,9 @@ class IndieAuthClient;
 namespace starpunk::search {
 class SearchService;
 }
+namespace starpunk::micropub {
+class MicropubService;
+}
 
 namespace starpunk::web {
 
@@ -42,6 +45,11 @@ struct Site {
     auth::IndieAuthClient* indieauth = nullptr;
     // Search (null when SEARCH_ENABLED=false: the search routes say so).
     search::SearchService* search = nullptr;
+    // Micropub (null: /micropub answers 503).
+    micropub::MicropubService* micropub = nullptr;
+    // Detailed health (admin): the connection pool and when serving started.
+    storage::ConnectionPool* pool = nullptr;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     // Absolute URL for a site path: url("/note/x") -> "https://example.com/note/x".
     std::string url(std::string_view path) const { return config.site_url + std::string(path); }

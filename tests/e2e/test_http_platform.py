@@ -55,11 +55,20 @@ def test_unknown_path_is_404_html_page_in_layout(server):
 
 
 def test_wrong_method_is_405_with_allow(server):
-    r, body = server.request("POST", "/health", body=b"x=1",
+    r, body = server.request("PUT", "/", body=b"x=1",
                              headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert r.status == 405
     assert r.getheader("Allow") == "GET, HEAD"
     assert "405" in body.decode()
+    assert_common_headers(r)
+
+
+def test_wrong_method_on_a_json_endpoint_is_a_json_405(server):
+    r, body = server.request("POST", "/health", body=b"x=1",
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status == 405
+    assert r.getheader("Allow") == "GET, HEAD"
+    assert json.loads(body)["error"] == "method_not_allowed"
     assert_common_headers(r)
 
 

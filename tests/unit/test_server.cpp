@@ -128,6 +128,27 @@ TEST(Server, StreamedResponseIsChunkedAndComplete) {
     EXPECT_TRUE(out.ends_with("0\r\n\r\n"));
 }
 
+TEST(Server, HeadOfAStreamedResponseClaimsNoLength) {
+    TestApp app;
+    Running running(app);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(running.server->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string req = "HEAD /stream HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), 0);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    EXPECT_NE(out.find("HTTP/1.1 200 OK"), std::string::npos);
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
+    EXPECT_TRUE(out.ends_with("\r\n\r\n")) << "no body";
+}
+
 TEST(Server, HandlerExceptionBecomes500WithoutDetail) {
     TestApp app;
     Running running(app);

@@ -10,7 +10,11 @@
 namespace starpunk::web::handlers {
 
 // GET /health — public liveness probe (SPEC §8).
+// ?detailed=true needs the admin (401 JSON otherwise) and runs on a worker.
 http::Handler health(std::shared_ptr<const Site> site);
+bool health_is_simple(http::Request& req);
+// GET /admin/health — the detailed report plus pool statistics (admin JSON).
+http::Handler admin_health(std::shared_ptr<const Site> site);
 // GET / — h-feed of published notes, 20 per page, ?page=N (cached in memory).
 http::Handler home(std::shared_ptr<const Site> site);
 bool home_is_cached(const Site& site, http::Request& req);
@@ -41,6 +45,17 @@ http::Handler admin_update(std::shared_ptr<const Site> site);
 http::Handler admin_delete(std::shared_ptr<const Site> site);
 http::Handler admin_restore(std::shared_ptr<const Site> site);
 http::Handler admin_purge(std::shared_ptr<const Site> site);
+// GET /micropub — queries; POST /micropub — create (SPEC §5). Bearer token.
+http::Handler micropub_get(std::shared_ptr<const Site> site);
+http::Handler micropub_post(std::shared_ptr<const Site> site);
+// Feeds (SPEC §6), streamed item by item: GET /feed.xml and /feed.rss (RSS 2.0),
+// /feed.atom (Atom 1.0), /feed.json (JSON Feed 1.1); GET /feed negotiates on
+// Accept (406 when nothing offered is acceptable); GET /opml.xml lists them.
+http::Handler feed_rss(std::shared_ptr<const Site> site);
+http::Handler feed_atom(std::shared_ptr<const Site> site);
+http::Handler feed_json(std::shared_ptr<const Site> site);
+http::Handler feed_negotiated(std::shared_ptr<const Site> site);
+http::Handler opml(std::shared_ptr<const Site> site);
 // GET /static/{path*} — embedded CSS/JS/fonts with ETag and long cache.
 http::Handler static_file(std::shared_ptr<const Site> site);
 

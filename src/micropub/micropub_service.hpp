@@ -1,0 +1,80 @@
+// The Micropub endpoint's logic (SPEC §5): POST /micropub creates notes, GET
+// /micropub answers queries. Transport-neutral: it takes the few request
+// fields it needs (Incoming) and returns a Reply the web layer turns into a
+// response; the web handler also invalidates the page cache after a create.
+//
+// Order of checks, so an unauthenticated client learns nothing about the site:
+//   POST: parse the body (form / multipart / JSON, micropub/request.hpp) ->
+//         token (header or access_token field; a body that cannot be parsed
+//         leaves only the header, and without one the parse error is the
+//         answer) -> verify (micropub/token_verifier.hpp) -> parse error ->
+//         action (update/delete/undelete: 400 "not supported" for now) ->
+//         scope `create` (or `post`) else 403 insufficient_scope -> validate
+//         -> NotesService::create -> 201 + Location SITE_URL/note/<slug>.
+//   GET:  token (header or access_token query field) -> verify -> q:
+//         config | syndicate-to | source&url=<permalink>[&properties[]=…];
+//         anything else 400. Queries need a valid token but no scope.
+// Errors are JSON {"error", "error_description"} with the status of the
+// Failure (micropub/failure.hpp); 401/403 carry WWW-Authenticate. Every reply
+// is Cache-Control: no-store.
+//
+// Not supported yet (400 invalid_request): update, delete, undelete. No media
+// endpoint (multipart files are ignored); categories are accepted but not
+// stored (no tags table); syndicate-to is always empty.
+//
+// Thread-safety: post() and query() may be called concurrently.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "micropub/failure.hpp"
+#include "micropub/token_verifier.hpp"
+#include "notes/notes_service.hpp"
+
+namespace starpunk::micropub {
+
+struct Incoming {
+    std::optional<std::string_view> authorization;  // Authorization header
+    std::string_view content_type;                  // Content-Type header value ("" when absent)
+    std::string_view body;
+    std::string_view query;                         // raw query string, without '?'
+
+    // Views into `req`, which must outlive the Incoming.
+    static Incoming from(const http::Request& req);
+};
+
+struct Reply {
+    int status = 200;
+    nlohmann::json body;  // null: no body
+    std::string location;
+    std::string www_authenticate;
+    std::optional<notes::Note> created;  // the note a 201 created
+
+    static Reply from(const Failure& failure);
+    http::Response to_response() const;
+};
+
+class MicropubService {
+public:
+    // All referenced objects must outlive the service.
+    MicropubService(const config::Config& config, TokenVerifier& tokens, notes::NotesService& notes);
+
+    Reply post(const Incoming& in);
+    Reply query(const Incoming& in);
+
+private:
+    Reply source(std::string_view url, const std::vector<std::string_view>& wanted) const;
+
+    const config::Config& config_;
+    TokenVerifier& tokens_;
+    notes::NotesService& notes_;
+};
+
+}  // namespace starpunk::micropub

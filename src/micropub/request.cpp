@@ -1,0 +1,261 @@
+// Micropub request parsing (see request.hpp for the rules).
+#include "micropub/request.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/form.hpp"
+#include "http/json_body.hpp"
+#include "http/multipart.hpp"
+#include "render/sanitizer.hpp"
+#include "util/strings.hpp"
+
+namespace starpunk::micropub {
+
+namespace {
+
+Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
+
+// "Multipart/Form-Data; boundary=x" -> "multipart/form-data".
+std::string media_type(std::string_view header) { return to_lower(trim(header.substr(0, header.find(';')))); }
+
+bool is_entry_type(std::string_view h) {
+    const std::string t = to_lower(trim(h));
+    return t == "entry" || t == "h-entry";
+}
+
+Result<PostRequest> from_fields(const std::vector<std::pair<std::string, std::string>>& fields, std::size_t files) {
+    PostRequest req;
+    req.ignored_files = files;
+    for (const auto& [name, value] : fields) {
+        if (name == "h") {
+            if (!is_entry_type(value)) {
+                return invalid(fmt::format("Only h-entry posts can be created here, not h-{}.",
+                                           http::printable_excerpt(value, 40)));
+            }
+        } else if (name == "access_token") {
+            if (!req.access_token) req.access_token = value;
+        } else if (name == "action") {
+            req.action = value;
+        } else if (name == "url") {
+            req.url = value;
+        } else {
+            std::string_view key = name;
+            bool html = false;
+            if (key.ends_with("[]")) {
+                key.remove_suffix(2);
+            } else if (key.ends_with("[html]")) {
+                key.remove_suffix(6);
+                html = true;
+            }
+            // Anything else with brackets is a nested object in form syntax: ignored.
+            if (key.empty() || key.find_first_of("[]") != std::string_view::npos) continue;
+            req.properties[std::string(key)].push_back(Value{value, html});
+        }
+    }
+    return req;
+}
+
+std::optional<Value> json_value(const nlohmann::json& v) {
+    if (v.is_string()) return Value{v.get<std::string>(), false};
+    if (!v.is_object() || v.contains("type")) return std::nullopt;  // nested mf2 object: ignored
+    if (auto h = v.find("html"); h != v.end() && h->is_string()) return Value{h->get<std::string>(), true};
+    if (auto t = v.find("value"); t != v.end() && t->is_string()) return Value{t->get<std::string>(), false};
+    return std::nullopt;
+}
+
+Result<PostRequest> from_json(const nlohmann::json& doc) {
+    if (!doc.is_object()) return invalid("The JSON body must be an object such as {\"type\": [\"h-entry\"], \"properties\": {…}}.");
+    PostRequest req;
+    if (auto a = doc.find("action"); a != doc.end()) {
+        if (!a->is_string()) return invalid("\"action\" must be a string.");
+        req.action = a->get<std::string>();
+        if (auto u = doc.find("url"); u != doc.end() && u->is_string()) req.url = u->get<std::string>();
+        return req;
+    }
+    if (auto t = doc.find("type"); t != doc.end()) {
+        bool entry = false;
+        if (t->is_string()) {
+            entry = is_entry_type(t->get<std::string>());
+        } else if (t->is_array()) {
+            for (const auto& e : *t) entry = entry || (e.is_string() && is_entry_type(e.get<std::string>()));
+        }
+        if (!entry) return invalid("Only h-entry posts can be created here (\"type\": [\"h-entry\"]).");
+    }
+    auto props = doc.find("properties");
+    if (props == doc.end()) return req;
+    if (!props->is_object()) return invalid("\"properties\" must be an object whose values are arrays.");
+    for (const auto& [name, v] : props->items()) {
+        std::vector<Value> values;
+        if (v.is_array()) {
+            for (const auto& e : v) {
+                if (auto value = json_value(e)) values.push_back(std::move(*value));
+            }
+        } else if (auto value = json_value(v)) {  // lenient: a scalar where an array belongs
+            values.push_back(std::move(*value));
+        }
+        if (!values.empty()) req.properties[name] = std::move(values);
+    }
+    return req;
+}
+
+bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n\f\v") == std::string_view::npos; }
+
+// The usable text of a property's first non-blank value (HTML sanitised).
+std::optional<std::string> body_text(const PostRequest& req, std::string_view property) {
+    auto it = req.properties.find(property);
+    if (it == req.properties.end()) return std::nullopt;
+    for (const Value& v : it->second) {
+        std::string text = v.html ? html_note_body(v.text) : v.text;
+        if (!blank(text)) return text;
+    }
+    return std::nullopt;
+}
+
+// Collapses runs of whitespace (newlines included) to one space; trims.
+std::string one_line(std::string_view s) {
+    std::string out;
+    bool space = false;
+    for (char c : trim(s)) {
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+            space = true;
+            continue;
+        }
+        if (space && !out.empty()) out.push_back(' ');
+        space = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
+// The first non-blank plain-text name, on one line ("" when none).
+std::string plain_title(const PostRequest& req) {
+    auto it = req.properties.find("name");
+    if (it == req.properties.end()) return {};
+    for (const Value& v : it->second) {
+        if (v.html) continue;
+        std::string t = one_line(v.text);
+        if (!t.empty()) return t;
+    }
+    return {};
+}
+
+}  // namespace
+
+const Value* PostRequest::first(std::string_view property) const {
+    auto it = properties.find(property);
+    return it == properties.end() || it->second.empty() ? nullptr : &it->second.front();
+}
+
+Result<PostRequest> parse_post(std::string_view content_type_header, std::string_view body) {
+    const std::string type = media_type(content_type_header);
+    if (type == "application/x-www-form-urlencoded") {
+        auto form = http::parse_urlencoded(body);
+        if (!form) return std::move(form).error();
+        return from_fields(form->items(), 0);
+    }
+    if (type == "multipart/form-data") {
+        auto form = http::parse_multipart(body, content_type_header);
+        if (!form) return std::move(form).error();
+        return from_fields(form->fields.items(), form->files.size());
+    }
+    if (type == "application/json" || type.ends_with("+json")) {
+        auto doc = http::parse_json_text(body);
+        if (!doc) return std::move(doc).error();
+        return from_json(*doc);
+    }
+    return invalid(type.empty() ? "The request has no Content-Type: send a form, multipart or JSON body."
+                                : fmt::format("Content-Type {} is not accepted: send a form, multipart or JSON body.",
+                                              http::printable_excerpt(type, 60)));
+}
+
+std::string html_note_body(std::string_view html) {
+    const std::string clean = render::sanitize_html(html);
+    if (blank(clean)) return {};
+    std::string out = "<div>";
+    out.reserve(clean.size() + 16);
+    for (size_t i = 0; i < clean.size(); ++i) {
+        if (clean[i] == '\n') {
+            size_t j = i + 1;
+            while (j < clean.size() && (clean[j] == ' ' || clean[j] == '\t')) ++j;
+            if (j >= clean.size() || clean[j] == '\n') {  // the next line would be blank
+                out += "&#10;";
+                continue;
+            }
+        }
+        out.push_back(clean[i]);
+    }
+    out += "</div>";
+    return out;
+}
+
+std::string markdown_heading(std::string_view text) {
+    std::string out = "# ";
+    for (char c : one_line(text)) {
+        // Characters that could start Markdown syntax inside a heading line
+        // (emphasis, code, links, HTML, entities, a closing '#' sequence).
+        if (std::string_view("\\`*_[]<>#&~!|").find(c) != std::string_view::npos) out.push_back('\\');
+        out.push_back(c);
+    }
+    return out;
+}
+
+Result<CreateRequest> build_create(const PostRequest& req) {
+    CreateRequest create;
+    notes::NewNote& note = create.note;
+    note.slug_policy = notes::CustomSlugPolicy::fall_back;
+
+    // Body: content, else summary, else name.
+    std::optional<std::string> body = body_text(req, "content");
+    if (!body) body = body_text(req, "summary");
+    if (body) {
+        const std::string title = plain_title(req);
+        if (!title.empty() && !trim(*body).starts_with(title)) *body = markdown_heading(title) + "\n\n" + *body;
+        note.content = std::move(*body);
+    } else if (auto name = body_text(req, "name")) {
+        note.content = std::move(*name);
+    } else {
+        return invalid("The post has no content: send content, summary or name.");
+    }
+
+    if (const Value* status = req.first("post-status")) {
+        const std::string s = to_lower(trim(status->text));
+        if (s == "draft") {
+            note.published = false;
+        } else if (s != "published") {
+            return invalid(fmt::format("post-status \"{}\" is not supported: use published or draft.",
+                                       http::printable_excerpt(status->text, 40)));
+        }
+    }
+    if (const Value* visibility = req.first("visibility")) {
+        const std::string v = to_lower(trim(visibility->text));
+        if (v == "private" || v == "unlisted") {
+            note.published = false;
+            create.private_visibility = true;
+        } else if (v != "public") {
+            return invalid(fmt::format("visibility \"{}\" is not supported: use public, unlisted or private.",
+                                       http::printable_excerpt(visibility->text, 40)));
+        }
+    }
+    if (const Value* published = req.first("published")) {
+        auto t = parse_timestamp(trim(published->text));
+        if (!t) {
+            return invalid(fmt::format(
+                "published \"{}\" is not a date-time: use ISO 8601, e.g. 2026-11-27T10:00:00Z or "
+                "2026-11-27T11:00:00+01:00.",
+                http::printable_excerpt(published->text, 40)));
+        }
+        note.created_at = *t;
+    }
+    if (const Value* slug = req.first("mp-slug")) note.custom_slug = std::string(trim(slug->text));
+    if (auto it = req.properties.find("category"); it != req.properties.end()) {
+        for (const Value& v : it->second) {
+            std::string c(trim(v.text));
+            if (!c.empty() && !v.html) create.categories.push_back(std::move(c));
+        }
+    }
+    return create;
+}
+
+}  // namespace starpunk::micropub

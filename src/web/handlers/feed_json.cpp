@@ -1,0 +1,14 @@
+// GET /feed.json — JSON Feed 1.1 (SPEC §6).
+#include "web/feed_response.hpp"
+#include "web/handlers/handlers.hpp"
+
+namespace starpunk::web::handlers {
+
+http::Handler feed_json(std::shared_ptr<const Site> site) {
+    auto feeds = make_feed_service(*site);
+    return [site = std::move(site), feeds = std::move(feeds)](http::Request& req) {
+        return feed_response(*site, feeds, req, feeds::Format::json, false);
+    };
+}
+
+}  // namespace starpunk::web::handlers

@@ -1,0 +1,462 @@
+// The Micropub endpoint (micropub/micropub_service.hpp) on a real notes
+// service (temporary DATA_PATH) with a scripted token endpoint: creates in
+// every encoding, the order of checks, every error's status and JSON body, and
+// the queries. The last tests go through web::App and the route table.
+#include "micropub/micropub_service.hpp"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include <nlohmann/json.hpp>
+
+#include "support/fake_http_client.hpp"
+#include "support/notes_harness.hpp"
+#include "web/app.hpp"
+
+namespace starpunk::micropub {
+namespace {
+
+using starpunk::testing::FakeHttpClient;
+
+constexpr const char* kSite = "https://site.example";
+constexpr const char* kEndpoint = "https://tokens.example/token";
+constexpr const char* kToken = "good-token-0123456789";
+constexpr const char* kForm = "application/x-www-form-urlencoded";
+constexpr const char* kJson = "application/json";
+const std::string kBearer = std::string("Bearer ") + kToken;
+
+class MicropubServiceTest : public ::testing::Test {
+protected:
+    void SetUp() override { start({}); }
+
+    void start(testing::NotesHarness::Options o) {
+        harness = std::make_unique<testing::NotesHarness>(o);
+        ASSERT_EQ(harness->start(), "");
+        config.site_url = kSite;
+        config.admin_me = "https://me.example/";
+        config.token_endpoint = kEndpoint;
+        verifier = std::make_unique<TokenVerifier>(config, http, harness->clock);
+        service = std::make_unique<MicropubService>(config, *verifier, harness->svc());
+        endpoint_answers(200, R"({"me":"https://me.example/","client_id":"https://app.example/","scope":"create"})");
+    }
+
+    // What the token endpoint answers from now on (the fake answers per URL,
+    // whatever the token; a token already verified stays cached).
+    void endpoint_answers(int status, std::string body) { http.on_get(kEndpoint, {status, std::move(body), {}}); }
+
+    Reply post(std::string_view content_type, std::string_view body, std::optional<std::string> auth = kBearer) {
+        bodies_.emplace_back(body);
+        types_.emplace_back(content_type);
+        if (auth) auths_.push_back(*auth);
+        Incoming in;
+        if (auth) in.authorization = auths_.back();
+        in.content_type = types_.back();
+        in.body = bodies_.back();
+        return service->post(in);
+    }
+    Reply get(std::string_view query, std::optional<std::string> auth = kBearer) {
+        bodies_.emplace_back(query);
+        if (auth) auths_.push_back(*auth);
+        Incoming in;
+        if (auth) in.authorization = auths_.back();
+        in.query = bodies_.back();
+        return service->query(in);
+    }
+
+    static void expect_error(const Reply& r, int status, const std::string& error) {
+        EXPECT_EQ(r.status, status) << r.body.dump();
+        ASSERT_TRUE(r.body.is_object()) << r.body.dump();
+        EXPECT_EQ(r.body.value("error", ""), error) << r.body.dump();
+        EXPECT_FALSE(r.body.value("error_description", "").empty());
+        EXPECT_EQ(r.body.size(), 2u);
+        EXPECT_TRUE(r.location.empty());
+        EXPECT_FALSE(r.created);
+    }
+
+    notes::Note created(const Reply& r) {
+        EXPECT_EQ(r.status, 201) << r.body.dump();
+        EXPECT_TRUE(r.created);
+        return r.created ? *r.created : notes::Note{};
+    }
+    std::string content_of(const notes::Note& n) {
+        auto c = harness->svc().read_content(n);
+        return c ? *c : "<" + c.error().message + ">";
+    }
+    int64_t note_count() { return std::stoll(harness->sql_text("SELECT count(*) FROM notes")); }
+
+    std::unique_ptr<testing::NotesHarness> harness;
+    config::Config config;
+    FakeHttpClient http;
+    std::unique_ptr<TokenVerifier> verifier;
+    std::unique_ptr<MicropubService> service;
+    std::deque<std::string> bodies_, types_, auths_;
+};
+
+// ---------------------------------------------------------------------------
+// Creates
+
+TEST_F(MicropubServiceTest, FormCreateIs201WithLocation) {
+    auto r = post(kForm, "h=entry&content=Hello+Micropub+world&category[]=a&category[]=b");
+    auto n = created(r);
+    EXPECT_EQ(r.location, "https://site.example/note/hello-micropub-world");
+    EXPECT_EQ(r.location.find("//note"), std::string::npos);
+    EXPECT_TRUE(r.body.is_null());
+    EXPECT_TRUE(n.published);
+    EXPECT_EQ(content_of(n), "Hello Micropub world");
+    auto res = r.to_response();
+    EXPECT_EQ(res.status, 201);
+    EXPECT_EQ(res.header("Location").value_or(""), r.location);
+    EXPECT_EQ(res.header("Cache-Control").value_or(""), "no-store");
+}
+
+TEST_F(MicropubServiceTest, TrailingSlashOnSiteUrlNeverDoublesTheSlash) {
+    // config::load_config normalises SITE_URL; the Location is built from it.
+    auto r = post(kForm, "content=x");
+    EXPECT_EQ(r.location.rfind("https://site.example/note/", 0), 0u);
+}
+
+TEST_F(MicropubServiceTest, JsonCreateWithHtmlIsSanitisedAndStored) {
+    auto r = post(kJson, R"({"type":["h-entry"],"properties":{"name":["Article"],
+        "content":[{"html":"<p>Safe <b>bold</b><script>alert('x')</script></p>"}],"category":["c"]}})");
+    auto n = created(r);
+    EXPECT_EQ(r.location, "https://site.example/note/article-safe-bold");
+    const std::string stored = content_of(n);
+    EXPECT_EQ(stored.find("script"), std::string::npos) << stored;
+    EXPECT_EQ(stored, "# Article\n\n<div><p>Safe <b>bold</b></p></div>");
+}
+
+TEST_F(MicropubServiceTest, MultipartCreate) {
+    std::string body =
+        "--b0undary\r\nContent-Disposition: form-data; name=\"h\"\r\n\r\nentry\r\n"
+        "--b0undary\r\nContent-Disposition: form-data; name=\"content\"\r\n\r\nSent as multipart\r\n"
+        "--b0undary\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\n"
+        "Content-Type: image/jpeg\r\n\r\n\x01\x02\x03\r\n"
+        "--b0undary--\r\n";
+    auto r = post("multipart/form-data; boundary=b0undary", body);
+    auto n = created(r);
+    EXPECT_EQ(content_of(n), "Sent as multipart");
+}
+
+TEST_F(MicropubServiceTest, DraftIsUnpublished) {
+    auto n = created(post(kForm, "content=Secret+draft&post-status=draft"));
+    EXPECT_FALSE(n.published);
+    auto j = created(post(kJson, R"({"type":["h-entry"],"properties":{"content":["J draft"],"post-status":["draft"]}})"));
+    EXPECT_FALSE(j.published);
+}
+
+TEST_F(MicropubServiceTest, PublishedSetsCreatedAtAndTheFolder) {
+    auto n = created(post(kForm, "content=Old+news&published=2020-05-06T07%3A08%3A09Z"));
+    EXPECT_EQ(format_rfc3339(n.created_at), "2020-05-06T07:08:09+00:00");
+    EXPECT_EQ(n.file_path, "2020/05/old-news.md");
+}
+
+TEST_F(MicropubServiceTest, MpSlugIsUsedWhenUsable) {
+    auto r = post(kForm, "content=Whatever&mp-slug=my-chosen-slug");
+    created(r);
+    EXPECT_EQ(r.location, "https://site.example/note/my-chosen-slug");
+    auto again = post(kForm, "content=Whatever+else&mp-slug=my-chosen-slug");
+    created(again);
+    EXPECT_EQ(again.location, "https://site.example/note/my-chosen-slug-2");
+}
+
+TEST_F(MicropubServiceTest, UnusableMpSlugFallsBackToTheAutomaticOne) {
+    for (const char* bad : {"admin", "a/b", "%F0%9F%8E%89", "micropub"}) {
+        auto r = post(kForm, std::string("content=Fallback+slug+note&mp-slug=") + bad);
+        auto n = created(r);
+        EXPECT_EQ(n.slug.rfind("fallback-slug-note", 0), 0u) << bad << " -> " << n.slug;
+    }
+}
+
+TEST_F(MicropubServiceTest, AccessTokenInTheFormIsAcceptedAndNeverStored) {
+    auto r = post(kForm, std::string("access_token=") + kToken + "&content=Form+token+note", std::nullopt);
+    auto n = created(r);
+    EXPECT_EQ(content_of(n), "Form token note");
+    EXPECT_EQ(harness->sql_text("SELECT count(*) FROM notes_fts WHERE notes_fts MATCH 'good'"), "0");
+}
+
+// ---------------------------------------------------------------------------
+// Errors, in the order they are checked
+
+TEST_F(MicropubServiceTest, NoTokenIs401WithAChallenge) {
+    auto r = post(kForm, "content=x", std::nullopt);
+    expect_error(r, 401, "unauthorized");
+    EXPECT_EQ(r.www_authenticate, "Bearer");
+    EXPECT_EQ(r.to_response().header("WWW-Authenticate").value_or(""), "Bearer");
+    EXPECT_EQ(note_count(), 0);
+    EXPECT_EQ(http.requests().size(), 0u);
+}
+
+TEST_F(MicropubServiceTest, TokenInHeaderAndFormIs400) {
+    auto r = post(kForm, std::string("access_token=") + kToken + "&content=x");
+    expect_error(r, 400, "invalid_request");
+    EXPECT_EQ(note_count(), 0);
+}
+
+TEST_F(MicropubServiceTest, BadTokenIs401) {
+    endpoint_answers(401, R"({"error":"invalid_token"})");
+    auto r = post(kForm, "content=x");
+    expect_error(r, 401, "unauthorized");
+    EXPECT_NE(r.www_authenticate.find("invalid_token"), std::string::npos);
+    EXPECT_EQ(note_count(), 0);
+}
+
+TEST_F(MicropubServiceTest, SomeoneElsesTokenIs403Forbidden) {
+    endpoint_answers(200, R"({"me":"https://intruder.example/","scope":"create"})");
+    auto r = post(kForm, "content=x");
+    expect_error(r, 403, "forbidden");
+    EXPECT_EQ(note_count(), 0);
+}
+
+TEST_F(MicropubServiceTest, TokenWithoutCreateScopeIs403InsufficientScope) {
+    // SPEC §5.2 decision: 403 as IndieAuth/RFC 6750 say (micropub.rocks 804 expects 401).
+    endpoint_answers(200, R"({"me":"https://me.example/","scope":"read"})");
+    auto r = post(kForm, "content=x");
+    expect_error(r, 403, "insufficient_scope");
+    EXPECT_NE(r.to_response().header("WWW-Authenticate").value_or("").find("insufficient_scope"), std::string::npos);
+    EXPECT_EQ(note_count(), 0);
+}
+
+TEST_F(MicropubServiceTest, TokenEndpointDownFailsClosed) {
+    FakeHttpClient::Answer down;
+    down.error = make_error(ErrorCode::io, "connection refused");
+    http.on_get(kEndpoint, down);
+    auto r = post(kForm, "content=x");
+    expect_error(r, 503, "temporarily_unavailable");
+    EXPECT_EQ(note_count(), 0);
+}
+
+TEST_F(MicropubServiceTest, MalformedBodyWithAHeaderTokenIsVerifiedThen400) {
+    auto r = post(kJson, "{not json");
+    expect_error(r, 400, "invalid_request");
+    EXPECT_EQ(http.requests().size(), 1u);  // the token was checked first
+    endpoint_answers(401, "{}");
+    verifier->clear_cache();
+    expect_error(post(kJson, "{not json"), 401, "unauthorized");
+}
+
+TEST_F(MicropubServiceTest, MalformedBodyWithoutAHeaderTokenIs400) {
+    expect_error(post(kForm, "content=%zz", std::nullopt), 400, "invalid_request");
+    expect_error(post("text/plain", "hello", std::nullopt), 400, "invalid_request");
+    EXPECT_EQ(http.requests().size(), 0u);
+}
+
+TEST_F(MicropubServiceTest, ActionsAreNotSupportedYet) {
+    for (const char* action : {"update", "delete", "undelete"}) {
+        auto r = post(kForm, std::string("action=") + action + "&url=https%3A%2F%2Fsite.example%2Fnote%2Fx");
+        expect_error(r, 400, "invalid_request");
+        EXPECT_NE(r.body["error_description"].get<std::string>().find("not supported"), std::string::npos);
+    }
+    auto json = post(kJson, R"({"action":"delete","url":"https://site.example/note/x"})");
+    expect_error(json, 400, "invalid_request");
+    expect_error(post(kForm, "action=explode"), 400, "invalid_request");
+}
+
+TEST_F(MicropubServiceTest, NoContentIs400) {
+    auto r = post(kForm, "h=entry&category=x");
+    expect_error(r, 400, "invalid_request");
+    EXPECT_EQ(note_count(), 0);
+}
+
+TEST_F(MicropubServiceTest, BadPublishedIs400NamingTheValue) {
+    auto r = post(kForm, "content=x&published=last+tuesday");
+    expect_error(r, 400, "invalid_request");
+    EXPECT_NE(r.body["error_description"].get<std::string>().find("last tuesday"), std::string::npos);
+}
+
+TEST_F(MicropubServiceTest, OtherPostTypesAre400) {
+    expect_error(post(kForm, "h=event&name=Party"), 400, "invalid_request");
+    expect_error(post(kJson, R"({"type":["h-event"],"properties":{"name":["Party"]}})"), 400, "invalid_request");
+}
+
+TEST_F(MicropubServiceTest, OversizedNoteIs413) {
+    start({.max_content_bytes = 16});
+    auto r = post(kForm, "content=" + std::string(17, 'a'));
+    expect_error(r, 413, "request_too_large");
+}
+
+// ---------------------------------------------------------------------------
+// Queries
+
+TEST_F(MicropubServiceTest, QueryConfig) {
+    auto r = get("q=config");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["syndicate-to"], nlohmann::json::array());
+    EXPECT_EQ(r.body["q"], (nlohmann::json{"config", "syndicate-to", "source"}));
+    ASSERT_TRUE(r.body["post-types"].is_array());
+    EXPECT_EQ(r.body["post-types"][0]["type"], "note");
+    EXPECT_FALSE(r.body.contains("media-endpoint"));
+    EXPECT_EQ(r.to_response().header("Content-Type").value_or(""), "application/json; charset=utf-8");
+}
+
+TEST_F(MicropubServiceTest, QuerySyndicateTo) {
+    auto r = get("q=syndicate-to");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, (nlohmann::json{{"syndicate-to", nlohmann::json::array()}}));
+}
+
+TEST_F(MicropubServiceTest, QueriesNeedAValidToken) {
+    expect_error(get("q=config", std::nullopt), 401, "unauthorized");
+    auto via_query = get(std::string("q=config&access_token=") + kToken, std::nullopt);
+    EXPECT_EQ(via_query.status, 200);
+    expect_error(get(std::string("q=config&access_token=") + kToken), 400, "invalid_request");
+    endpoint_answers(200, R"({"me":"https://intruder.example/"})");
+    verifier->clear_cache();
+    expect_error(get("q=config"), 403, "forbidden");
+}
+
+TEST_F(MicropubServiceTest, QueriesNeedNoScope) {
+    endpoint_answers(200, R"({"me":"https://me.example/","scope":"read"})");
+    EXPECT_EQ(get("q=config").status, 200);
+}
+
+TEST_F(MicropubServiceTest, UnknownOrMissingQueryIs400) {
+    expect_error(get("q=nonsense"), 400, "invalid_request");
+    expect_error(get(""), 400, "invalid_request");
+    expect_error(get("q=%zz"), 400, "invalid_request");
+}
+
+TEST_F(MicropubServiceTest, QuerySourceOfAPost) {
+    auto n = created(post(kForm, "name=The+Title&content=Body+with+*markdown*.&published=2024-03-04T05%3A06%3A07Z"));
+    auto r = get("q=source&url=https%3A%2F%2Fsite.example%2Fnote%2F" + n.slug);
+    ASSERT_EQ(r.status, 200) << r.body.dump();
+    EXPECT_EQ(r.body["type"], nlohmann::json{"h-entry"});
+    const auto& p = r.body["properties"];
+    EXPECT_EQ(p["content"], nlohmann::json{"Body with *markdown*."});
+    EXPECT_EQ(p["name"], nlohmann::json{"The Title"});
+    EXPECT_EQ(p["published"], nlohmann::json{"2024-03-04T05:06:07+00:00"});
+    EXPECT_EQ(p["url"], nlohmann::json{"https://site.example/note/" + n.slug});
+    EXPECT_EQ(p["post-status"], nlohmann::json{"published"});
+}
+
+TEST_F(MicropubServiceTest, QuerySourceOfADraftWithoutName) {
+    auto n = created(post(kForm, "content=Just+a+draft&post-status=draft"));
+    auto r = get("q=source&url=https://site.example/note/" + n.slug);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body["properties"]["post-status"], nlohmann::json{"draft"});
+    EXPECT_EQ(r.body["properties"]["content"], nlohmann::json{"Just a draft"});
+    EXPECT_FALSE(r.body["properties"].contains("name"));
+}
+
+TEST_F(MicropubServiceTest, QuerySourceHonoursProperties) {
+    auto n = created(post(kForm, "content=Selective"));
+    auto r = get("q=source&properties[]=content&properties[]=post-status&properties[]=nope&url=https://site.example/note/" +
+                 n.slug);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_FALSE(r.body.contains("type"));
+    EXPECT_EQ(r.body["properties"],
+              (nlohmann::json{{"content", {"Selective"}}, {"post-status", {"published"}}}));
+    auto one = get("q=source&properties=url&url=https://site.example/note/" + n.slug);
+    EXPECT_EQ(one.body["properties"], (nlohmann::json{{"url", {"https://site.example/note/" + n.slug}}}));
+}
+
+TEST_F(MicropubServiceTest, QuerySourceOfUnknownUrlsIs400) {
+    auto n = created(post(kForm, "content=Exists"));
+    for (std::string url : {std::string("https://site.example/note/missing"), std::string("https://other.example/note/") + n.slug,
+                            std::string("https://site.example/") + n.slug, std::string("https://site.example/note/"),
+                            std::string("https://site.example/note/a/b"), std::string("")}) {
+        expect_error(get("q=source&url=" + url), 400, "invalid_request");
+    }
+    expect_error(get("q=source"), 400, "invalid_request");
+}
+
+TEST_F(MicropubServiceTest, QuerySourceOfADeletedPostIs400) {
+    auto n = created(post(kForm, "content=Soon+gone"));
+    ASSERT_TRUE(harness->svc().soft_delete(n.id));
+    expect_error(get("q=source&url=https://site.example/note/" + n.slug), 400, "invalid_request");
+}
+
+// ---------------------------------------------------------------------------
+// Through the route table and the gate
+
+struct MicropubRouteTest : MicropubServiceTest {
+    void SetUp() override {
+        MicropubServiceTest::SetUp();
+        auto templates = web::Templates::load();
+        ASSERT_TRUE(templates.ok());
+        pages = std::make_unique<web::PageCache>(harness->db_path);
+        site = std::make_shared<web::Site>();
+        site->config = config;
+        site->templates = *templates;
+        site->notes = &harness->svc();
+        site->pages = pages.get();
+        site->micropub = service.get();
+        app = std::make_unique<web::App>(site);
+    }
+
+    http::Response send(http::Method method, const std::string& target, std::vector<http::Header> headers,
+                        std::string body = {}) {
+        strings_.push_back(target);
+        const std::string& t = strings_.back();
+        http::Request req;
+        req.method = method;
+        req.method_text = http::method_name(method);
+        req.target = t;
+        const size_t q = t.find('?');
+        req.raw_path = std::string_view(t).substr(0, q);
+        req.path = std::string(req.raw_path);
+        if (q != std::string::npos) req.query = std::string_view(t).substr(q + 1);
+        req.headers = std::move(headers);
+        req.body = std::move(body);
+        (void)app->prepare(req);
+        return app->handle(req);
+    }
+
+    std::unique_ptr<web::PageCache> pages;
+    std::shared_ptr<web::Site> site;
+    std::unique_ptr<web::App> app;
+    std::deque<std::string> strings_;
+};
+
+TEST_F(MicropubRouteTest, RoutesAreBearerAndBlocking) {
+    int found = 0;
+    for (const auto& route : app->router().routes()) {
+        if (route.pattern != "/micropub") continue;
+        EXPECT_EQ(route.access, http::Access::bearer);
+        EXPECT_EQ(route.execution, http::Execution::blocking);
+        ++found;
+    }
+    EXPECT_EQ(found, 2);
+}
+
+TEST_F(MicropubRouteTest, CreateIsExemptFromTheCrossSiteCheckAndInvalidatesPages) {
+    const uint64_t before = pages->generation();
+    auto res = send(http::Method::post, "/micropub",
+                    {{"Authorization", kBearer}, {"Content-Type", kForm}, {"Origin", "https://quill.example"},
+                     {"Sec-Fetch-Site", "cross-site"}},
+                    "h=entry&content=From+a+client");
+    EXPECT_EQ(res.status, 201) << res.body;
+    EXPECT_EQ(res.header("Location").value_or(""), "https://site.example/note/from-a-client");
+    EXPECT_GT(pages->generation(), before);
+}
+
+TEST_F(MicropubRouteTest, FailedCreatesLeaveThePageCacheAlone) {
+    const uint64_t before = pages->generation();
+    auto res = send(http::Method::post, "/micropub", {{"Content-Type", kForm}}, "content=x");
+    EXPECT_EQ(res.status, 401);
+    EXPECT_EQ(pages->generation(), before);
+}
+
+TEST_F(MicropubRouteTest, QueryThroughTheApp) {
+    auto res = send(http::Method::get, "/micropub?q=config", {{"Authorization", kBearer}});
+    EXPECT_EQ(res.status, 200);
+    auto body = nlohmann::json::parse(res.body);
+    EXPECT_TRUE(body.contains("syndicate-to"));
+}
+
+TEST_F(MicropubRouteTest, WrongMethodIs405JsonWithAllow) {
+    auto res = send(http::Method::put, "/micropub", {});
+    EXPECT_EQ(res.status, 405);
+    EXPECT_EQ(res.header("Allow").value_or(""), "GET, HEAD, POST");
+    EXPECT_EQ(nlohmann::json::parse(res.body)["error"], "method_not_allowed");
+}
+
+TEST_F(MicropubRouteTest, WithoutAServiceTheEndpointSays503) {
+    site->micropub = nullptr;
+    auto res = send(http::Method::get, "/micropub?q=config", {{"Authorization", kBearer}});
+    EXPECT_EQ(res.status, 503);
+    EXPECT_EQ(nlohmann::json::parse(res.body)["error"], "temporarily_unavailable");
+}
+
+}  // namespace
+}  // namespace starpunk::micropub

@@ -8,38 +8,6 @@ namespace {
 
 constexpr char32_t kReplacement = 0xFFFD;
 
-// Decodes the code point starting at s[i]; returns its length in bytes, or 0
-// when the bytes there are not well-formed UTF-8 (the caller skips one byte).
-size_t decode(std::string_view s, size_t i, char32_t& cp) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    if (c < 0x80) {
-        cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07u;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) return 0;
-    for (size_t k = 1; k < len; ++k) {
-        auto cc = static_cast<unsigned char>(s[i + k]);
-        if ((cc & 0xC0u) != 0x80u) return 0;
-        cp = (cp << 6) | (cc & 0x3Fu);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return 0;
-    }
-    return len;
-}
-
 bool forbidden_in_xml(char32_t cp) {
     return (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xFFFE || cp == 0xFFFF;
 }
@@ -85,7 +53,7 @@ void escape_into(std::string& out, std::string_view text, Ascii ascii, Other oth
             continue;
         }
         char32_t cp = 0;
-        size_t len = decode(text, i, cp);
+        size_t len = decode_utf8(text, i, cp);
         if (len == 0) {
             flush();
             out.append(replacement);

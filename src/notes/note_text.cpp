@@ -42,43 +42,11 @@ bool is_lead_byte(unsigned char c) { return (c & 0xC0u) != 0x80u; }
 // Decodes the code point at s[i] and advances i past it. An ill-formed
 // sequence yields U+FFFD and advances by one byte.
 char32_t next_code_point(std::string_view s, std::size_t& i) {
-    const unsigned char c = byte_at(s, i);
-    if (c < 0x80) {
-        ++i;
-        return c;
-    }
-    std::size_t len = 0;
     char32_t cp = 0;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0Fu;
-        if (c == 0xE0) lo = 0xA0;  // no overlongs
-        if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07u;
-        if (c == 0xF0) lo = 0x90;  // no overlongs
-        if (c == 0xF4) hi = 0x8F;  // <= U+10FFFF
-    } else {
+    const std::size_t len = decode_utf8(s, i, cp);
+    if (len == 0) {
         ++i;
         return kReplacementChar;
-    }
-    if (i + len > s.size()) {
-        ++i;
-        return kReplacementChar;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-        const unsigned char cc = byte_at(s, i + k);
-        if (cc < (k == 1 ? lo : 0x80) || cc > (k == 1 ? hi : 0xBF)) {
-            ++i;
-            return kReplacementChar;
-        }
-        cp = (cp << 6) | (cc & 0x3Fu);
     }
     i += len;
     return cp;

@@ -30,6 +30,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/strings.hpp"
+
 namespace starpunk::render {
 namespace {
 
@@ -73,41 +75,6 @@ bool needs_replacement(char32_t cp) {
            (cp >= 0x7F && cp <= 0x9F) || (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE;
 }
 
-// Length of the well-formed UTF-8 sequence at the start of `s` (no overlongs, no
-// surrogates, <= U+10FFFF) and its code point; 0 when the bytes there are malformed.
-std::size_t decode_utf8(std::string_view s, char32_t& cp) {
-    const auto b0 = static_cast<unsigned char>(s[0]);
-    std::size_t len = 0;
-    char32_t min = 0;
-    if (b0 < 0x80) {
-        cp = b0;
-        return 1;
-    }
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-        len = 2;
-        cp = b0 & 0x1Fu;
-        min = 0x80;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-        len = 3;
-        cp = b0 & 0x0Fu;
-        min = 0x800;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-        len = 4;
-        cp = b0 & 0x07u;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (s.size() < len) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[k]);
-        if ((b & 0xC0u) != 0x80u) return 0;
-        cp = (cp << 6) | (b & 0x3Fu);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
 // Appends `s` as well-formed UTF-8: malformed bytes (gumbo lets a few through, e.g. from
 // overflowing character references) and the code points needs_replacement() lists become
 // U+FFFD, CR becomes LF. With `escape`, & < > " ' are written as references, for text
@@ -115,7 +82,7 @@ std::size_t decode_utf8(std::string_view s, char32_t& cp) {
 void append_clean(std::string& out, std::string_view s, bool escape) {
     for (std::size_t i = 0; i < s.size();) {
         char32_t cp = 0;
-        const std::size_t len = decode_utf8(s.substr(i), cp);
+        const std::size_t len = starpunk::decode_utf8(s, i, cp);
         if (len == 0 || needs_replacement(cp)) {
             out += "\xEF\xBF\xBD";
             i += len == 0 ? 1 : len;

@@ -17,6 +17,10 @@ bool starts_with_icase(std::string_view s, std::string_view prefix);
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view s);
+// Decodes the code point starting at s[i] (i < s.size()); returns its length in
+// bytes, or 0 when the bytes there are not well-formed UTF-8 (overlong forms,
+// surrogates and values past U+10FFFF included).
+size_t decode_utf8(std::string_view s, size_t i, char32_t& cp);
 
 // Appends the UTF-8 encoding of code point `cp` (precondition: a scalar value).
 void append_utf8(std::string& out, char32_t cp);

@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser libxml2-utils curl wrk nginx-light
+  # the dashboard's browser test (driven by npm playwright-core; never a downloaded browser)
+  chromium
 )
 
 missing=()

@@ -28,7 +28,7 @@ std::optional<config::Config> load_config_or_report(config::Purpose purpose) {
     return std::move(loaded.config);
 }
 
-Result<Storage> open_storage(const config::Config& cfg) {
+Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer) {
     auto& fs = storage::posix_fs();
     if (auto st = fs.create_dirs(cfg.data_path); !st) return std::move(st).error();
     if (auto st = fs.create_dirs(cfg.notes_path); !st) return std::move(st).error();
@@ -36,7 +36,7 @@ Result<Storage> open_storage(const config::Config& cfg) {
     auto report = storage::run_migrations(cfg.database_path);
     if (!report) return std::move(report).error();
     for (const auto& name : report->applied) spdlog::info("applied migration {}", name);
-    auto pool = storage::ConnectionPool::open({cfg.database_path, cfg.db_pool_size, cfg.db_timeout_seconds, {}});
+    auto pool = storage::ConnectionPool::open({cfg.database_path, cfg.db_pool_size, cfg.db_timeout_seconds, std::move(observer)});
     if (!pool) return std::move(pool).error();
     Storage s;
     s.pool = std::move(*pool);

@@ -23,7 +23,8 @@ struct Storage {
 
 // Creates DATA_PATH and NOTES_PATH, runs pending migrations (logging what ran),
 // opens the connection pool and the notes service.
-Result<Storage> open_storage(const config::Config& cfg);
+// `observer` (metrics) is installed on every pooled connection.
+Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer = {});
 
 // The search service (SEARCH_FORCE_FALLBACK honoured). When search is enabled
 // and runs on FTS5, an index that is empty although notes exist is rebuilt

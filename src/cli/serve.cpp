@@ -36,6 +36,17 @@ Result<std::unique_ptr<auth::SessionStore>> make_session_store(const config::Con
     }
     return store;
 }
+metrics::Settings metrics_settings(const config::Config& cfg) {
+    metrics::Settings s;
+    s.enabled = cfg.metrics_enabled;
+    s.buffer_size = static_cast<size_t>(cfg.metrics_buffer_size);
+    for (auto t : metrics::kTypes) {
+        auto it = cfg.metrics_sampling_rate.find(std::string(metrics::type_name(t)));
+        if (it != cfg.metrics_sampling_rate.end()) s.sampling[static_cast<size_t>(t)] = it->second;
+    }
+    s.slow_threshold_seconds = cfg.metrics_slow_query_threshold;
+    return s;
+}
 }  // namespace
 
 int serve() {
@@ -58,7 +69,15 @@ int serve() {
         spdlog::warn("**************************************************************");
     }
 
-    auto storage = open_storage(*cfg);
+    // Metrics first, so every statement from the first one on is observed.
+    metrics::Metrics metrics(metrics_settings(*cfg));
+    storage::StatementObserver observer;
+    if (metrics.enabled()) {
+        observer = [&metrics](std::string_view sql, std::chrono::nanoseconds took, bool ok) {
+            metrics.statement(sql, took, ok);
+        };
+    }
+    auto storage = open_storage(*cfg, std::move(observer));
     if (!storage) {
         spdlog::critical("cannot open storage: {}", storage.error().message);
         return kExitFailure;
@@ -80,7 +99,13 @@ int serve() {
                      recovered->orphan_files.size(), recovered->orphan_files.front());
     }
 
-    auto templates = web::Templates::load();
+    web::RenderObserver render_observer;
+    if (metrics.enabled()) {
+        render_observer = [&metrics](std::string_view name, std::chrono::nanoseconds took, bool ok) {
+            metrics.render(name, took, ok);
+        };
+    }
+    auto templates = web::Templates::load(std::move(render_observer));
     if (!templates) {
         spdlog::critical("{}", templates.error().message);
         return kExitFailure;
@@ -99,6 +124,7 @@ int serve() {
     }
     site->sessions = sessions->get();
     site->pool = storage->pool.get();
+    site->metrics = &metrics;
     net::CurlHttpClient outbound(net::Policy::outbound(cfg->outbound_http_allowed()));
     auto endpoints = std::make_shared<auth::EndpointCache>(system_clock());  // one discovery cache: login + Micropub
     auth::IndieAuthClient indieauth(site->config, storage->pool, outbound, system_clock(), endpoints);

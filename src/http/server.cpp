@@ -410,11 +410,11 @@ private:
     }
 
     void finish(beast::error_code ec) {
+        const auto took = std::chrono::steady_clock::now() - start_;
+        server_.app.completed(req_, Completion{res_.status, bytes_, took, static_cast<bool>(ec)});
         if (server_.options.access_log) {
             log::RequestScope scope(req_.request_id);
-            auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - start_)
-                              .count();
+            auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
             spdlog::info("{} {} {} {}B {:.3f}ms{}", req_.method_text.empty() ? "-" : req_.method_text,
                          req_.path.empty() ? "-" : req_.path, res_.status, bytes_, static_cast<double>(micros) / 1000.0,
                          ec ? " (aborted)" : "");

@@ -31,6 +31,14 @@
 
 namespace starpunk::http {
 
+// What the server knows about a finished response.
+struct Completion {
+    int status = 0;
+    std::uint64_t bytes = 0;           // bytes written (head and body)
+    std::chrono::nanoseconds took{};   // from the first byte of the request to the last of the response
+    bool aborted = false;              // the transfer failed before the response was complete
+};
+
 class Application {
 public:
     virtual ~Application() = default;
@@ -43,6 +51,12 @@ public:
     // The response for an error found before or around routing (400, 408, 413,
     // 431, 500, 503). `req` may be only partly filled (path may be empty).
     virtual Response error(const Request& req, int status, std::string_view message) = 0;
+    // Told once per response after its last byte was written or the transfer
+    // failed (metrics). Called on an I/O thread: must be cheap and not block.
+    virtual void completed(const Request& req, const Completion& done) {
+        (void)req;
+        (void)done;
+    }
 };
 
 struct ServerOptions {

@@ -281,6 +281,25 @@ Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_
     return page;
 }
 
+Result<NoteCounts> NotesService::counts() const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare(
+        "SELECT deleted_at IS NOT NULL, published, COUNT(*) FROM notes GROUP BY deleted_at IS NOT NULL, published");
+    if (!stmt) return std::move(stmt).error();
+    NoteCounts counts;
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        int64_t n = (*stmt)->integer(2);
+        if ((*stmt)->integer(0) != 0) counts.deleted += n;
+        else if ((*stmt)->integer(1) != 0) counts.published += n;
+        else counts.drafts += n;
+    }
+    return counts;
+}
+
 Result<std::vector<Note>> NotesService::newest(Visibility visibility, int64_t limit) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();

@@ -62,6 +62,12 @@ struct NotePage {
     int64_t total = 0;  // matching notes in all pages
 };
 
+struct NoteCounts {
+    int64_t published = 0;  // published, not deleted
+    int64_t drafts = 0;     // unpublished, not deleted
+    int64_t deleted = 0;    // in the trash
+};
+
 struct IntegrityProblem {
     std::string slug;       // empty for orphan files
     std::string file_path;  // relative to NOTES_PATH
@@ -104,6 +110,8 @@ public:
     // total: walks the created_at index and stops after `limit` matching rows,
     // so the cost does not grow with the number of notes (feeds, SPEC §14).
     Result<std::vector<Note>> newest(Visibility visibility, int64_t limit) const;
+    // How many notes are in each state (one aggregate query; metrics).
+    Result<NoteCounts> counts() const;
     // The file's content, verified against content_hash (io error on mismatch).
     Result<std::string> read_content(const Note& note) const;
 

@@ -107,7 +107,10 @@ Result<bool> Statement::step() {
         started_ = std::chrono::steady_clock::now();
     }
     int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_ROW) {
+        if (conn_.observer()) last_row_ = std::chrono::steady_clock::now();
+        return true;
+    }
     running_ = false;
     bool ok = rc == SQLITE_DONE;
     if (const auto& obs = conn_.observer()) obs(sqlite3_sql(stmt_), std::chrono::steady_clock::now() - started_, ok);
@@ -142,6 +145,11 @@ double Statement::real(int col) const { return sqlite3_column_double(stmt_, col)
 bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
 
 void Statement::reset() {
+    // A statement abandoned after some rows (a point lookup, COUNT) ran too:
+    // report it, timed to its last row rather than to this reset.
+    if (running_) {
+        if (const auto& obs = conn_.observer()) obs(sqlite3_sql(stmt_), last_row_ - started_, true);
+    }
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
     running_ = false;

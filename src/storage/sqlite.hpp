@@ -22,8 +22,10 @@ namespace starpunk::storage {
 
 class Statement;
 
-// Observer of every statement executed (metrics instrumentation). Called after
-// the statement finished, on the executing thread; must be cheap and not throw.
+// Observer of every statement executed (metrics instrumentation). Called once
+// per execution on the executing thread — when it finished, failed, or was
+// reset after returning rows (then timed to its last row); must be cheap and
+// not throw.
 using StatementObserver = std::function<void(std::string_view sql, std::chrono::nanoseconds took, bool ok)>;
 
 class Connection {
@@ -103,6 +105,7 @@ private:
     Connection& conn_;
     sqlite3_stmt* stmt_;
     std::chrono::steady_clock::time_point started_{};
+    std::chrono::steady_clock::time_point last_row_{};  // when the latest row arrived (observed statements)
     bool running_ = false;
 };
 

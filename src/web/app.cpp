@@ -85,6 +85,19 @@ http::Response App::handle(http::Request& req) {
     return route.handler(req);
 }
 
+void App::completed(const http::Request& req, const http::Completion& done) {
+    if (!site_->metrics) return;
+    metrics::RequestInfo info;
+    info.method = req.method_text.empty() ? std::string_view("OTHER") : http::method_name(req.method);
+    info.route = req.route ? std::string_view(req.route->pattern) : std::string_view("unmatched");
+    info.request_id = req.request_id;
+    info.status = done.status;
+    info.bytes = done.bytes;
+    info.took = done.took;
+    info.aborted = done.aborted;
+    site_->metrics->request(info);
+}
+
 http::Response App::error(const http::Request& req, int status, std::string_view message) {
     return error_response(*site_, req, status, message);
 }

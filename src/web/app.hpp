@@ -28,6 +28,8 @@ public:
     http::Execution prepare(http::Request& req) override;
     http::Response handle(http::Request& req) override;
     http::Response error(const http::Request& req, int status, std::string_view message) override;
+    // Records the finished request in the site's metrics (by route pattern).
+    void completed(const http::Request& req, const http::Completion& done) override;
 
     const http::Router& router() const { return router_; }
 

@@ -27,12 +27,24 @@ http::Response feed_response(const Site& site, const std::shared_ptr<const feeds
         return res;
     }
     std::string etag = feed->etag;
+    const std::string_view name = feeds::format_info(format).name;
+    metrics::Metrics* m = site.metrics;
     http::Response res;
     if (http::is_not_modified(req, etag, {})) {
         res.status = 304;
+        if (m) m->feed(name, metrics::FeedCounters::Event::hit);
     } else {
-        res = http::stream_response(200, feeds::format_info(format).content_type,
-                                    feeds::FeedService::stream(feeds, std::move(*feed)));
+        if (m) m->feed(name, metrics::FeedCounters::Event::miss);
+        auto source = feeds::FeedService::stream(feeds, std::move(*feed));
+        if (m) {
+            // Counts the generation once its last chunk has been produced.
+            source = [m, name, inner = std::move(source)](std::string& chunk) -> Result<bool> {
+                auto more = inner(chunk);
+                if (more && !*more) m->feed(name, metrics::FeedCounters::Event::generated);
+                return more;
+            };
+        }
+        res = http::stream_response(200, feeds::format_info(format).content_type, std::move(source));
     }
     res.set_header("ETag", etag);
     cache_headers(site, res);
@@ -44,7 +56,12 @@ http::Response opml_response(const Site& site, const feeds::FeedService& feeds, 
     http::Response res;
     if (http::is_not_modified(req, feeds.opml_etag(), {})) {
         res.status = 304;
+        if (site.metrics) site.metrics->feed("opml", metrics::FeedCounters::Event::hit);
     } else {
+        if (site.metrics) {
+            site.metrics->feed("opml", metrics::FeedCounters::Event::miss);
+            site.metrics->feed("opml", metrics::FeedCounters::Event::generated);
+        }
         res.status = 200;
         res.set_header("Content-Type", feeds::kOpmlContentType);
         res.body = feeds.opml();

@@ -42,6 +42,12 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::get, "/opml.xml", Access::public_, Execution::blocking, handlers::opml(site)});
     r.add({Method::get, "/health", Access::public_, Execution::blocking, handlers::health(site), handlers::health_is_simple});
     r.add({Method::get, "/admin/health", Access::admin_api, Execution::blocking, handlers::admin_health(site)});
+    r.add({Method::get, "/admin/metrics", Access::admin_api, Execution::blocking, handlers::admin_metrics(site)});
+    r.add({Method::get, "/admin/metrics-dashboard", Access::admin, Execution::blocking, handlers::metrics_dashboard(site)});
+    r.add({Method::get, "/admin/metrics-dashboard/figures", Access::admin_api, Execution::blocking,
+           handlers::metrics_figures(site)});
+    // Prometheus: its own bearer check (METRICS_TOKEN), on a worker (note counts query).
+    r.add({Method::get, "/metrics", Access::public_, Execution::blocking, handlers::prometheus(site)});
     r.add({Method::get, "/static/{path*}", Access::public_, Execution::inline_, handlers::static_file(site)});
 }
 

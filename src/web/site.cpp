@@ -71,6 +71,16 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
     set_author(layout, c);
     layout.set("version", std::string(kVersion));
     if (!c.token_endpoint.empty()) layout.set("token_endpoint", c.token_endpoint);
+    if (!page.scripts.empty()) {
+        TemplateData scripts{TemplateData::type::list};
+        for (const auto& src : page.scripts) {
+            TemplateData item;
+            item.set("src", src);
+            scripts.push_back(std::move(item));
+        }
+        layout.set("scripts", scripts);
+    }
+    layout.set("htmx", page.htmx);
     if (page.admin) {
         TemplateData admin;
         admin.set("csrf_token", page.csrf_token);

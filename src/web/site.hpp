@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "auth/sessions.hpp"
 #include "config/config.hpp"
 #include "http/static_files.hpp"
+#include "metrics/metrics.hpp"
 #include "monitoring/health.hpp"
 #include "notes/note_renderer.hpp"
 #include "notes/notes_service.hpp"
@@ -49,6 +51,8 @@ struct Site {
     micropub::MicropubService* micropub = nullptr;
     // Detailed health (admin): the connection pool and when serving started.
     storage::ConnectionPool* pool = nullptr;
+    // Metrics (SPEC §9; null: nothing is recorded and the metrics routes say so).
+    metrics::Metrics* metrics = nullptr;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     // Absolute URL for a site path: url("/note/x") -> "https://example.com/note/x".
@@ -62,6 +66,11 @@ struct PageInfo {
     // never cached publicly.
     bool admin = false;
     std::string csrf_token;
+    // Scripts the page loads (URLs under /static, deferred, in order) and
+    // whether it uses htmx (adds the htmx-config meta: no eval, no injected
+    // styles, same-origin requests only, so the CSP stays strict).
+    std::vector<std::string> scripts;
+    bool htmx = false;
 };
 
 // PageInfo for a response to `req`: admin navigation when it is the admin's.

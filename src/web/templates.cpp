@@ -12,8 +12,9 @@ constexpr std::string_view kSuffix = ".mustache";
 using Mustache = kainjow::mustache::mustache;
 }  // namespace
 
-Result<std::shared_ptr<const Templates>> Templates::load() {
+Result<std::shared_ptr<const Templates>> Templates::load(RenderObserver observer) {
     auto t = std::make_shared<Templates>();
+    t->observer_ = std::move(observer);
     for (const auto& asset : assets::all()) {
         if (!asset.name.starts_with(kPrefix) || !asset.name.ends_with(kSuffix)) continue;
         std::string name(asset.name.substr(kPrefix.size(), asset.name.size() - kPrefix.size() - kSuffix.size()));
@@ -37,7 +38,9 @@ Result<std::string> Templates::render(std::string_view name, const TemplateData&
         it = mine.emplace(std::string(name), std::make_unique<Mustache>(src->second)).first;
     }
     Mustache& m = *it->second;
+    const auto start = std::chrono::steady_clock::now();
     std::string out = m.render(data);
+    if (observer_) observer_(name, std::chrono::steady_clock::now() - start, m.is_valid());
     if (!m.is_valid()) {
         std::string msg = "rendering template " + std::string(name) + " failed: " + m.error_message();
         mine.erase(it);  // the parsed copy may be left in an error state

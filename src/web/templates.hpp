@@ -8,6 +8,8 @@
 #pragma once
 
 #include <kainjow/mustache.hpp>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,11 +20,13 @@
 namespace starpunk::web {
 
 using TemplateData = kainjow::mustache::data;
+// Told of every render (metrics): template name, time taken, success.
+using RenderObserver = std::function<void(std::string_view name, std::chrono::nanoseconds took, bool ok)>;
 
 class Templates {
 public:
     // Parses templates/*.mustache from the embedded assets.
-    static Result<std::shared_ptr<const Templates>> load();
+    static Result<std::shared_ptr<const Templates>> load(RenderObserver observer = {});
 
     // Renders templates/<name>.mustache. Error when the template does not exist
     // or rendering fails (a missing partial, say).
@@ -30,6 +34,7 @@ public:
 
 private:
     std::map<std::string, std::string, std::less<>> sources_;  // name -> source
+    RenderObserver observer_;
 };
 
 }  // namespace starpunk::web

@@ -13,8 +13,16 @@ namespace starpunk::web::handlers {
 // ?detailed=true needs the admin (401 JSON otherwise) and runs on a worker.
 http::Handler health(std::shared_ptr<const Site> site);
 bool health_is_simple(http::Request& req);
-// GET /admin/health — the detailed report plus pool statistics (admin JSON).
+// GET /admin/health — the detailed report plus pool statistics and the metrics
+// summary (admin JSON).
 http::Handler admin_health(std::shared_ptr<const Site> site);
+// GET /admin/metrics — the metrics report (admin JSON; web/metrics_view.hpp).
+http::Handler admin_metrics(std::shared_ptr<const Site> site);
+// GET /admin/metrics-dashboard — the dashboard page; .../figures — its htmx fragment.
+http::Handler metrics_dashboard(std::shared_ptr<const Site> site);
+http::Handler metrics_figures(std::shared_ptr<const Site> site);
+// GET /metrics — Prometheus exposition (METRICS_PROMETHEUS; METRICS_TOKEN bearer).
+http::Handler prometheus(std::shared_ptr<const Site> site);
 // GET / — h-feed of published notes, 20 per page, ?page=N (cached in memory).
 http::Handler home(std::shared_ptr<const Site> site);
 bool home_is_cached(const Site& site, http::Request& req);

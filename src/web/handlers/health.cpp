@@ -1,7 +1,7 @@
 // GET /health (public, SPEC §8 first tier): an in-memory answer for load
-// balancers. GET /health?detailed=true (admin; 401 JSON otherwise) and
-// GET /admin/health (admin, adds pool statistics): the checks an operator
-// reads when something is wrong; 503 when unhealthy.
+// balancers. GET /health?detailed (also =1, =true; admin, 401 JSON otherwise)
+// and GET /admin/health (admin, adds pool statistics and the metrics summary):
+// the checks an operator reads when something is wrong; 503 when unhealthy.
 #include <nlohmann/json.hpp>
 
 #include "http/form.hpp"
@@ -10,15 +10,21 @@
 #include "starpunk_version.hpp"
 #include "web/errors.hpp"
 #include "web/handlers/handlers.hpp"
+#include "web/metrics_view.hpp"
 
 namespace starpunk::web::handlers {
 
 namespace {
 
+// ?detailed, ?detailed=1 and ?detailed=true (any case) ask for the report;
+// ?detailed=0/false or no parameter do not.
 bool wants_detail(const http::Request& req) {
     if (req.query.empty()) return false;
     auto q = http::parse_urlencoded(req.query);
-    return q && q->get("detailed").value_or("") == "true";
+    if (!q) return false;
+    auto v = q->get("detailed");
+    if (!v) return false;
+    return v->empty() || *v == "1" || http::iequals(*v, "true");
 }
 
 monitoring::Diagnostics diagnose(const Site& site) {
@@ -67,6 +73,7 @@ http::Handler admin_health(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request&) {
         auto d = diagnose(*site);
         if (site->pool) d.body["pool"] = monitoring::pool_stats_json(site->pool->stats());
+        d.body["metrics"] = metrics_summary(*site);
         return json_no_store(d.unhealthy() ? 503 : 200, d.body.dump());
     };
 }

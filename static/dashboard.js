@@ -1,8 +1,10 @@
 // The metrics dashboard's charts (/admin/metrics-dashboard). The page works
 // without this file: every figure is in the server-rendered tables. With it,
 // Chart.js draws the latency, pool and slow-operation charts from the JSON
-// data block the server puts in #metrics-chart-data, and redraws them each
-// time htmx swaps in fresh figures (every 10 s). No inline script, no eval:
+// the server puts in #metrics-chart-data's data-chart attribute (an attribute,
+// not a <script> data block: htmx strips script elements from swapped content
+// when allowScriptTags is off), and redraws them each time htmx swaps in
+// fresh figures (every 10 s). No inline script, no eval:
 // the page's Content-Security-Policy stays strict.
 (function () {
   'use strict';
@@ -12,7 +14,7 @@
   function readData() {
     var el = document.getElementById('metrics-chart-data');
     if (!el) return null;
-    try { return JSON.parse(el.textContent); } catch (e) { return null; }
+    try { return JSON.parse(el.getAttribute('data-chart')); } catch (e) { return null; }
   }
 
   function upsert(id, config) {

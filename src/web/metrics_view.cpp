@@ -172,23 +172,8 @@ TemplateData dashboard_figures(const json& report) {
     json chart = {{"metrics", report["metrics"]}, {"pool", report["pool"]}, {"slow", json::array()}};
     for (const auto& r : report["slow"])
         chart["slow"].push_back({{"name", r["name"]}, {"duration_ms", r["duration_ms"]}, {"type", r["type"]}});
-    d.set("chart_json", json_for_html(chart));
+    d.set("chart_json", chart.dump());  // HTML-escaped by the template (an attribute value)
     return d;
-}
-
-std::string json_for_html(const json& value) {
-    std::string raw = value.dump();
-    std::string out;
-    out.reserve(raw.size());
-    for (char c : raw) {
-        switch (c) {
-            case '<': out += "\\u003c"; break;
-            case '>': out += "\\u003e"; break;
-            case '&': out += "\\u0026"; break;
-            default: out.push_back(c);
-        }
-    }
-    return out;
 }
 
 }  // namespace starpunk::web

@@ -28,8 +28,4 @@ nlohmann::json metrics_summary(const Site& site);
 // for the no-JavaScript view and the JSON the charts read.
 TemplateData dashboard_figures(const nlohmann::json& report);
 
-// Serialises JSON for an HTML data block (<script type="application/json">):
-// '<', '>' and '&' are escaped as \u003c… so the text cannot close the element.
-std::string json_for_html(const nlohmann::json& value);
-
 }  // namespace starpunk::web

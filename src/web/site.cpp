@@ -66,6 +66,7 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
     layout.set("site_url", c.site_url);
     layout.set("site_name", c.site_name);
     layout.set("stylesheet", site.static_files.url("style.css"));
+    layout.set("favicon", site.static_files.url("favicon.svg"));
     layout.set("search_query", page.search_query);
     layout.set("content", *inner);
     set_author(layout, c);

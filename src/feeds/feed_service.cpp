@@ -133,8 +133,8 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
     return true;
 }
 
-http::ChunkSource FeedService::stream(std::shared_ptr<const FeedService> service, PreparedFeed feed,
-                                      size_t chunk_bytes) {
+ChunkSource FeedService::stream(std::shared_ptr<const FeedService> service, PreparedFeed feed,
+                                size_t chunk_bytes) {
     auto cursor = std::make_shared<Cursor>();
     cursor->channel = service->channel_for(feed);
     cursor->feed = std::move(feed);

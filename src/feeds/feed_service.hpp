@@ -38,7 +38,7 @@
 
 #include "config/config.hpp"
 #include "feeds/writers.hpp"
-#include "http/response.hpp"
+#include <functional>
 #include "notes/note_renderer.hpp"
 #include "notes/notes_service.hpp"
 #include "util/clock.hpp"
@@ -47,6 +47,11 @@
 namespace starpunk::feeds {
 
 inline constexpr size_t kChunkBytes = 16 * 1024;
+
+// Pulls the next piece of a feed into `chunk`: true when a chunk was produced,
+// false at the end, an Error when a note cannot be read (invariant 4). The web
+// layer hands it to the HTTP server as a streamed body unchanged.
+using ChunkSource = std::function<Result<bool>(std::string& chunk)>;
 
 struct Settings {
     std::string site_url;  // no trailing slash
@@ -78,7 +83,7 @@ public:
     // The body of `feed`, one chunk per pull (RSS/Atom/JSON head, items, tail).
     // The source keeps `service` alive. `chunk_bytes`: a chunk is sent once it
     // reaches this size (at least one item per chunk).
-    static http::ChunkSource stream(std::shared_ptr<const FeedService> service, PreparedFeed feed,
+    static ChunkSource stream(std::shared_ptr<const FeedService> service, PreparedFeed feed,
                                     size_t chunk_bytes = kChunkBytes);
 
     // The whole feed as one string: tests and tools, not the server.

@@ -10,14 +10,6 @@ namespace starpunk::http {
 
 namespace {
 
-constexpr std::string_view kCsp =
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-
-bool is_private_area(std::string_view path) {
-    return path.starts_with("/admin") || path.starts_with("/auth/") || path.starts_with("/dev/");
-}
-
 bool sane_token(std::string_view v) {
     if (v.empty() || v.size() > 128) return false;
     for (char c : v) {
@@ -31,12 +23,7 @@ bool sane_token(std::string_view v) {
 }  // namespace
 
 void finalize_response(const Request& req, Response& res) {
-    res.set_header("Content-Security-Policy", kCsp);
-    res.set_header("X-Content-Type-Options", "nosniff");
-    res.set_header("Referrer-Policy", "strict-origin-when-cross-origin");
-    res.set_header("X-Frame-Options", "DENY");
     res.set_header("X-Request-ID", req.request_id);
-    if (is_private_area(req.path)) res.set_header("Cache-Control", "no-store");
     bool has_body = res.stream || !res.body_view().empty();
     if (has_body && !res.header("Content-Type")) res.set_header("Content-Type", "application/octet-stream");
 }

@@ -1,13 +1,10 @@
-// The one choke point for headers every response carries (SPEC §4.3, §9).
-// The server calls finalize_response() exactly once per response, after the
-// handler (or the server's own error path) produced it and before it is written:
-//   * Content-Security-Policy (no inline script; object-src 'none';
-//     base-uri 'none'; frame-ancestors 'none'), X-Content-Type-Options: nosniff,
-//     Referrer-Policy: strict-origin-when-cross-origin, X-Frame-Options: DENY;
+// The protocol-level headers every response carries. The server calls
+// finalize_response() exactly once per response, after the handler (or the
+// server's own error path) produced it, after Application::finalize (the
+// site's own headers: web/security_headers.hpp) and before it is written:
 //   * X-Request-ID: the request's id;
-//   * Cache-Control: no-store on admin, auth and dev pages (whatever the handler said);
-//   * a Content-Type with charset when the response has a body and none was set.
-// Handlers never set these themselves.
+//   * a Content-Type when the response has a body and none was set.
+// Knows no site paths or policies.
 #pragma once
 
 #include <optional>

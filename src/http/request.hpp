@@ -46,13 +46,9 @@ struct Request {
     // What a route's inline_when probe found (e.g. the cached page), handed to
     // its handler so the work is not done twice. Opaque to the server.
     std::shared_ptr<const void> prepared;
-    // Set by the dispatcher (web/app) before the handler runs: true when the
-    // request carries a valid admin session cookie. Handlers use it to show
-    // drafts; they never parse the cookie themselves.
-    bool is_admin = false;
-    // The admin session's CSRF token, for forms the handler renders; empty
-    // unless is_admin.
-    std::string csrf_token;
+    // Who is asking, as the application's gate decided before the handler
+    // ran (web/visitor.hpp). Opaque to http: the toolkit knows no sessions.
+    std::shared_ptr<const void> visitor;
 
     // First header with this name (case-insensitive), or nullopt.
     std::optional<std::string_view> header(std::string_view name) const;

@@ -10,6 +10,7 @@
 // called from any number of threads.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -19,15 +20,6 @@
 #include "http/response.hpp"
 
 namespace starpunk::http {
-
-// Who may call a route. The dispatcher (web/app) enforces it before the handler runs.
-enum class Access {
-    public_,      // anyone
-    admin,        // admin session; HTML pages redirect to the login page without one
-    admin_api,    // admin session; JSON endpoints answer 401 without one
-    bearer,       // Micropub bearer token, checked by the handler's service
-    dev_only,     // exists only when DEV_MODE=true; 404 otherwise
-};
 
 // Where a handler runs. Inline handlers touch only memory and run on the I/O
 // thread; blocking ones (outbound HTTP, file writes, slow queries) go to the
@@ -39,7 +31,9 @@ using Handler = std::function<Response(Request&)>;
 struct Route {
     Method method = Method::get;
     std::string pattern;
-    Access access = Access::public_;
+    // The application's access class for this route (web/access.hpp), which
+    // its gate enforces before the handler runs. Opaque to http.
+    std::uint8_t access = 0;
     Execution execution = Execution::inline_;
     Handler handler;
     // For blocking routes: when set and true for a request, that request runs

@@ -287,6 +287,7 @@ private:
 
     void write_response() {
         phase_ = Phase::writing;
+        server_.app.finalize(req_, res_);
         finalize_response(req_, res_);
         if (server_.stopping) keep_alive_ = false;
         bool head = req_.method == Method::head;

@@ -10,7 +10,8 @@
 //   3. Application::prepare() routes it on the I/O thread; inline routes are
 //      handled right there, blocking ones on the worker pool, whose result is
 //      posted back to the connection's strand;
-//   4. finalize_response() (the one choke point for common headers) runs, the
+//   4. Application::finalize() (the site's headers) and finalize_response()
+//      (X-Request-ID, Content-Type) run, the
 //      response is written (chunked when it streams), one access-log line is
 //      written, and the connection waits for the next request or closes.
 // Shutdown (SIGTERM/SIGINT or stop()): stop accepting, close idle connections,
@@ -51,6 +52,13 @@ public:
     // The response for an error found before or around routing (400, 408, 413,
     // 431, 500, 503). `req` may be only partly filled (path may be empty).
     virtual Response error(const Request& req, int status, std::string_view message) = 0;
+    // Adds the application's own headers (security headers, caching policy)
+    // to every response, handler-made or the server's own error, just before
+    // the server's finalize_response(). Called once per response.
+    virtual void finalize(const Request& req, Response& res) {
+        (void)req;
+        (void)res;
+    }
     // Told once per response after its last byte was written or the transfer
     // failed (metrics). Called on an I/O thread: must be cheap and not block.
     virtual void completed(const Request& req, const Completion& done) {

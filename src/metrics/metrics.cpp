@@ -27,6 +27,21 @@ std::string_view digits(char (&buf)[N], uint64_t v) {
     return {buf, static_cast<size_t>(r.ptr - buf)};
 }
 
+// "first second" (or just `first` when `second` is empty) in `buf`, cut to fit.
+template <size_t N>
+std::string_view join(char (&buf)[N], std::string_view first, std::string_view second) {
+    first = first.substr(0, N);
+    std::memcpy(buf, first.data(), first.size());
+    size_t len = first.size();
+    if (!second.empty() && len + 1 < N) {
+        buf[len++] = ' ';
+        second = second.substr(0, N - len);
+        std::memcpy(buf + len, second.data(), second.size());
+        len += second.size();
+    }
+    return {buf, len};
+}
+
 }  // namespace
 
 Metrics::Metrics(const Settings& settings)
@@ -45,9 +60,12 @@ void Metrics::statement(std::string_view sql, std::chrono::nanoseconds took, boo
     const double ms = to_ms(took);
     const bool slow = ms >= slow_ms_;
     if (!buffer_.admit(Type::database, slow || !ok)) return;
-    auto shape = classify_sql(sql);
-    std::string text = shorten_sql(sql);
-    std::string name = shape.table.empty() ? shape.kind : shape.kind + " " + shape.table;
+    // Allocation-free: views into the SQL and stack buffers.
+    const auto shape = classify_sql(sql);
+    char text_buf[kSqlDisplayBytes];
+    const std::string_view text = shorten_sql(sql, text_buf);
+    char name_buf[96];
+    const std::string_view name = join(name_buf, shape.kind, shape.table);
     Field fields[] = {{"kind", shape.kind}, {"table", shape.table}, {"sql", text}, {"ok", ok ? "true" : "false"}};
     buffer_.push(Type::database, name, ms, fields, std::size(fields));
     if (slow) record_slow(Type::database, name, ms, fields, std::size(fields));
@@ -61,11 +79,7 @@ void Metrics::request(const RequestInfo& info) {
     const bool slow = ms >= slow_ms_;
     if (!buffer_.admit(Type::http, slow || info.status >= 500 || info.aborted)) return;
     char name_buf[160];
-    std::string_view route = info.route.substr(0, sizeof name_buf - method.size() - 1);
-    std::memcpy(name_buf, method.data(), method.size());
-    name_buf[method.size()] = ' ';
-    std::memcpy(name_buf + method.size() + 1, route.data(), route.size());
-    std::string_view name(name_buf, method.size() + 1 + route.size());
+    const std::string_view name = join(name_buf, method, info.route);
     char status_buf[8], bytes_buf[24];
     Field fields[] = {{"method", method},
                       {"route", info.route},

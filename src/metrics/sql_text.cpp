@@ -1,79 +1,110 @@
 #include "metrics/sql_text.hpp"
 
-#include <cctype>
-#include <vector>
+#include <array>
 
 namespace starpunk::metrics {
 
 namespace {
 
 bool ident_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+    auto u = static_cast<unsigned char>(c);
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || u >= 0x80;
 }
 
-std::string upper(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return out;
-}
-
-// Words and quoted identifiers of `sql`, in order; literals, comments and
-// punctuation are skipped. Stops after `limit` words (enough to classify).
-std::vector<std::string> words(std::string_view sql, size_t limit) {
-    std::vector<std::string> out;
-    size_t i = 0;
-    const size_t n = sql.size();
-    while (i < n && out.size() < limit) {
-        char c = sql[i];
-        if (c == '-' && i + 1 < n && sql[i + 1] == '-') {
-            while (i < n && sql[i] != '\n') ++i;
-        } else if (c == '/' && i + 1 < n && sql[i + 1] == '*') {
-            auto end = sql.find("*/", i + 2);
-            i = end == std::string_view::npos ? n : end + 2;
-        } else if (c == '\'') {  // string literal ('' escapes a quote)
-            ++i;
-            while (i < n) {
-                if (sql[i] == '\'' && !(i + 1 < n && sql[i + 1] == '\'')) break;
-                i += sql[i] == '\'' ? 2 : 1;
-            }
-            ++i;
-        } else if (c == '"' || c == '`' || c == '[') {
-            char close = c == '[' ? ']' : c;
-            auto end = sql.find(close, i + 1);
-            if (end == std::string_view::npos) end = n;
-            out.emplace_back(sql.substr(i + 1, end - i - 1));
-            i = end + 1;
-        } else if (ident_char(c)) {
-            size_t start = i;
-            while (i < n && ident_char(sql[i])) ++i;
-            out.emplace_back(sql.substr(start, i - start));
-        } else {
-            ++i;
-        }
+bool iequals_ascii(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
+        if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
+        if (x != y) return false;
     }
-    return out;
+    return true;
 }
 
-// The word after the first occurrence of any of `markers` (case-insensitive),
-// skipping IF [NOT] EXISTS and OR <conflict clause>.
-std::string word_after(const std::vector<std::string>& w, std::initializer_list<std::string_view> markers) {
-    for (size_t i = 0; i < w.size(); ++i) {
-        std::string u = upper(w[i]);
-        bool hit = false;
-        for (auto m : markers) hit = hit || u == m;
-        if (!hit) continue;
-        size_t j = i + 1;
-        while (j < w.size()) {
-            std::string v = upper(w[j]);
-            if (v == "IF" || v == "NOT" || v == "EXISTS" || v == "OR" || v == "ROLLBACK" || v == "ABORT" ||
-                v == "REPLACE" || v == "FAIL" || v == "IGNORE" || v == "ONLY") {
-                ++j;
-                continue;
+constexpr std::array<std::string_view, 22> kKinds = {
+    "SELECT", "INSERT",  "UPDATE", "DELETE", "REPLACE", "WITH",    "PRAGMA",  "BEGIN",  "COMMIT", "ROLLBACK", "END",
+    "CREATE", "DROP",    "ALTER",  "VACUUM", "ANALYZE", "REINDEX", "ATTACH",  "DETACH", "EXPLAIN", "SAVEPOINT",
+    "RELEASE"};
+
+// Words of an SQL text in order: identifiers and keywords, and quoted
+// identifiers without their quotes; literals, comments and punctuation skipped.
+class Words {
+public:
+    explicit Words(std::string_view sql) : s_(sql) {}
+
+    // The next word, or an empty view at the end. `dotted` tells whether the
+    // word is directly followed by '.' (a schema name).
+    std::string_view next(bool* dotted = nullptr) {
+        const size_t n = s_.size();
+        while (i_ < n) {
+            char c = s_[i_];
+            if (c == '-' && i_ + 1 < n && s_[i_ + 1] == '-') {
+                while (i_ < n && s_[i_] != '\n') ++i_;
+            } else if (c == '/' && i_ + 1 < n && s_[i_ + 1] == '*') {
+                auto end = s_.find("*/", i_ + 2);
+                i_ = end == std::string_view::npos ? n : end + 2;
+            } else if (c == '\'') {  // string literal; '' is an escaped quote
+                ++i_;
+                while (i_ < n) {
+                    if (s_[i_] == '\'') {
+                        if (i_ + 1 < n && s_[i_ + 1] == '\'') {
+                            i_ += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    ++i_;
+                }
+                ++i_;
+            } else if (c == '"' || c == '`' || c == '[') {
+                char close = c == '[' ? ']' : c;
+                auto end = s_.find(close, i_ + 1);
+                if (end == std::string_view::npos) end = n;
+                std::string_view w = s_.substr(i_ + 1, end - i_ - 1);
+                i_ = end + 1;
+                return finish(w, dotted);
+            } else if (ident_char(c)) {
+                size_t start = i_;
+                while (i_ < n && ident_char(s_[i_])) ++i_;
+                return finish(s_.substr(start, i_ - start), dotted);
+            } else {
+                ++i_;
             }
-            break;
         }
-        if (j < w.size()) return w[j];
+        if (dotted) *dotted = false;
         return {};
+    }
+
+private:
+    std::string_view finish(std::string_view w, bool* dotted) {
+        if (dotted) *dotted = i_ < s_.size() && s_[i_] == '.';
+        return w;
+    }
+    std::string_view s_;
+    size_t i_ = 0;
+};
+
+bool is_skip_word(std::string_view w) {
+    for (std::string_view k : {"IF", "NOT", "EXISTS", "OR", "ROLLBACK", "ABORT", "REPLACE", "FAIL", "IGNORE", "ONLY",
+                               "UNIQUE", "VIRTUAL", "TEMP", "TEMPORARY"})
+        if (iequals_ascii(w, k)) return true;
+    return false;
+}
+
+// The name after the first of `markers`, skipping IF NOT EXISTS / OR … and a
+// schema prefix ("main.notes" -> notes).
+template <size_t N>
+std::string_view name_after(Words& words, const std::array<std::string_view, N>& markers) {
+    for (std::string_view w = words.next(); !w.empty(); w = words.next()) {
+        bool hit = false;
+        for (auto m : markers) hit = hit || iequals_ascii(w, m);
+        if (!hit) continue;
+        bool dotted = false;
+        std::string_view name = words.next(&dotted);
+        while (!name.empty() && is_skip_word(name)) name = words.next(&dotted);
+        if (dotted) name = words.next();
+        return name;
     }
     return {};
 }
@@ -82,59 +113,60 @@ std::string word_after(const std::vector<std::string>& w, std::initializer_list<
 
 StatementShape classify_sql(std::string_view sql) {
     StatementShape shape;
-    auto w = words(sql, 64);
-    if (w.empty()) return shape;
-    shape.kind = upper(w[0]);
-    const std::string& k = shape.kind;
+    Words words(sql);
+    std::string_view first = words.next();
+    if (first.empty()) return shape;
+    shape.kind = "OTHER";
+    for (auto k : kKinds)
+        if (iequals_ascii(first, k)) shape.kind = k;
+    const std::string_view k = shape.kind;
     if (k == "SELECT" || k == "DELETE" || k == "WITH") {
-        shape.table = word_after(w, {"FROM"});
+        shape.table = name_after(words, std::array<std::string_view, 1>{"FROM"});
     } else if (k == "INSERT" || k == "REPLACE") {
-        shape.table = word_after(w, {"INTO"});
+        shape.table = name_after(words, std::array<std::string_view, 1>{"INTO"});
     } else if (k == "UPDATE") {
-        shape.table = word_after(w, {"UPDATE"});
+        bool dotted = false;
+        std::string_view name = words.next(&dotted);
+        while (!name.empty() && is_skip_word(name)) name = words.next(&dotted);
+        if (dotted) name = words.next();
+        shape.table = name;
     } else if (k == "CREATE" || k == "DROP" || k == "ALTER") {
-        shape.table = word_after(w, {"TABLE", "INDEX", "TRIGGER", "VIEW"});
-    } else if (k == "PRAGMA" && w.size() > 1) {
-        shape.table = w[1];
-    }
-    // "main.notes" arrives as two words; keep the table, not the schema.
-    if ((shape.table == "main" || shape.table == "temp") && sql.find(shape.table + ".") != std::string_view::npos) {
-        for (size_t i = 0; i + 1 < w.size(); ++i)
-            if (w[i] == shape.table) {
-                shape.table = w[i + 1];
-                break;
-            }
+        shape.table = name_after(words, std::array<std::string_view, 4>{"TABLE", "INDEX", "TRIGGER", "VIEW"});
+    } else if (k == "PRAGMA") {
+        bool dotted = false;
+        std::string_view name = words.next(&dotted);
+        if (dotted) name = words.next();
+        shape.table = name;
     }
     return shape;
 }
 
-std::string shorten_sql(std::string_view sql, size_t max_bytes) {
-    std::string out;
-    out.reserve(std::min(sql.size(), max_bytes));
+std::string_view shorten_sql(std::string_view sql, std::span<char> out) {
+    const size_t cap = out.size();
+    size_t len = 0;
     bool space = false;
     for (char c : sql) {
         if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-            space = !out.empty();
+            space = len > 0;
             continue;
         }
         if (space) {
-            if (out.size() + 1 >= max_bytes) break;
-            out.push_back(' ');
+            if (len + 1 >= cap) break;
+            out[len++] = ' ';
             space = false;
         }
-        if (out.size() >= max_bytes) break;
-        out.push_back(c);
+        if (len >= cap) break;
+        out[len++] = c;
     }
     // Never end inside a UTF-8 sequence: drop a trailing incomplete character.
-    size_t end = out.size();
-    size_t i = end;
+    size_t i = len;
     while (i > 0 && (static_cast<unsigned char>(out[i - 1]) & 0xC0) == 0x80) --i;
     if (i > 0 && static_cast<unsigned char>(out[i - 1]) >= 0xC0) {
-        unsigned char lead = static_cast<unsigned char>(out[i - 1]);
+        auto lead = static_cast<unsigned char>(out[i - 1]);
         size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-        if (end - (i - 1) < need) out.resize(i - 1);
+        if (len - (i - 1) < need) len = i - 1;
     }
-    return out;
+    return {out.data(), len};
 }
 
 }  // namespace starpunk::metrics

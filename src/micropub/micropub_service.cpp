@@ -31,35 +31,12 @@ Outcome<TokenInfo> authenticate(TokenVerifier& tokens, std::optional<std::string
 
 }  // namespace
 
-Incoming Incoming::from(const http::Request& req) {
-    Incoming in;
-    in.authorization = req.header("Authorization");
-    in.content_type = req.header("Content-Type").value_or("");
-    in.body = req.body;
-    in.query = req.query;
-    return in;
-}
-
 Reply Reply::from(const Failure& failure) {
     Reply r;
     r.status = failure.status;
     r.body = {{"error", failure.error}, {"error_description", failure.description}};
     r.www_authenticate = failure.www_authenticate;
     return r;
-}
-
-http::Response Reply::to_response() const {
-    http::Response res;
-    if (body.is_null()) {
-        res.status = status;
-    } else {
-        // Notes read from disk may hold invalid UTF-8 (imported files): replace, never throw.
-        res = http::json_response(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    }
-    if (!location.empty()) res.set_header("Location", location);
-    if (!www_authenticate.empty()) res.set_header("WWW-Authenticate", www_authenticate);
-    res.set_header("Cache-Control", "no-store");
-    return res;
 }
 
 MicropubService::MicropubService(const config::Config& config, TokenVerifier& tokens, notes::NotesService& notes)

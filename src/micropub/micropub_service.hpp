@@ -1,7 +1,8 @@
 // The Micropub endpoint's logic (SPEC §5): POST /micropub creates notes, GET
 // /micropub answers queries. Transport-neutral: it takes the few request
-// fields it needs (Incoming) and returns a Reply the web layer turns into a
-// response; the web handler also invalidates the page cache after a create.
+// fields it needs (Incoming, plain views) and returns a Reply of plain values;
+// web/micropub_adapter.hpp converts both ways, and the web handler also
+// invalidates the page cache after a create.
 //
 // Order of checks, so an unauthenticated client learns nothing about the site:
 //   POST: parse the body (form / multipart / JSON, micropub/request.hpp) ->
@@ -32,8 +33,6 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
-#include "http/request.hpp"
-#include "http/response.hpp"
 #include "micropub/failure.hpp"
 #include "micropub/token_verifier.hpp"
 #include "notes/notes_service.hpp"
@@ -45,9 +44,6 @@ struct Incoming {
     std::string_view content_type;                  // Content-Type header value ("" when absent)
     std::string_view body;
     std::string_view query;                         // raw query string, without '?'
-
-    // Views into `req`, which must outlive the Incoming.
-    static Incoming from(const http::Request& req);
 };
 
 struct Reply {
@@ -56,9 +52,9 @@ struct Reply {
     std::string location;
     std::string www_authenticate;
     std::optional<notes::Note> created;  // the note a 201 created
+    // Every reply is `Cache-Control: no-store` (the adapter adds it).
 
     static Reply from(const Failure& failure);
-    http::Response to_response() const;
 };
 
 class MicropubService {

@@ -1,4 +1,5 @@
 #include "web/admin_view.hpp"
+#include "web/visitor.hpp"
 
 #include <charconv>
 
@@ -9,7 +10,7 @@ namespace starpunk::web {
 
 http::Response admin_page(const Site& site, const http::Request& req, int status, std::string title,
                           std::string_view name, TemplateData data) {
-    data.set("csrf_token", req.csrf_token);
+    data.set("csrf_token", visitor(req).csrf_token);
     auto body = render_page(site, page_info(req, std::move(title)), name, std::move(data));
     if (!body) return error_response(site, req, 500, "The page could not be rendered.");
     return http::html_response(status, std::move(*body));

@@ -3,18 +3,15 @@
 #include <spdlog/spdlog.h>
 
 #include "util/crypto.hpp"
+#include "web/access.hpp"
 #include "web/errors.hpp"
 #include "web/request_guard.hpp"
 #include "web/routes.hpp"
+#include "web/security_headers.hpp"
 #include "web/session_cookie.hpp"
+#include "web/visitor.hpp"
 
 namespace starpunk::web {
-
-namespace {
-bool is_admin_route(const http::Route& r) {
-    return r.access == http::Access::admin || r.access == http::Access::admin_api;
-}
-}  // namespace
 
 App::App(std::shared_ptr<const Site> site) : site_(std::move(site)) { add_routes(router_, site_); }
 
@@ -43,8 +40,7 @@ void App::identify(http::Request& req) const {
         return;
     }
     if (!*session) return;
-    req.is_admin = true;
-    req.csrf_token = site_->sessions->csrf_token(**session);
+    set_visitor(req, Visitor{true, site_->sessions->csrf_token(**session)});
 }
 
 http::Response App::handle(http::Request& req) {
@@ -60,30 +56,33 @@ http::Response App::handle(http::Request& req) {
         return error(req, 404, "There is nothing at this address.");
     }
     const http::Route& route = *req.route;
-    if (route.access == http::Access::dev_only && !site_->config.dev_mode) {
+    if (access_of(route) == Access::dev_only && !site_->config.dev_mode) {
         return error(req, 404, "There is nothing at this address.");
     }
     const bool served_inline = route.execution == http::Execution::inline_ || req.prepared;
-    if (!(served_inline && route.access == http::Access::public_)) identify(req);
+    if (!(served_inline && access_of(route) == Access::public_)) identify(req);
 
     const bool is_post = req.method == http::Method::post;
-    if (is_post && route.access != http::Access::bearer && !same_origin_request(*site_, req)) {
+    if (is_post && access_of(route) != Access::bearer && !same_origin_request(*site_, req)) {
         spdlog::warn("refused a cross-site POST to {} (Origin: {})", req.path, req.header("Origin").value_or("-"));
         return error(req, 403, "This form was sent from another site. Open the page on this site and submit it again.");
     }
-    if (is_admin_route(route) && !req.is_admin) {
-        if (route.access == http::Access::admin_api) return error(req, 401, "Log in as the site's admin first.");
+    const Visitor& who = visitor(req);
+    if (is_admin_route(route) && !who.is_admin) {
+        if (access_of(route) == Access::admin_api) return error(req, 401, "Log in as the site's admin first.");
         return http::redirect("/auth/login", 302);
     }
     if (is_post && is_admin_route(route)) {
         std::string presented = presented_csrf_token(req);
-        if (req.csrf_token.empty() || !constant_time_equal(req.csrf_token, presented)) {
+        if (who.csrf_token.empty() || !constant_time_equal(who.csrf_token, presented)) {
             spdlog::warn("refused a POST to {} without a valid CSRF token", req.path);
             return error(req, 403, "The form has expired or was not sent from this site. Reload the page and try again.");
         }
     }
     return route.handler(req);
 }
+
+void App::finalize(const http::Request& req, http::Response& res) { apply_site_headers(req, res); }
 
 void App::completed(const http::Request& req, const http::Completion& done) {
     if (!site_->metrics) return;

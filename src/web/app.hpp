@@ -4,7 +4,7 @@
 // The gate, in order:
 //   1. no route -> 404/405/400; a dev-only route without DEV_MODE -> 404;
 //   2. who is asking: a request with a session cookie on a route that may care
-//      gets req.is_admin/req.csrf_token from the session store (any failure ->
+//      gets its Visitor (web/visitor.hpp) from the session store (any failure ->
 //      anonymous: fail closed). Public inline routes never look, so cached pages
 //      and static files never touch the database; a request carrying a session
 //      cookie is never answered from the page cache (it may see drafts);
@@ -28,6 +28,8 @@ public:
     http::Execution prepare(http::Request& req) override;
     http::Response handle(http::Request& req) override;
     http::Response error(const http::Request& req, int status, std::string_view message) override;
+    // The site's security and caching headers (web/security_headers.hpp).
+    void finalize(const http::Request& req, http::Response& res) override;
     // Records the finished request in the site's metrics (by route pattern).
     void completed(const http::Request& req, const http::Completion& done) override;
 

@@ -1,4 +1,5 @@
 #include "web/login_page.hpp"
+#include "web/visitor.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -9,7 +10,7 @@ http::Response login_page(const Site& site, const http::Request& req, int status
     TemplateData data;
     if (!message.empty()) data.set("message", std::string(message));
     data.set("me", std::string(me));
-    if (req.is_admin) data.set("logged_in_as", site.config.admin_me.empty() ? site.config.dev_admin_me : site.config.admin_me);
+    if (visitor(req).is_admin) data.set("logged_in_as", site.config.admin_me.empty() ? site.config.dev_admin_me : site.config.admin_me);
     auto page = render_page(site, page_info(req, "Log in"), "login", std::move(data));
     if (!page) {
         spdlog::error("login page could not be rendered: {}", page.error().message);

@@ -1,10 +1,10 @@
 #include "web/routes.hpp"
 
+#include "web/access.hpp"
 #include "web/handlers/handlers.hpp"
 
 namespace starpunk::web {
 
-using http::Access;
 using http::Execution;
 using http::Method;
 

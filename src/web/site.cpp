@@ -1,4 +1,5 @@
 #include "web/site.hpp"
+#include "web/visitor.hpp"
 
 #include <fmt/format.h>
 
@@ -93,8 +94,8 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
 PageInfo page_info(const http::Request& req, std::string title) {
     PageInfo info;
     info.title = std::move(title);
-    info.admin = req.is_admin;
-    if (req.is_admin) info.csrf_token = req.csrf_token;
+    info.admin = visitor(req).is_admin;
+    if (visitor(req).is_admin) info.csrf_token = visitor(req).csrf_token;
     return info;
 }
 

@@ -183,6 +183,10 @@ function watch(page, origin, problems) {
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('requestfailed', (req) => {
     const u = new URL(req.url());
+    // Chromium itself may cancel the favicon fetch when a navigation or swap
+    // settles (net::ERR_ABORTED): that is the browser's choice, not a fault.
+    // A favicon the server refuses still fails below (status >= 400).
+    if (u.pathname === '/static/favicon.svg' && req.failure()?.errorText === 'net::ERR_ABORTED') return;
     if (u.pathname.startsWith('/static/')) problems.push(`request failed: ${req.url()} (${req.failure()?.errorText})`);
   });
   page.on('response', (res) => {

@@ -4,43 +4,64 @@
 
 #include "http/finalize.hpp"
 #include "http/static_files.hpp"
+#include "web/security_headers.hpp"
 
 using namespace starpunk::http;
 
-TEST(Finalize, AddsSecurityHeadersAndRequestId) {
+TEST(Finalize, AddsRequestIdAndNothingSiteSpecific) {
     Request req;
-    req.path = "/";
+    req.path = "/admin/";
     req.request_id = "rid-1";
     Response res = html_response(200, "<p>x</p>");
     finalize_response(req, res);
     EXPECT_EQ(res.header("X-Request-ID"), "rid-1");
+    EXPECT_FALSE(res.header("Content-Security-Policy").has_value()) << "site policy lives in web/";
+    EXPECT_FALSE(res.header("Cache-Control").has_value());
+}
+
+TEST(Finalize, BodyWithoutContentTypeGetsOctetStream) {
+    Request req;
+    Response res;
+    res.body = "x";
+    finalize_response(req, res);
+    EXPECT_EQ(res.header("Content-Type"), "application/octet-stream");
+}
+
+TEST(SiteHeaders, AddsSecurityHeaders) {
+    Request req;
+    req.path = "/";
+    Response res = html_response(200, "<p>x</p>");
+    starpunk::web::apply_site_headers(req, res);
     EXPECT_EQ(res.header("X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(res.header("Referrer-Policy"), "strict-origin-when-cross-origin");
+    EXPECT_EQ(res.header("X-Frame-Options"), "DENY");
     auto csp = std::string(*res.header("Content-Security-Policy"));
+    EXPECT_NE(csp.find("script-src 'self'"), std::string::npos);
     EXPECT_NE(csp.find("object-src 'none'"), std::string::npos);
     EXPECT_NE(csp.find("base-uri 'none'"), std::string::npos);
     EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos);
     EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos);
+    EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos);
     EXPECT_FALSE(res.header("Cache-Control").has_value());
 }
 
-TEST(Finalize, AdminAuthAndDevPagesAreNoStoreWhateverTheHandlerSaid) {
-    for (const char* path : {"/admin/", "/admin/edit/3", "/auth/login", "/dev/login"}) {
+TEST(SiteHeaders, AdminAuthAndDevPagesAreNoStoreWhateverTheHandlerSaid) {
+    for (const char* path : {"/admin/", "/admin/edit/3", "/admin/metrics", "/auth/login", "/dev/login"}) {
         Request req;
         req.path = path;
         Response res = html_response(200, "x");
         res.set_header("Cache-Control", "public, max-age=600");
-        finalize_response(req, res);
+        starpunk::web::apply_site_headers(req, res);
         EXPECT_EQ(res.header("Cache-Control"), "no-store") << path;
     }
 }
 
-TEST(Finalize, HandlerCannotDuplicateSecurityHeaders) {
+TEST(SiteHeaders, HandlerCannotDuplicateSecurityHeaders) {
     Request req;
     req.path = "/";
     Response res = html_response(200, "x");
     res.add_header("X-Content-Type-Options", "bogus");
-    finalize_response(req, res);
+    starpunk::web::apply_site_headers(req, res);
     int count = 0;
     for (auto& [k, v] : res.headers) count += (k == "X-Content-Type-Options");
     EXPECT_EQ(count, 1);

@@ -72,13 +72,23 @@ TEST(SqlShape, KindAndTableOfCommonStatements) {
 }
 
 TEST(SqlShape, ShortenFoldsWhitespaceAndCutsOnACharacterBoundary) {
-    EXPECT_EQ(shorten_sql("SELECT\n   a,\tb\n FROM  t"), "SELECT a, b FROM t");
+    char buf[kSqlDisplayBytes];
+    EXPECT_EQ(shorten_sql("SELECT\n   a,\tb\n FROM  t  ", buf), "SELECT a, b FROM t");
     std::string long_sql = "SELECT " + std::string(300, 'x');
-    EXPECT_EQ(shorten_sql(long_sql).size(), 200u);
+    EXPECT_EQ(shorten_sql(long_sql, buf).size(), 200u);
     // 199 ASCII bytes then a 3-byte character: the character must go whole.
     std::string s = std::string(199, 'a') + "\xE2\x82\xAC" + "tail";
-    auto cut = shorten_sql(s);
-    EXPECT_EQ(cut, std::string(199, 'a'));
+    EXPECT_EQ(shorten_sql(s, buf), std::string(199, 'a'));
+    char tiny[3];
+    EXPECT_EQ(shorten_sql("ab cd", tiny), "ab");  // no trailing space
+}
+
+TEST(SqlShape, UnknownFirstWordIsOther) {
+    EXPECT_EQ(classify_sql("FROBNICATE notes").kind, "OTHER");
+    EXPECT_EQ(classify_sql("select 1 from \"my table\"").table, "my table");
+    EXPECT_EQ(classify_sql("INSERT INTO main.notes_fts(rowid) VALUES (1)").table, "notes_fts");
+    EXPECT_EQ(classify_sql("CREATE VIRTUAL TABLE IF NOT EXISTS notes_fts USING fts5(x)").table, "notes_fts");
+    EXPECT_EQ(classify_sql("DELETE FROM x WHERE y = 'it''s FROM z'").table, "x");
 }
 
 TEST(Metrics, StatementRecordsKindTableAndShortSql) {

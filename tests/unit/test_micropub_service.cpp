@@ -12,7 +12,9 @@
 
 #include "support/fake_http_client.hpp"
 #include "support/notes_harness.hpp"
+#include "web/access.hpp"
 #include "web/app.hpp"
+#include "web/micropub_adapter.hpp"
 
 namespace starpunk::micropub {
 namespace {
@@ -104,7 +106,7 @@ TEST_F(MicropubServiceTest, FormCreateIs201WithLocation) {
     EXPECT_TRUE(r.body.is_null());
     EXPECT_TRUE(n.published);
     EXPECT_EQ(content_of(n), "Hello Micropub world");
-    auto res = r.to_response();
+    auto res = web::micropub_response(r);
     EXPECT_EQ(res.status, 201);
     EXPECT_EQ(res.header("Location").value_or(""), r.location);
     EXPECT_EQ(res.header("Cache-Control").value_or(""), "no-store");
@@ -182,7 +184,7 @@ TEST_F(MicropubServiceTest, NoTokenIs401WithAChallenge) {
     auto r = post(kForm, "content=x", std::nullopt);
     expect_error(r, 401, "unauthorized");
     EXPECT_EQ(r.www_authenticate, "Bearer");
-    EXPECT_EQ(r.to_response().header("WWW-Authenticate").value_or(""), "Bearer");
+    EXPECT_EQ(web::micropub_response(r).header("WWW-Authenticate").value_or(""), "Bearer");
     EXPECT_EQ(note_count(), 0);
     EXPECT_EQ(http.requests().size(), 0u);
 }
@@ -213,7 +215,7 @@ TEST_F(MicropubServiceTest, TokenWithoutCreateScopeIs403InsufficientScope) {
     endpoint_answers(200, R"({"me":"https://me.example/","scope":"read"})");
     auto r = post(kForm, "content=x");
     expect_error(r, 403, "insufficient_scope");
-    EXPECT_NE(r.to_response().header("WWW-Authenticate").value_or("").find("insufficient_scope"), std::string::npos);
+    EXPECT_NE(web::micropub_response(r).header("WWW-Authenticate").value_or("").find("insufficient_scope"), std::string::npos);
     EXPECT_EQ(note_count(), 0);
 }
 
@@ -286,7 +288,7 @@ TEST_F(MicropubServiceTest, QueryConfig) {
     ASSERT_TRUE(r.body["post-types"].is_array());
     EXPECT_EQ(r.body["post-types"][0]["type"], "note");
     EXPECT_FALSE(r.body.contains("media-endpoint"));
-    EXPECT_EQ(r.to_response().header("Content-Type").value_or(""), "application/json; charset=utf-8");
+    EXPECT_EQ(web::micropub_response(r).header("Content-Type").value_or(""), "application/json; charset=utf-8");
 }
 
 TEST_F(MicropubServiceTest, QuerySyndicateTo) {
@@ -412,7 +414,7 @@ TEST_F(MicropubRouteTest, RoutesAreBearerAndBlocking) {
     int found = 0;
     for (const auto& route : app->router().routes()) {
         if (route.pattern != "/micropub") continue;
-        EXPECT_EQ(route.access, http::Access::bearer);
+        EXPECT_EQ(web::access_of(route), web::Access::bearer);
         EXPECT_EQ(route.execution, http::Execution::blocking);
         ++found;
     }

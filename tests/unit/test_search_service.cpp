@@ -21,6 +21,7 @@
 #include "support/notes_harness.hpp"
 #include "util/strings.hpp"
 #include "web/handlers/handlers.hpp"
+#include "web/visitor.hpp"
 
 namespace starpunk::search {
 namespace {
@@ -606,7 +607,7 @@ struct SearchHandlers : ::testing::Test {
         req.method_text = "GET";
         req.path = path;
         req.query = keep.back();
-        req.is_admin = admin;
+        if (admin) web::set_visitor(req, web::Visitor{true, "csrf"});
         return handler(req);
     }
 };

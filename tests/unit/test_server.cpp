@@ -2,6 +2,8 @@
 // handler the real site does not have (one that blocks, one that streams).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,14 +22,14 @@ namespace {
 class TestApp final : public Application {
 public:
     TestApp() {
-        router.add({Method::get, "/fast", Access::public_, Execution::inline_,
+        router.add({Method::get, "/fast", 0, Execution::inline_,
                     [](Request&) { return text_response(200, "fast"); }});
-        router.add({Method::get, "/slow", Access::public_, Execution::blocking, [this](Request&) {
+        router.add({Method::get, "/slow", 0, Execution::blocking, [this](Request&) {
                         ++slow_started;
                         std::this_thread::sleep_for(1500ms);
                         return text_response(200, "slow");
                     }});
-        router.add({Method::get, "/stream", Access::public_, Execution::inline_, [](Request&) {
+        router.add({Method::get, "/stream", 0, Execution::inline_, [](Request&) {
                         auto n = std::make_shared<int>(0);
                         return stream_response(200, kTextType, [n](std::string& chunk) -> starpunk::Result<bool> {
                             if (*n == 100) return false;
@@ -35,12 +37,12 @@ public:
                             return true;
                         });
                     }});
-        router.add({Method::get, "/inject", Access::public_, Execution::inline_, [](Request&) {
+        router.add({Method::get, "/inject", 0, Execution::inline_, [](Request&) {
                         auto res = redirect("/x\r\nSet-Cookie: evil=1\r\n\r\n<script>", 302);
                         res.set_header("X-Note", "a\nb");
                         return res;
                     }});
-        router.add({Method::get, "/throws", Access::public_, Execution::inline_,
+        router.add({Method::get, "/throws", 0, Execution::inline_,
                     [](Request&) -> Response { throw std::runtime_error("secret internal detail /etc/x"); }});
     }
     Execution prepare(Request& req) override {
@@ -56,7 +58,14 @@ public:
     Response error(const Request&, int status, std::string_view message) override {
         return text_response(status, std::string(message));
     }
+    void finalize(const Request&, Response& res) override { res.set_header("X-App-Finalized", "yes"); }
+    void completed(const Request& req, const Completion& done) override {
+        std::lock_guard lock(done_mutex);
+        done_log.emplace_back(std::string(req.path), done.status);
+    }
     Router router;
+    std::mutex done_mutex;
+    std::vector<std::pair<std::string, int>> done_log;
     std::atomic<int> slow_started{0};
 };
 
@@ -158,15 +167,27 @@ TEST(Server, HandlerExceptionBecomes500WithoutDetail) {
     EXPECT_EQ(out.find("/etc/x"), std::string::npos);
 }
 
-TEST(Server, EveryResponseCarriesSecurityHeadersAndRequestId) {
+TEST(Server, EveryResponsePassesTheApplicationsFinalizeAndCarriesARequestId) {
     TestApp app;
     Running running(app);
     for (const char* path : {"/fast", "/stream", "/nowhere", "/throws"}) {
         std::string out = fetch(running.server->port(), path);
-        EXPECT_NE(out.find("X-Content-Type-Options: nosniff"), std::string::npos) << path;
-        EXPECT_NE(out.find("Content-Security-Policy: "), std::string::npos) << path;
+        EXPECT_NE(out.find("X-App-Finalized: yes"), std::string::npos) << path;
         EXPECT_NE(out.find("X-Request-ID: "), std::string::npos) << path;
     }
+}
+
+TEST(Server, CompletedIsToldOncePerResponseWithItsStatus) {
+    TestApp app;
+    {
+        Running running(app);
+        for (const char* path : {"/fast", "/nowhere", "/throws"}) fetch(running.server->port(), path);
+    }
+    std::lock_guard lock(app.done_mutex);
+    ASSERT_EQ(app.done_log.size(), 3u);
+    EXPECT_EQ(app.done_log[0], (std::pair<std::string, int>{"/fast", 200}));
+    EXPECT_EQ(app.done_log[1], (std::pair<std::string, int>{"/nowhere", 404}));
+    EXPECT_EQ(app.done_log[2], (std::pair<std::string, int>{"/throws", 500}));
 }
 
 TEST(Server, HeaderValuesCannotStartHeadersOfTheirOwn) {

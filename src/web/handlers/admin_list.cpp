@@ -3,6 +3,7 @@
 // from the render cache, so a page costs one query plus cached lookups.
 #include "http/form.hpp"
 #include "web/admin_view.hpp"
+#include "web/visitor.hpp"
 #include "web/errors.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/note_view.hpp"
@@ -54,7 +55,7 @@ http::Handler admin_list(std::shared_ptr<const Site> site) {
             row.set("created_iso", format_rfc3339(note.created_at));
             row.set("created_human", human_date(note.created_at));
             row.set("editable", !trash);
-            row.set("csrf_token", req.csrf_token);
+            row.set("csrf_token", visitor(req).csrf_token);
             rows.push_back(std::move(row));
         }
 

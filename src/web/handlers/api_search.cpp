@@ -20,6 +20,7 @@
 #include "util/clock.hpp"
 #include "util/strings.hpp"
 #include "web/errors.hpp"
+#include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
 
 namespace starpunk::web::handlers {
@@ -60,7 +61,7 @@ http::Handler api_search(std::shared_ptr<const Site> site) {
         if (!site->config.search_enabled || site->search == nullptr) {
             return error_response(*site, req, 503, "Search is not available on this site.");
         }
-        sp::Query query{std::string(*q), req.is_admin, std::min(*limit, sp::kMaxLimit), *offset};
+        sp::Query query{std::string(*q), visitor(req).is_admin, std::min(*limit, sp::kMaxLimit), *offset};
         auto found = site->search->search(query);
         if (!found) {
             if (found.error().code == ErrorCode::invalid_input) {
@@ -83,7 +84,7 @@ http::Handler api_search(std::shared_ptr<const Site> site) {
                                        {"offset", query.offset},
                                        {"results", std::move(results)}};
         auto res = http::json_response(200, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
-        res.set_header("Cache-Control", req.is_admin ? "private, no-store" : "public, max-age=60");
+        res.set_header("Cache-Control", visitor(req).is_admin ? "private, no-store" : "public, max-age=60");
         res.set_header("Vary", "Cookie");
         return res;
     };

@@ -9,6 +9,7 @@
 #include "search/search_service.hpp"
 #include "starpunk_version.hpp"
 #include "web/errors.hpp"
+#include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/metrics_view.hpp"
 
@@ -55,7 +56,7 @@ http::Handler health(std::shared_ptr<const Site> site) {
     auto unhealthy = std::make_shared<const std::string>(nlohmann::json{{"status", "unhealthy"}}.dump());
     return [site = std::move(site), healthy, unhealthy](http::Request& req) {
         if (wants_detail(req)) {
-            if (!req.is_admin) return error_response(*site, req, 401, "Log in as the site's admin to see the detailed health report.");
+            if (!visitor(req).is_admin) return error_response(*site, req, 401, "Log in as the site's admin to see the detailed health report.");
             auto d = diagnose(*site);
             return json_no_store(d.unhealthy() ? 503 : 200, d.body.dump());
         }

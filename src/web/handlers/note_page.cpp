@@ -1,5 +1,6 @@
 #include "http/conditional.hpp"
 #include "web/errors.hpp"
+#include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/note_view.hpp"
 
@@ -30,7 +31,7 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
             return error_response(*site, req, 500, "The note could not be loaded.");
         }
         if (note->is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
-        if (!note->published && !req.is_admin) return error_response(*site, req, 404, "There is no note at this address.");
+        if (!note->published && !visitor(req).is_admin) return error_response(*site, req, 404, "There is no note at this address.");
 
         auto entry = note_data(*site, *note);
         if (!entry) return error_response(*site, req, 500, "The note could not be rendered.");

@@ -17,6 +17,7 @@
 #include "util/clock.hpp"
 #include "util/strings.hpp"
 #include "web/errors.hpp"
+#include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/pagination.hpp"
 
@@ -76,7 +77,7 @@ http::Handler search(std::shared_ptr<const Site> site) {
         } else if (blank) {
             data.set("empty_query", true);
         } else {
-            sp::Query query{q, req.is_admin, kPerPage, (*page - 1) * kPerPage};
+            sp::Query query{q, visitor(req).is_admin, kPerPage, (*page - 1) * kPerPage};
             auto found = site->search->search(query);
             if (!found) {
                 if (found.error().code == ErrorCode::invalid_input) {
@@ -120,7 +121,7 @@ http::Handler search(std::shared_ptr<const Site> site) {
         if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
         auto res = http::html_response(status, std::move(*body));
         res.set_header("Cache-Control",
-                       req.is_admin ? "private, no-store" : (status == 200 ? "public, max-age=60" : "no-store"));
+                       visitor(req).is_admin ? "private, no-store" : (status == 200 ? "public, max-age=60" : "no-store"));
         res.set_header("Vary", "Cookie");
         res.set_header("Link", site->discovery_links.empty() ? discovery_link_header(*site) : site->discovery_links);
         return res;

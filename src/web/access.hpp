@@ -1,0 +1,26 @@
+// Who may call a route: the site's access classes, stored in each
+// http::Route's opaque `access` byte and enforced by the gate (web/app.hpp)
+// before the handler runs. An unscoped enum on purpose, so the route table
+// (web/routes.cpp) can list `Access::admin` in a Route's aggregate initialiser.
+#pragma once
+
+#include <cstdint>
+
+#include "http/router.hpp"
+
+namespace starpunk::web {
+
+enum Access : std::uint8_t {
+    public_ = 0,  // anyone
+    admin,        // admin session; HTML pages redirect to the login page without one
+    admin_api,    // admin session; JSON endpoints answer 401 without one
+    bearer,       // Micropub bearer token, checked by the handler's service
+    dev_only,     // exists only when DEV_MODE=true; 404 otherwise
+};
+
+inline Access access_of(const http::Route& route) { return static_cast<Access>(route.access); }
+inline bool is_admin_route(const http::Route& route) {
+    return access_of(route) == Access::admin || access_of(route) == Access::admin_api;
+}
+
+}  // namespace starpunk::web

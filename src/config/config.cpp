@@ -310,7 +310,7 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.db_timeout_seconds = r.real("DB_TIMEOUT", 10.0, 0.0, 600.0);
 
     c.metrics_enabled = r.boolean("METRICS_ENABLED", true);
-    c.metrics_buffer_size = static_cast<int>(r.integer("METRICS_BUFFER_SIZE", 1000, 1, 1000000));
+    c.metrics_buffer_size = static_cast<int>(r.integer("METRICS_BUFFER_SIZE", 1000, 1, 100000));
     if (const std::string* rate = r.raw("METRICS_SAMPLING_RATE")) {
         // Either one number for every type, or "type=rate,type=rate".
         std::string_view text = trim(*rate);

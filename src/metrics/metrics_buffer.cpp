@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <cmath>
 #include <random>
 
@@ -71,24 +72,58 @@ void MetricsBuffer::push(Type type, std::string_view name, double duration_ms, s
     push(type, name, duration_ms, fields.begin(), fields.size(), at);
 }
 
+namespace {
+// How much of `v` fits in `room` bytes without splitting a UTF-8 character.
+size_t fitting(std::string_view v, size_t room) {
+    if (v.size() <= room) return v.size();
+    size_t n = room;
+    while (n > 0 && (static_cast<unsigned char>(v[n]) & 0xC0) == 0x80) --n;  // v[n] starts the cut-off part
+    return n;
+}
+}  // namespace
+
 void MetricsBuffer::push(Type type, std::string_view name, double duration_ms, const Field* fields, size_t n_fields,
                          std::optional<std::chrono::system_clock::time_point> at) {
     auto when = at.value_or(std::chrono::system_clock::now());
+    n_fields = std::min(n_fields, kMaxFields);
     std::lock_guard lock(mutex_);
-    Record& r = slots_[head_];
-    r.type = type;
-    r.name.assign(name);
-    r.at = when;
-    r.duration_ms = duration_ms;
-    r.process_id = pid_;
-    r.metadata.resize(n_fields);  // keeps the capacity of the strings that stay
+    Slot& s = slots_[head_];
+    s.at = when;
+    s.duration_ms = duration_ms;
+    s.type = type;
+    s.n_fields = static_cast<uint8_t>(n_fields);
+    size_t used = 0;
+    auto put = [&](std::string_view v) {
+        size_t n = fitting(v, kSlotTextBytes - used);
+        std::memcpy(s.text + used, v.data(), n);
+        used += n;
+        return static_cast<uint16_t>(n);
+    };
+    s.name_len = put(name);
     for (size_t i = 0; i < n_fields; ++i) {
-        r.metadata[i].first.assign(fields[i].key);
-        r.metadata[i].second.assign(fields[i].value);
+        s.keys[i] = fields[i].key;
+        s.value_len[i] = put(fields[i].value);
     }
     head_ = (head_ + 1) % slots_.size();
     if (count_ < slots_.size()) ++count_;
     ++total_;
+}
+
+Record MetricsBuffer::to_record(const Slot& s) const {
+    Record r;
+    r.type = s.type;
+    r.at = s.at;
+    r.duration_ms = s.duration_ms;
+    r.process_id = pid_;
+    size_t pos = 0;
+    r.name.assign(s.text, s.name_len);
+    pos += s.name_len;
+    r.metadata.reserve(s.n_fields);
+    for (size_t i = 0; i < s.n_fields; ++i) {
+        r.metadata.emplace_back(std::string(s.keys[i]), std::string(s.text + pos, s.value_len[i]));
+        pos += s.value_len[i];
+    }
+    return r;
 }
 
 template <typename Pred>
@@ -99,25 +134,25 @@ std::vector<Record> MetricsBuffer::collect(Pred pred, bool newest_first, size_t 
     const size_t oldest = (head_ + cap - count_) % cap;
     for (size_t k = 0; k < count_ && out.size() < limit; ++k) {
         size_t i = newest_first ? (head_ + cap - 1 - k) % cap : (oldest + k) % cap;
-        if (pred(slots_[i])) out.push_back(slots_[i]);
+        if (pred(slots_[i])) out.push_back(to_record(slots_[i]));
     }
     return out;
 }
 
 std::vector<Record> MetricsBuffer::all() const {
-    return collect([](const Record&) { return true; }, false, SIZE_MAX);
+    return collect([](const Slot&) { return true; }, false, SIZE_MAX);
 }
 
 std::vector<Record> MetricsBuffer::recent(size_t n) const {
-    return collect([](const Record&) { return true; }, true, n);
+    return collect([](const Slot&) { return true; }, true, n);
 }
 
 std::vector<Record> MetricsBuffer::by_type(Type type) const {
-    return collect([type](const Record& r) { return r.type == type; }, false, SIZE_MAX);
+    return collect([type](const Slot& r) { return r.type == type; }, false, SIZE_MAX);
 }
 
 std::vector<Record> MetricsBuffer::slow(double threshold_ms) const {
-    return collect([threshold_ms](const Record& r) { return r.duration_ms >= threshold_ms; }, true, SIZE_MAX);
+    return collect([threshold_ms](const Slot& r) { return r.duration_ms >= threshold_ms; }, true, SIZE_MAX);
 }
 
 double percentile_sorted(const std::vector<double>& sorted, double pct) {
@@ -134,7 +169,7 @@ std::array<TypeStats, 3> MetricsBuffer::stats() const {
         const size_t cap = slots_.size();
         const size_t oldest = (head_ + cap - count_) % cap;
         for (size_t k = 0; k < count_; ++k) {
-            const Record& r = slots_[(oldest + k) % cap];
+            const Slot& r = slots_[(oldest + k) % cap];
             durations[static_cast<size_t>(r.type)].push_back(r.duration_ms);
         }
     }

@@ -11,8 +11,12 @@
 //      generator: no lock, no syscall, well under a microsecond). `force`
 //      bypasses sampling (slow operations, errors); a disabled buffer
 //      (METRICS_ENABLED=false) admits nothing, forced or not.
-//   3. Steady-state recording allocates nothing: every slot keeps its strings'
-//      capacity and is overwritten in place under the buffer's mutex.
+//   3. Recording allocates nothing and touches one compact slot: a record is
+//      copied into a fixed-size slot (name and values back to back in an
+//      inline arena of kSlotTextBytes) under the buffer's mutex. Keys are not
+//      copied: a Field's key must have static storage (a string literal).
+//      What does not fit the arena is cut on a UTF-8 character boundary;
+//      records beyond kMaxFields fields keep the first kMaxFields.
 //   4. Queries copy records out; newest first unless stated otherwise.
 //   5. Stats use the nearest-rank percentile: pN is the smallest duration with
 //      at least N % of the records at or below it.
@@ -38,7 +42,8 @@ inline constexpr std::array<Type, 3> kTypes = {Type::database, Type::http, Type:
 std::string_view type_name(Type t);                         // "database" | "http" | "render"
 std::optional<Type> parse_type(std::string_view name);      // inverse of type_name
 
-// One key/value of an operation's metadata, as views: the buffer copies them.
+// One key/value of an operation's metadata, as views: the buffer copies the
+// value; the key must be a string literal (static storage, invariant 3).
 struct Field {
     std::string_view key;
     std::string_view value;
@@ -65,6 +70,9 @@ struct TypeStats {
 
 class MetricsBuffer {
 public:
+    static constexpr size_t kMaxFields = 8;
+    static constexpr size_t kSlotTextBytes = 384;
+
     struct Options {
         size_t capacity = 1000;
         bool enabled = true;
@@ -118,13 +126,26 @@ private:
     static constexpr uint64_t kAlways = UINT64_MAX;
     static uint64_t next_random() noexcept;
     template <typename Pred>
-    std::vector<Record> collect(Pred pred, bool newest_first, size_t limit) const;
+    std::vector<Record> collect(Pred pred, bool newest_first, size_t limit) const;  // Pred(const Slot&)
+
+    // One record, stored flat (invariant 3).
+    struct Slot {
+        std::chrono::system_clock::time_point at{};
+        double duration_ms = 0;
+        Type type = Type::http;
+        uint8_t n_fields = 0;
+        uint16_t name_len = 0;
+        std::array<uint16_t, kMaxFields> value_len{};
+        std::array<std::string_view, kMaxFields> keys{};
+        char text[kSlotTextBytes];  // name, then each value
+    };
+    Record to_record(const Slot& slot) const;
 
     bool enabled_;
     int pid_;
     std::array<uint64_t, 3> threshold_{};
     mutable std::mutex mutex_;
-    std::vector<Record> slots_;
+    std::vector<Slot> slots_;
     size_t head_ = 0;    // the slot the next record goes to
     size_t count_ = 0;   // valid records, at most slots_.size()
     uint64_t total_ = 0;

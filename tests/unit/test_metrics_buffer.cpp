@@ -82,6 +82,25 @@ TEST(MetricsBuffer, OverwrittenSlotsDoNotKeepOldMetadata) {
     EXPECT_EQ(r.field("k1"), nullptr);
 }
 
+TEST(MetricsBuffer, OversizedRecordsAreCutOnACharacterBoundary) {
+    MetricsBuffer b(opts(2));
+    std::string euro = "\xE2\x82\xAC";  // 3 bytes
+    std::string long_value;
+    while (long_value.size() < MetricsBuffer::kSlotTextBytes + 10) long_value += euro;
+    b.push(Type::database, "n", 1, {{"sql", long_value}});
+    auto r = b.all().at(0);
+    EXPECT_EQ(r.name, "n");
+    const std::string& v = *r.field("sql");
+    EXPECT_LE(v.size() + r.name.size(), MetricsBuffer::kSlotTextBytes);
+    EXPECT_EQ(v.size() % 3, 0u) << "no character split";
+    EXPECT_EQ(long_value.compare(0, v.size(), v), 0);
+
+    std::vector<Field> many;
+    for (size_t i = 0; i < MetricsBuffer::kMaxFields + 3; ++i) many.push_back({"k", "v"});
+    b.push(Type::http, "m", 1, many.data(), many.size());
+    EXPECT_EQ(b.recent(1).at(0).metadata.size(), MetricsBuffer::kMaxFields);
+}
+
 TEST(MetricsBuffer, ByTypeAndSlowQueries) {
     MetricsBuffer b(opts(100));
     b.push(Type::database, "d1", 5, {});

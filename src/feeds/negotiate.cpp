@@ -33,11 +33,6 @@ struct Range {
     int q = 1000;         // thousandths
 };
 
-bool is_tchar(char c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 bool is_token(std::string_view s) {
     if (s.empty()) return false;
     for (char c : s) {

@@ -3,17 +3,12 @@
 #include <cstring>
 
 #include "http/form.hpp"
+#include "util/strings.hpp"
 #include "http/request.hpp"
 
 namespace starpunk::http {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // Calls fn(name, value) for each well-formed pair, in order, until fn returns
 // false or `max_pairs` pairs have been passed. Duplicates are passed too.
@@ -29,19 +24,14 @@ void for_each_cookie(std::string_view header, size_t max_pairs, Fn fn) {
 
         const size_t eq = piece.find('=');
         if (eq == std::string_view::npos) continue;
-        const std::string_view name = trim(piece.substr(0, eq));
+        const std::string_view name = trim_ows(piece.substr(0, eq));
         if (name.empty()) continue;
-        std::string_view value = trim(piece.substr(eq + 1));
+        std::string_view value = trim_ows(piece.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
             value = value.substr(1, value.size() - 2);
         ++seen;
         if (!fn(name, value)) return;
     }
-}
-
-bool is_tchar(char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
 bool is_cookie_octet(char c) {

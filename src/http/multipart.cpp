@@ -15,23 +15,12 @@ namespace {
 
 constexpr size_t kMaxBoundary = 70;  // RFC 2046 §5.1.1
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 std::string lower(std::string_view s) {
     std::string out(s);
     for (char& c : out) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
-}
-
-bool is_tchar(char c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
-    return c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
 }
 
 std::string quoted(std::string_view s) {
@@ -71,7 +60,7 @@ struct ParamHeader {
 Result<ParamHeader> parse_param_header(std::string_view s) {
     ParamHeader out;
     size_t i = s.find(';');
-    out.type = std::string(trim(s.substr(0, i)));
+    out.type = std::string(trim_ows(s.substr(0, i)));
     if (i == std::string_view::npos) return out;
     ++i;
     const size_t n = s.size();
@@ -85,7 +74,7 @@ Result<ParamHeader> parse_param_header(std::string_view s) {
             i = stop == std::string_view::npos ? n : stop;  // no '=': skip it
             continue;
         }
-        const std::string name = lower(trim(s.substr(i, stop - i)));
+        const std::string name = lower(trim_ows(s.substr(i, stop - i)));
         if (name.empty()) {
             return make_error(ErrorCode::invalid_input, "parameter without a name in " + quoted(s));
         }
@@ -119,7 +108,7 @@ Result<ParamHeader> parse_param_header(std::string_view s) {
         } else {
             size_t end = s.find(';', i);
             if (end == std::string_view::npos) end = n;
-            value = std::string(trim(s.substr(i, end - i)));
+            value = std::string(trim_ows(s.substr(i, end - i)));
             i = end;
         }
         if (out.param(name) != nullptr) {
@@ -172,7 +161,7 @@ Result<PartInfo> parse_part_headers(std::string_view block, size_t part_no) {
             if (headers.empty()) {
                 return make_error(ErrorCode::invalid_input, where + "header block starts with a continuation line");
             }
-            headers.back().second.append(" ").append(trim(line));
+            headers.back().second.append(" ").append(trim_ows(line));
             continue;
         }
         const size_t colon = line.find(':');
@@ -185,7 +174,7 @@ Result<PartInfo> parse_part_headers(std::string_view block, size_t part_no) {
         if (!token) {
             return make_error(ErrorCode::invalid_input, where + "malformed header name " + quoted(name));
         }
-        headers.emplace_back(std::string(name), std::string(trim(line.substr(colon + 1))));
+        headers.emplace_back(std::string(name), std::string(trim_ows(line.substr(colon + 1))));
     }
 
     const std::string* disposition = nullptr;

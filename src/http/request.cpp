@@ -18,15 +18,6 @@ std::string_view method_name(Method m) {
     return "OTHER";
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-            return false;
-    }
-    return true;
-}
-
 std::optional<std::string_view> Request::header(std::string_view name) const {
     for (const auto& h : headers) {
         if (iequals(h.name, name)) return h.value;

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "util/strings.hpp"
+
 namespace starpunk::http {
 
 enum class Method { get, head, post, put, patch, delete_, options, other };
@@ -58,6 +60,7 @@ struct Request {
     std::string content_type() const;
 };
 
-bool iequals(std::string_view a, std::string_view b);
+// ASCII case-insensitive comparison (util/strings.hpp), here for http's callers.
+using starpunk::iequals;
 
 }  // namespace starpunk::http

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http/conditional.hpp"
 #include "http/finalize.hpp"
 #include "log/log.hpp"
 #include "util/strings.hpp"
@@ -44,15 +45,13 @@ Method to_method(bhttp::verb v) {
 // "Fri, 27 Nov 2026 05:00:00 GMT", recomputed at most once per second per thread.
 std::string_view http_date() {
     thread_local std::time_t cached_second = 0;
-    thread_local char buf[40];
+    thread_local std::string cached;
     std::time_t now = std::time(nullptr);
     if (now != cached_second) {
         cached_second = now;
-        std::tm tm{};
-        gmtime_r(&now, &tm);
-        std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        cached = format_http_date(now);
     }
-    return buf;
+    return cached;
 }
 
 }  // namespace

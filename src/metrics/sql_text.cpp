@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "util/strings.hpp"
+
 namespace starpunk::metrics {
 
 namespace {
@@ -9,17 +11,6 @@ namespace {
 bool ident_char(char c) {
     auto u = static_cast<unsigned char>(c);
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || u >= 0x80;
-}
-
-bool iequals_ascii(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 32);
-        if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 32);
-        if (x != y) return false;
-    }
-    return true;
 }
 
 constexpr std::array<std::string_view, 22> kKinds = {
@@ -88,7 +79,7 @@ private:
 bool is_skip_word(std::string_view w) {
     for (std::string_view k : {"IF", "NOT", "EXISTS", "OR", "ROLLBACK", "ABORT", "REPLACE", "FAIL", "IGNORE", "ONLY",
                                "UNIQUE", "VIRTUAL", "TEMP", "TEMPORARY"})
-        if (iequals_ascii(w, k)) return true;
+        if (iequals(w, k)) return true;
     return false;
 }
 
@@ -98,7 +89,7 @@ template <size_t N>
 std::string_view name_after(Words& words, const std::array<std::string_view, N>& markers) {
     for (std::string_view w = words.next(); !w.empty(); w = words.next()) {
         bool hit = false;
-        for (auto m : markers) hit = hit || iequals_ascii(w, m);
+        for (auto m : markers) hit = hit || iequals(w, m);
         if (!hit) continue;
         bool dotted = false;
         std::string_view name = words.next(&dotted);
@@ -118,7 +109,7 @@ StatementShape classify_sql(std::string_view sql) {
     if (first.empty()) return shape;
     shape.kind = "OTHER";
     for (auto k : kKinds)
-        if (iequals_ascii(first, k)) shape.kind = k;
+        if (iequals(first, k)) shape.kind = k;
     const std::string_view k = shape.kind;
     if (k == "SELECT" || k == "DELETE" || k == "WITH") {
         shape.table = name_after(words, std::array<std::string_view, 1>{"FROM"});

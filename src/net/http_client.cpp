@@ -18,6 +18,7 @@
 #include <boost/url/url.hpp>
 
 #include "starpunk_version.hpp"
+#include "util/url.hpp"
 #include "util/strings.hpp"
 
 namespace starpunk::net {
@@ -25,33 +26,18 @@ namespace starpunk::net {
 // ---------------------------------------------------------------------------
 // Headers
 
-namespace {
-
-bool iequal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
-
-}  // namespace
-
 void Headers::add(std::string name, std::string value) { entries_.emplace_back(std::move(name), std::move(value)); }
 
 std::optional<std::string_view> Headers::get(std::string_view name) const {
     for (const auto& [n, v] : entries_)
-        if (iequal(n, name)) return std::string_view(v);
+        if (iequals(n, name)) return std::string_view(v);
     return std::nullopt;
 }
 
 std::vector<std::string_view> Headers::get_all(std::string_view name) const {
     std::vector<std::string_view> out;
     for (const auto& [n, v] : entries_)
-        if (iequal(n, name)) out.emplace_back(v);
+        if (iequals(n, name)) out.emplace_back(v);
     return out;
 }
 
@@ -341,13 +327,6 @@ bool has_line_break(std::string_view s) { return s.find_first_of(std::string_vie
 
 bool is_redirect(int status) { return status == 301 || status == 302 || status == 303 || status == 307 || status == 308; }
 
-std::string origin_of(std::string_view url) {
-    auto u = boost::urls::parse_uri(url);
-    if (!u) return {};
-    return to_lower(u->scheme()) + "://" + to_lower(u->encoded_host()) + ":" +
-           (u->has_port() ? std::string(u->port()) : std::string());
-}
-
 std::optional<std::string> resolve_location(std::string_view base, std::string_view location) {
     auto b = boost::urls::parse_uri(base);
     auto r = boost::urls::parse_uri_reference(trim(location));
@@ -505,7 +484,7 @@ Result<HttpResponse> CurlHttpClient::fetch(const HttpRequest& request) {
             with_body = false;
         }
         if (origin_of(*next) != origin_of(url)) {
-            std::erase_if(headers, [](const auto& f) { return iequal(f.first, "Authorization") || iequal(f.first, "Cookie"); });
+            std::erase_if(headers, [](const auto& f) { return iequals(f.first, "Authorization") || iequals(f.first, "Cookie"); });
         }
         url = std::move(*next);
     }

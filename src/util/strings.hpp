@@ -11,8 +11,17 @@ namespace starpunk {
 // nullopt when an escape is malformed or decodes to NUL.
 std::optional<std::string> percent_decode(std::string_view in);
 
+// Without leading and trailing whitespace (any of " \t\n\v\f\r").
 std::string_view trim(std::string_view s);
+// Without leading and trailing HTTP optional whitespace (SP and HTAB only,
+// RFC 9110 §5.6.3): header values and parameters.
+std::string_view trim_ows(std::string_view s);
 std::string to_lower(std::string_view s);
+// ASCII case-insensitive equality (header names, tokens, HTML tag names);
+// bytes outside A-Z/a-z must match exactly.
+bool iequals(std::string_view a, std::string_view b);
+// An RFC 9110 token character: ALPHA / DIGIT / one of !#$%&'*+-.^_`|~
+bool is_tchar(char c);
 bool starts_with_icase(std::string_view s, std::string_view prefix);
 
 // True when `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).

@@ -3,20 +3,9 @@
 #include "http/form.hpp"
 #include "http/multipart.hpp"
 #include "util/strings.hpp"
+#include "util/url.hpp"
 
 namespace starpunk::web {
-
-namespace {
-
-// "https://example.com:8443" from "https://example.com:8443/anything", lower-cased.
-std::string origin_of(std::string_view url) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string_view::npos) return {};
-    auto host_end = url.find_first_of("/?#", scheme_end + 3);
-    return to_lower(url.substr(0, host_end));
-}
-
-}  // namespace
 
 bool same_origin_request(const Site& site, const http::Request& req) {
     if (auto fetch_site = req.header("Sec-Fetch-Site"); fetch_site && http::iequals(trim(*fetch_site), "cross-site")) {
@@ -24,12 +13,13 @@ bool same_origin_request(const Site& site, const http::Request& req) {
     }
     auto origin = req.header("Origin");
     if (!origin) return true;  // not a browser, or an old one: the CSRF token decides
-    std::string presented = to_lower(trim(*origin));
+    const std::string presented = origin_of(*origin);  // "null" or garbage: empty, never equal
+    if (presented.empty()) return false;
     if (presented == origin_of(site.config.site_url)) return true;
     // The address the browser actually used (a reverse proxy may differ from SITE_URL).
     if (auto host = req.header("Host")) {
-        std::string h = to_lower(trim(*host));
-        if (presented == "http://" + h || presented == "https://" + h) return true;
+        std::string h(trim(*host));
+        if (presented == origin_of("http://" + h) || presented == origin_of("https://" + h)) return true;
     }
     return false;
 }

@@ -817,3 +817,46 @@ def test_request_id_reaches_the_http_record(make_server):
     # the other requests got ids of their own
     others = [x["metadata"]["request_id"] for x in rep["slow"] if x["type"] == "http" and x is not rec]
     assert others and all(o and o != "test-abc-123" for o in others), others
+
+
+# --------------------------------------------------------------------------
+# the dashboard without JavaScript: empty data shows empty states, never a 500
+
+
+def test_dashboard_empty_states_and_fragment(make_server):
+    s = make_server({**DEV_ENV, "METRICS_ENABLED": "false"})
+    r, _ = s.request("GET", "/admin/metrics-dashboard")
+    assert r.status == 302 and r.getheader("Location") == "/auth/login"
+    r, _ = s.request("GET", "/admin/metrics-dashboard/figures")
+    assert r.status == 401
+    cookie = admin_cookie(s)
+    r, body = get_ok(s, "/admin/metrics-dashboard", headers=cookie)
+    page = body.decode()
+    assert r.getheader("Cache-Control") == "no-store"
+    assert "Recording is off (METRICS_ENABLED=false)" in page
+    assert "No feed has been requested yet." in page
+    assert "No operation has taken 1000 ms or more." in page
+    assert 'id="metrics-figures"' in page and 'hx-trigger="every 10s"' in page
+    # Scripts come from /static with versioned URLs, never a CDN or inline.
+    scripts = re.findall(r"<script[^>]*>", page)
+    assert scripts and all(re.search(r'src="/static/[^"]+\?v=[0-9a-f]{12}"', t) for t in scripts), scripts
+    assert "<script>" not in page
+    r, body = get_ok(s, "/admin/metrics-dashboard/figures", headers=cookie)
+    frag = body.decode()
+    assert "<html" not in frag and 'id="metrics-types"' in frag
+    assert 'data-type="http"' in frag and 'id="metrics-chart-data"' in frag
+
+
+def test_dashboard_shows_traffic_and_slow_operations(make_server):
+    s = make_server({**DEV_ENV, "METRICS_SLOW_QUERY_THRESHOLD": TINY})
+    cookie = admin_cookie(s)
+    for _ in range(3):
+        get_ok(s, "/")
+    get_ok(s, "/feed.xml")
+    time.sleep(0.1)
+    _, body = get_ok(s, "/admin/metrics-dashboard/figures", headers=cookie)
+    frag = body.decode()
+    m = re.search(r'<span id="metrics-requests-total">(\d+)</span>', frag)
+    assert m and int(m.group(1)) >= 5, frag[:500]
+    assert 'id="metrics-slow"' in frag and "GET /feed.xml" in frag
+    assert re.search(r'<tr><th scope="row">rss</th><td>0</td><td>1</td><td>1</td></tr>', frag), frag

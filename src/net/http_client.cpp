@@ -198,24 +198,6 @@ Status check_url(std::string_view url, const Policy& policy) {
     return {};
 }
 
-std::string percent_encode(std::string_view value) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(value.size());
-    for (char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out.push_back(ch);
-        } else {
-            out.push_back('%');
-            out.push_back(hex[c >> 4]);
-            out.push_back(hex[c & 15]);
-        }
-    }
-    return out;
-}
-
 std::string form_urlencode(const Fields& fields) {
     std::string out;
     for (const auto& [name, value] : fields) {

@@ -144,8 +144,7 @@ Status check_url(std::string_view url, const Policy& policy);
 // application/x-www-form-urlencoded: unreserved bytes as is, space as '+',
 // everything else %XX.
 std::string form_urlencode(const Fields& fields);
-// Percent-encodes one value (unreserved bytes kept, space as %20).
-std::string percent_encode(std::string_view value);
+// Percent-encoding of one value: starpunk::percent_encode (util/strings.hpp).
 
 // "scheme://host[:port]/path" — no userinfo, query or fragment: safe for logs
 // and messages. Unparseable input gives "(invalid URL)".

@@ -10,6 +10,9 @@ namespace starpunk {
 // Decodes %XX escapes (no '+' handling: that is form encoding, see http/form.hpp).
 // nullopt when an escape is malformed or decodes to NUL.
 std::optional<std::string> percent_decode(std::string_view in);
+// RFC 3986 unreserved bytes (A-Z a-z 0-9 - . _ ~) kept, every other byte %XX
+// (upper-case hex; space is %20): safe in a path segment or a query value.
+std::string percent_encode(std::string_view value);
 
 // Without leading and trailing whitespace (any of " \t\n\v\f\r").
 std::string_view trim(std::string_view s);

@@ -3,6 +3,7 @@
 // an in-process server on 127.0.0.1. Nothing here leaves the machine: refused
 // addresses are refused before any socket exists.
 #include "net/http_client.hpp"
+#include "util/strings.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -134,7 +135,8 @@ TEST(HttpClientPolicy, EncodingAndLogForms) {
     EXPECT_EQ(form_urlencode({{"a b", "c&d=e"}, {"me", "https://x.example/?q=1"}, {"u", "é~._-"}}),
               "a+b=c%26d%3De&me=https%3A%2F%2Fx.example%2F%3Fq%3D1&u=%C3%A9~._-");
     EXPECT_EQ(form_urlencode({}), "");
-    EXPECT_EQ(percent_encode("a b+/"), "a%20b%2B%2F");
+    EXPECT_EQ(starpunk::percent_encode("a b+/"), "a%20b%2B%2F");
+    EXPECT_EQ(starpunk::percent_encode("\xC3\xA9~._-"), "%C3%A9~._-");
     EXPECT_EQ(url_for_log("https://user:pw@Example.com:8443/p/a?token=SECRET#frag"), "https://Example.com:8443/p/a");
     EXPECT_EQ(url_for_log("not a url"), "(invalid URL)");
     EXPECT_EQ(user_agent().rfind("StarPunk/", 0), 0u);

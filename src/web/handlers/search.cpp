@@ -29,23 +29,6 @@ namespace sp = starpunk::search;
 
 constexpr int64_t kPerPage = 20;
 
-// A query-string value: unreserved bytes kept, everything else %XX.
-std::string query_escape(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out.push_back(static_cast<char>(c));
-        } else {
-            out.push_back('%');
-            out.push_back(kHex[c >> 4]);
-            out.push_back(kHex[c & 0xF]);
-        }
-    }
-    return out;
-}
-
 std::string count_text(const sp::Results& r) {
     std::string n = std::to_string(r.total);
     if (r.total_exact) return r.total == 1 ? "1 note matches." : n + " notes match.";
@@ -105,7 +88,7 @@ http::Handler search(std::shared_ptr<const Site> site) {
                 data.set("summary", count_text(*found));
                 data.set("first_number", std::to_string((*page - 1) * kPerPage + 1));
             }
-            const std::string base = site->url("/search?q=" + query_escape(q));
+            const std::string base = site->url("/search?q=" + percent_encode(q));
             const bool has_prev = *page > 1 && !found->hits.empty();
             const bool has_next = found->total > *page * kPerPage;
             if (has_prev) data.set("prev_url", *page == 2 ? base : base + "&page=" + std::to_string(*page - 1));

@@ -31,7 +31,7 @@ std::string_view digits(char (&buf)[N], uint64_t v) {
 template <size_t N>
 std::string_view join(char (&buf)[N], std::string_view first, std::string_view second) {
     first = first.substr(0, N);
-    std::memcpy(buf, first.data(), first.size());
+    if (!first.empty()) std::memcpy(buf, first.data(), first.size());  // empty views may hold null
     size_t len = first.size();
     if (!second.empty() && len + 1 < N) {
         buf[len++] = ' ';

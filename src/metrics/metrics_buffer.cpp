@@ -95,7 +95,7 @@ void MetricsBuffer::push(Type type, std::string_view name, double duration_ms, c
     size_t used = 0;
     auto put = [&](std::string_view v) {
         size_t n = fitting(v, kSlotTextBytes - used);
-        std::memcpy(s.text + used, v.data(), n);
+        if (n > 0) std::memcpy(s.text + used, v.data(), n);  // an empty view may hold a null pointer
         used += n;
         return static_cast<uint16_t>(n);
     };

@@ -131,6 +131,20 @@ TEST(Metrics, SlowAndFailedOperationsAreKeptEvenWhenSampledOut) {
     EXPECT_DOUBLE_EQ(m.slow_threshold_ms(), 500.0);
 }
 
+// Regression: a statement without a table (BEGIN) and an empty SQL text gave
+// memcpy a null pointer (UBSan under the e2e tests).
+TEST(Metrics, StatementsWithoutTableOrTextAreRecorded) {
+    Metrics m(settings());
+    m.statement("BEGIN IMMEDIATE", 1ms, true);
+    m.statement("", 1ms, true);
+    auto r = m.buffer().all();
+    ASSERT_EQ(r.size(), 2u);
+    EXPECT_EQ(r[0].name, "BEGIN");
+    EXPECT_EQ(*r[0].field("table"), "");
+    EXPECT_EQ(r[1].name, "");
+    EXPECT_EQ(*r[1].field("sql"), "");
+}
+
 TEST(Metrics, RequestRecordCarriesRouteStatusBytesAndRequestId) {
     Metrics m(settings());
     m.request(req("/note/{slug}", 404, 3ms));

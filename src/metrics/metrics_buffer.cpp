@@ -26,7 +26,7 @@ std::optional<Type> parse_type(std::string_view name) {
     return std::nullopt;
 }
 
-std::string Record::timestamp() const {
+std::string iso_timestamp(std::chrono::system_clock::time_point at) {
     using namespace std::chrono;
     auto ms = duration_cast<milliseconds>(at.time_since_epoch()).count() % 1000;
     if (ms < 0) ms += 1000;

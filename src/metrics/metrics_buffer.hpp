@@ -49,6 +49,9 @@ struct Field {
     std::string_view value;
 };
 
+// ISO 8601 UTC with milliseconds: "2026-12-06T09:00:00.123Z".
+std::string iso_timestamp(std::chrono::system_clock::time_point at);
+
 struct Record {
     Type type = Type::http;
     std::string name;
@@ -57,7 +60,7 @@ struct Record {
     int process_id = 0;
     std::vector<std::pair<std::string, std::string>> metadata;
 
-    std::string timestamp() const;  // ISO 8601 UTC with milliseconds: "2026-12-06T09:00:00.123Z"
+    std::string timestamp() const { return iso_timestamp(at); }
     // The value of one metadata key, or nullptr.
     const std::string* field(std::string_view key) const;
 };

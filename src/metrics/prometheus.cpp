@@ -18,6 +18,13 @@ std::string escape_label_value(std::string_view v) {
     return out;
 }
 
+std::string format_value(double value) {
+    if (std::isnan(value)) return "NaN";
+    if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+    if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{}", static_cast<int64_t>(value));
+    return fmt::format("{}", value);
+}
+
 void Exposition::family(std::string_view name, std::string_view type, std::string_view help) {
     fmt::format_to(std::back_inserter(out_), "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
 }
@@ -38,10 +45,7 @@ void Exposition::sample(std::string_view name, std::initializer_list<Label> labe
         out_ += '}';
     }
     out_ += ' ';
-    if (std::isnan(value)) out_ += "NaN";
-    else if (std::isinf(value)) out_ += value > 0 ? "+Inf" : "-Inf";
-    else if (value == std::floor(value) && std::fabs(value) < 1e15) fmt::format_to(std::back_inserter(out_), "{}", static_cast<int64_t>(value));
-    else fmt::format_to(std::back_inserter(out_), "{}", value);
+    out_ += format_value(value);
     out_ += '\n';
 }
 

@@ -30,6 +30,10 @@ private:
     std::string out_;
 };
 
+// A sample value as the format writes it: integers without a fraction,
+// +Inf / -Inf / NaN spelled out (also the text of a histogram's `le` label).
+std::string format_value(double value);
+
 // A label value as the format wants it: backslash, double quote and newline escaped.
 std::string escape_label_value(std::string_view v);
 

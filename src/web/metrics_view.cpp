@@ -60,11 +60,8 @@ std::string human_duration(double seconds) {
 
 json metrics_report(const Site& site) {
     const metrics::Metrics* m = site.metrics;
-    const auto now = std::chrono::system_clock::now();
-    metrics::Record stamp;
-    stamp.at = now;
     json report;
-    report["timestamp"] = stamp.timestamp();
+    report["timestamp"] = metrics::iso_timestamp(std::chrono::system_clock::now());
     report["process_id"] = static_cast<int>(::getpid());
     report["uptime_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - site.started).count();

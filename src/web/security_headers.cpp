@@ -6,11 +6,13 @@ namespace {
 constexpr std::string_view kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
-}  // namespace
 
+// Paths whose responses must never be stored (admin, login, dev).
 bool is_private_area(std::string_view path) {
     return path.starts_with("/admin") || path.starts_with("/auth/") || path.starts_with("/dev/");
 }
+
+}  // namespace
 
 void apply_site_headers(const http::Request& req, http::Response& res) {
     res.set_header("Content-Security-Policy", kCsp);

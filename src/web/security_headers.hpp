@@ -11,16 +11,11 @@
 // Handlers never set these themselves; a value they set is replaced, not doubled.
 #pragma once
 
-#include <string_view>
-
 #include "http/request.hpp"
 #include "http/response.hpp"
 
 namespace starpunk::web {
 
 void apply_site_headers(const http::Request& req, http::Response& res);
-
-// True for paths whose responses must never be stored (admin, login, dev).
-bool is_private_area(std::string_view path);
 
 }  // namespace starpunk::web

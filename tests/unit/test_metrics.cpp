@@ -242,6 +242,14 @@ TEST(Prometheus, FamiliesSamplesAndEscaping) {
               "z +Inf\n");
 }
 
+TEST(Prometheus, ValuesAndBucketBoundsAreWrittenPlainly) {
+    EXPECT_EQ(format_value(0.0005), "0.0005");
+    EXPECT_EQ(format_value(10.0), "10");
+    EXPECT_EQ(format_value(-3.0), "-3");
+    EXPECT_EQ(format_value(std::numeric_limits<double>::quiet_NaN()), "NaN");
+    EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-Inf");
+}
+
 TEST(ProcessMemory, ParsesVmRssAndVmHwm) {
     auto m = parse_process_status("Name:\tstarpunk\nVmHWM:\t   2048 kB\nVmRSS:\t    1024 kB\nThreads:\t4\n");
     ASSERT_TRUE(m);

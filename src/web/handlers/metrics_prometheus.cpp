@@ -9,8 +9,6 @@
 // and status; starpunk_db_pool_* gauges and counters; starpunk_notes by state;
 // starpunk_feed_responses_total by format and result; process memory, start
 // time and build info. Counters never go down within a process.
-#include <unistd.h>
-
 #include <chrono>
 
 #include "metrics/process.hpp"
@@ -23,13 +21,6 @@
 namespace starpunk::web::handlers {
 
 namespace {
-
-std::string number(double v) {
-    metrics::Exposition e;
-    e.sample("x", v);
-    const std::string& t = e.text();
-    return t.substr(2, t.size() - 3);
-}
 
 void http_families(metrics::Exposition& e, const metrics::Metrics& m) {
     auto series = m.requests().snapshot();
@@ -44,7 +35,7 @@ void http_families(metrics::Exposition& e, const metrics::Metrics& m) {
     for (const auto& s : series) {
         std::string status = std::to_string(s.status);
         for (size_t i = 0; i < metrics::kLatencyBuckets.size(); ++i) {
-            std::string le = number(metrics::kLatencyBuckets[i]);
+            std::string le = metrics::format_value(metrics::kLatencyBuckets[i]);
             e.sample("starpunk_http_request_duration_seconds_bucket",
                      {{"route", s.route}, {"method", s.method}, {"status", status}, {"le", le}},
                      static_cast<double>(s.buckets[i]));

@@ -47,6 +47,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "notes/note_index.hpp"
+#include "notes/note_rows.hpp"
 #include "notes/note_text.hpp"
 #include "storage/atomic_write.hpp"
 #include "storage/migrations.hpp"
@@ -60,25 +62,8 @@ using storage::Transaction;
 
 namespace {
 
-constexpr std::string_view kColumns =
-    "id, slug, file_path, published, created_at, updated_at, deleted_at, content_hash, pending_hash";
-
-Note read_note(const Statement& s) {
-    Note n;
-    n.id = s.integer(0);
-    n.slug = s.text(1);
-    n.file_path = s.text(2);
-    n.published = s.integer(3) != 0;
-    n.created_at = parse_timestamp(s.text(4)).value_or(Timestamp{});
-    n.updated_at = parse_timestamp(s.text(5)).value_or(n.created_at);
-    if (auto d = s.optional_text(6)) n.deleted_at = parse_timestamp(*d).value_or(Timestamp{});
-    n.content_hash = s.optional_text(7).value_or("");
-    n.pending_hash = s.optional_text(8);
-    return n;
-}
-
 Result<Note> query_one(Connection& c, std::string_view where, const std::function<void(Statement&)>& bind) {
-    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes WHERE {}", kColumns, where));
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n WHERE {}", kNoteColumns, where));
     if (!stmt) return std::move(stmt).error();
     bind(**stmt);
     auto row = (*stmt)->step();
@@ -101,24 +86,34 @@ std::string relative_path_for(std::string_view slug, Timestamp created_at) {
                        static_cast<unsigned>(ymd.month()), slug);
 }
 
-// The index entry for a note (notes_fts, when FTS5 exists).
-Status index_note(Connection& c, const Note& n, std::string_view content) {
-    if (!storage::fts5_available()) return {};
-    auto del = c.prepare("DELETE FROM notes_fts WHERE rowid = ?1");
-    if (!del) return std::move(del).error();
-    if (auto st = (*del)->bind(1, n.id).run(); !st) return st;
-    auto ins = c.prepare("INSERT INTO notes_fts (rowid, slug, title, content) VALUES (?1, ?2, ?3, ?4)");
-    if (!ins) return std::move(ins).error();
-    return (*ins)->bind(1, n.id).bind(2, n.slug).bind(3, note_title(content)).bind(4, content).run();
-}
-
 }  // namespace
+
+Note read_note(const Statement& s, int first) {
+    Note n;
+    n.id = s.integer(first);
+    n.slug = s.text(first + 1);
+    n.file_path = s.text(first + 2);
+    n.published = s.integer(first + 3) != 0;
+    n.created_at = parse_timestamp(s.text(first + 4)).value_or(Timestamp{});
+    n.updated_at = parse_timestamp(s.text(first + 5)).value_or(n.created_at);
+    if (auto d = s.optional_text(first + 6)) n.deleted_at = parse_timestamp(*d).value_or(Timestamp{});
+    n.content_hash = s.optional_text(first + 7).value_or("");
+    n.pending_hash = s.optional_text(first + 8);
+    return n;
+}
 
 NotesService::NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
                            Options options)
-    : pool_(std::move(pool)), fs_(fs), clock_(clock), options_(std::move(options)) {
+    : pool_(std::move(pool)),
+      fs_(fs),
+      clock_(clock),
+      options_(std::move(options)),
+      changes_(pool_->path(), options_.external_check),
+      index_(std::make_unique<NoteIndex>(pool_, *this)) {
     while (options_.notes_path.size() > 1 && options_.notes_path.back() == '/') options_.notes_path.pop_back();
 }
+
+NotesService::~NotesService() = default;
 
 Result<std::string> NotesService::absolute_path(const Note& note) const {
     std::string_view rel = note.file_path;
@@ -212,7 +207,7 @@ Result<Note> NotesService::create(const NewNote& input) {
                           .run();
             if (!st) return st;
             n.id = c.last_insert_rowid();
-            if (st = index_note(c, n, input.content); !st) return st;
+            if (st = NoteIndex::write(c, n, input.content); !st) return st;
             return tx->commit();
         };
         if (auto st = insert(); !st) {
@@ -228,6 +223,7 @@ Result<Note> NotesService::create(const NewNote& input) {
         if (slug->custom_rejected) {
             spdlog::info("requested slug not used ({}); using {}", slug->custom_rejected_reason, n.slug);
         }
+        changes_.publish();
         return n;
     }
 }
@@ -268,8 +264,8 @@ Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_
     if (auto row = (*count)->step(); !row) return std::move(row).error();
     page.total = (*count)->integer(0);
     (*count)->reset();
-    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-                                      kColumns, where));
+    auto stmt = c.prepare(fmt::format(
+        "SELECT {} FROM notes n WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2", kNoteColumns, where));
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, std::max<int64_t>(0, offset));
     while (true) {
@@ -301,28 +297,39 @@ Result<NoteCounts> NotesService::counts() const {
 }
 
 Result<std::vector<Note>> NotesService::newest(Visibility visibility, int64_t limit) const {
+    auto batch = walk_newest(visibility, NoteCursor{}, limit);
+    if (!batch) return std::move(batch).error();
+    return std::move(batch->notes);
+}
+
+Result<NoteBatch> NotesService::walk_newest(Visibility visibility, const NoteCursor& from, int64_t limit) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
-    // Unary + keeps the planner off the published/deleted_at indexes, which
-    // would make it collect and sort every matching note: the created_at index
-    // is walked newest first instead, stopping at the limit. The trash is
-    // small and has its own index.
+    // Walks idx_notes_created_at from the cursor, newest first, stopping at the
+    // limit: the unary '+' keeps the planner off the published/deleted_at
+    // indexes, which would make it collect and sort every matching note. The
+    // trash is small and has its own index.
     std::string_view where = visibility == Visibility::published ? "+deleted_at IS NULL AND +published = 1"
                              : visibility == Visibility::all     ? "+deleted_at IS NULL"
                                                                  : "deleted_at IS NOT NULL";
-    auto stmt = c.prepare(
-        fmt::format("SELECT {} FROM notes WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1", kColumns, where));
+    auto stmt = c.prepare(fmt::format(
+        "SELECT {} FROM notes n WHERE {} AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?1",
+        kNoteColumns, where));
     if (!stmt) return std::move(stmt).error();
-    (*stmt)->bind(1, std::max<int64_t>(0, limit));
-    std::vector<Note> notes;
+    (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, from.created_at_).bind(3, from.id_);
+    NoteBatch batch;
+    batch.next = from;
     while (true) {
         auto row = (*stmt)->step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        notes.push_back(read_note(**stmt));
+        batch.notes.push_back(read_note(**stmt));
+        batch.next.created_at_ = (*stmt)->text(4);  // as stored: the walk orders by the stored text
+        batch.next.id_ = batch.notes.back().id;
     }
-    return notes;
+    batch.end = static_cast<int64_t>(batch.notes.size()) < limit;
+    return batch;
 }
 
 Result<std::string> NotesService::read_content(const Note& note) const {
@@ -377,7 +384,7 @@ Result<Note> NotesService::settle(Connection& c, const Note& note) {
     settled.content_hash = actual;
     settled.pending_hash.reset();
     if (actual == *note.pending_hash) {
-        if (auto st = index_note(c, settled, *content); !st) return std::move(st).error();
+        if (auto st = NoteIndex::write(c, settled, *content); !st) return std::move(st).error();
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
     return settled;
@@ -417,6 +424,8 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
                 if (auto withdraw = c.prepare("UPDATE notes SET pending_hash = NULL WHERE id = ?1 AND pending_hash = ?2")) {
                     (void)(*withdraw)->bind(1, id).bind(2, *new_hash).run();
                 }
+            } else {
+                changes_.publish();  // the new file may be in place: readers accept either hash
             }
             return std::move(st).error();
         }
@@ -438,7 +447,7 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
             return make_error(ErrorCode::conflict, "the note was changed elsewhere while saving; reload and try again");
         }
         n.content_hash = *new_hash;
-        if (auto ist = index_note(c, n, *change.content); !ist) return std::move(ist).error();
+        if (auto ist = NoteIndex::write(c, n, *change.content); !ist) return std::move(ist).error();
     } else {
         auto stmt = c.prepare("UPDATE notes SET published = ?2, updated_at = ?3 WHERE id = ?1");
         if (!stmt) return std::move(stmt).error();
@@ -446,6 +455,7 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
             return std::move(st).error();
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
+    changes_.publish();
     n.pending_hash.reset();
     n.published = published;
     n.updated_at = now;
@@ -463,6 +473,7 @@ Result<Note> NotesService::soft_delete(int64_t id) {
     if (!stmt) return std::move(stmt).error();
     Timestamp now = clock_.now();
     if (auto st = (*stmt)->bind(1, id).bind(2, format_db_time(now)).run(); !st) return std::move(st).error();
+    changes_.publish();
     n->deleted_at = now;
     return n;
 }
@@ -477,6 +488,7 @@ Result<Note> NotesService::restore(int64_t id) {
     auto stmt = c.prepare("UPDATE notes SET deleted_at = NULL WHERE id = ?1");
     if (!stmt) return std::move(stmt).error();
     if (auto st = (*stmt)->bind(1, id).run(); !st) return std::move(st).error();
+    changes_.publish();
     n->deleted_at.reset();
     return n;
 }
@@ -494,6 +506,7 @@ Status NotesService::purge(int64_t id) {
     auto stmt = c.prepare("DELETE FROM notes WHERE id = ?1");
     if (!stmt) return std::move(stmt).error();
     if (auto st = (*stmt)->bind(1, id).run(); !st) return st;
+    changes_.publish();
     if (auto st = fs_.remove(*path); !st && st.error().code != ErrorCode::not_found) return st;
     return fs_.sync_dir(storage::parent_dir(*path));
 }
@@ -504,7 +517,7 @@ Result<IntegrityReport> NotesService::check() const {
     Connection& c = **lease;
     IntegrityReport report;
     std::set<std::string> known;
-    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes ORDER BY id", kColumns));
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n ORDER BY n.id", kNoteColumns));
     if (!stmt) return std::move(stmt).error();
     while (true) {
         auto row = (*stmt)->step();
@@ -588,6 +601,7 @@ Result<StartupReport> NotesService::recover() {
     for (const auto& f : *files) {
         if (f.ends_with(".md") && !known.contains(f)) report.orphan_files.push_back(f);
     }
+    if (report.pending_updates_settled > 0) changes_.publish();
     return report;
 }
 

@@ -11,12 +11,15 @@
 // pooled connection.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "notes/changes.hpp"
 #include "notes/slug.hpp"
 #include "storage/fs.hpp"
 #include "storage/pool.hpp"
@@ -57,6 +60,24 @@ enum class Visibility {
     trash,      // deleted only
 };
 
+// Where a walk through the notes, newest first, continues. Default: the
+// newest note. Opaque: only walk_newest() makes one.
+class NoteCursor {
+public:
+    NoteCursor() = default;
+
+private:
+    friend class NotesService;
+    std::string created_at_ = "\x7f";  // as stored; sorts after every timestamp
+    int64_t id_ = INT64_MAX;
+};
+
+struct NoteBatch {
+    std::vector<Note> notes;  // newest first
+    NoteCursor next;          // continues after the last of `notes`
+    bool end = false;         // no note after these
+};
+
 struct NotePage {
     std::vector<Note> notes;
     int64_t total = 0;  // matching notes in all pages
@@ -87,15 +108,29 @@ struct StartupReport {
     std::vector<std::string> unsettled;     // "slug: why" — file matches neither hash; needs a human
 };
 
+class NoteIndex;
+
 class NotesService {
 public:
     struct Options {
         std::string notes_path;
         size_t max_content_bytes = 1024 * 1024;
+        // How often NoteChanges::poll() may ask the database whether another
+        // process wrote (see notes/changes.hpp).
+        std::chrono::milliseconds external_check{1000};
     };
 
     NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
                  Options options);
+    ~NotesService();
+    NotesService(const NotesService&) = delete;
+    NotesService& operator=(const NotesService&) = delete;
+
+    // Every committed write below publishes here (create, update, soft_delete,
+    // restore, purge, a recover() that settled something, an index rebuild).
+    NoteChanges& changes() const { return changes_; }
+    // The full-text index (notes/note_index.hpp).
+    NoteIndex& index() const { return *index_; }
 
     // A timestamp-fallback slug is logged at WARNING, a rejected custom slug at
     // INFO (SPEC §2.5); the caller sees only the note.
@@ -110,6 +145,9 @@ public:
     // total: walks the created_at index and stops after `limit` matching rows,
     // so the cost does not grow with the number of notes (feeds, SPEC §14).
     Result<std::vector<Note>> newest(Visibility visibility, int64_t limit) const;
+    // The next `limit` notes after `from` in the same order, with the cursor to
+    // continue from: a keyset walk, so each batch costs the same however far in.
+    Result<NoteBatch> walk_newest(Visibility visibility, const NoteCursor& from, int64_t limit) const;
     // How many notes are in each state (one aggregate query; metrics).
     Result<NoteCounts> counts() const;
     // The file's content, verified against content_hash (io error on mismatch).
@@ -142,6 +180,8 @@ private:
     storage::FileSystem& fs_;
     const Clock& clock_;
     Options options_;
+    mutable NoteChanges changes_;
+    std::unique_ptr<NoteIndex> index_;
 };
 
 }  // namespace starpunk::notes

@@ -853,9 +853,14 @@ def test_dashboard_shows_traffic_and_slow_operations(make_server):
     for _ in range(3):
         get_ok(s, "/")
     get_ok(s, "/feed.xml")
-    time.sleep(0.1)
-    _, body = get_ok(s, "/admin/metrics-dashboard/figures", headers=cookie)
-    frag = body.decode()
+
+    def figures():
+        return get_ok(s, "/admin/metrics-dashboard/figures", headers=cookie)[1].decode()
+
+    def recorded(frag, _prior):  # counters are recorded once each response is finished
+        m = re.search(r'<span id="metrics-requests-total">(\d+)</span>', frag)
+        return m and int(m.group(1)) >= 5 and "GET /feed.xml" in frag
+    frag, _ = settle(figures, recorded)
     m = re.search(r'<span id="metrics-requests-total">(\d+)</span>', frag)
     assert m and int(m.group(1)) >= 5, frag[:500]
     assert 'id="metrics-slow"' in frag and "GET /feed.xml" in frag

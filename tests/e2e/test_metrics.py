@@ -461,7 +461,9 @@ def test_admin_metrics_report_shape(make_server):
 def test_real_traffic_is_counted(make_server):
     s = make_server(DEV_ENV)
     cookie = admin_cookie(s)
-    before = metrics_report(s, cookie)
+    # Requests are counted once finished: wait until `before` includes /dev/login
+    # (and any earlier report), so the difference below is exact.
+    before, _ = settle(lambda: metrics_report(s, cookie), lambda rep, prior: rep["requests_total"] >= 1 + prior)
     assert before["feeds"].get("rss", {"cache_hits": 0, "cache_misses": 0, "generated": 0}) == \
         {"cache_hits": 0, "cache_misses": 0, "generated": 0}
 

@@ -18,6 +18,7 @@
 namespace starpunk {
 namespace {
 
+using namespace std::chrono_literals;
 using web::Access;
 using web::access_of;
 using http::Method;
@@ -132,6 +133,88 @@ TEST_F(GateTest, LogoutWithTheRightTokenEndsTheSession) {
     auto after = sessions->validate(token);
     ASSERT_TRUE(after.ok());
     EXPECT_FALSE(after->has_value());
+}
+
+// A CSRF token belongs to one session: a valid token of another live session
+// (another browser of the same admin, say) opens no form of this one.
+TEST_F(GateTest, CsrfTokenOfAnotherLiveSessionIsRefused) {
+    auto other = sessions->create("https://me.example/", "", "");
+    ASSERT_TRUE(other.ok());
+    auto other_live = sessions->validate(other->token);
+    ASSERT_TRUE(other_live.ok() && other_live->has_value());
+    const std::string other_csrf = sessions->csrf_token(**other_live);
+    ASSERT_NE(other_csrf, csrf) << "two sessions share one CSRF token";
+    int checked = 0;
+    for (const auto& route : app->router().routes()) {
+        if (route.method != Method::post || !web::is_admin_route(route)) continue;
+        const std::string path = concrete(route.pattern);
+        auto form = send(Method::post, path, with_session({{"Content-Type", "application/x-www-form-urlencoded"}}),
+                         "csrf_token=" + other_csrf);
+        EXPECT_EQ(form.status, 403) << route.pattern;
+        auto header = send(Method::post, path, with_session({{"X-CSRF-Token", other_csrf}}));
+        EXPECT_EQ(header.status, 403) << route.pattern;
+        ++checked;
+    }
+    EXPECT_GT(checked, 0);
+    // Both sessions are untouched, and each token still works with its own session.
+    ASSERT_TRUE(sessions->validate(token)->has_value());
+    token = other->token;
+    auto own = send(Method::post, "/auth/logout", with_session({{"X-CSRF-Token", other_csrf}}));
+    EXPECT_EQ(own.status, 302);
+    EXPECT_FALSE(sessions->validate(other->token)->has_value());
+}
+
+// An expired session is no session: every admin request with its cookie — a
+// POST carrying the token that was valid while it lived included — is treated
+// as anonymous (302 to the login page, or 401 for admin JSON), not as a live
+// session with a bad CSRF token. Both limits: a lifetime without use (sliding)
+// and the absolute cap from login however often the session is used.
+TEST_F(GateTest, AdminRequestsWithAnExpiredSessionAreRefused) {
+    auto refused_everywhere = [&](const char* why) {
+        SCOPED_TRACE(why);
+        int checked = 0;
+        for (const auto& route : app->router().routes()) {
+            if (!web::is_admin_route(route)) continue;
+            const std::string path = concrete(route.pattern);
+            auto res = route.method == Method::post
+                           ? send(Method::post, path,
+                                  with_session({{"Content-Type", "application/x-www-form-urlencoded"}}),
+                                  "csrf_token=" + csrf)
+                           : send(route.method, path, with_session());
+            if (access_of(route) == Access::admin_api) {
+                EXPECT_EQ(res.status, 401) << route.pattern;
+            } else {
+                EXPECT_EQ(res.status, 302) << route.pattern;
+                EXPECT_EQ(res.header("Location").value_or(""), "/auth/login") << route.pattern;
+            }
+            ++checked;
+        }
+        EXPECT_GT(checked, 0);
+        auto row = sessions->validate(token);
+        ASSERT_TRUE(row.ok());
+        EXPECT_FALSE(row->has_value());
+    };
+    // Control: while the session lives, a POST without its token is a CSRF
+    // refusal (403), i.e. the gate did see an admin.
+    auto live = send(Method::post, "/auth/logout", with_session());
+    ASSERT_EQ(live.status, 403);
+
+    h.clock.advance(sessions->options().lifetime + 1s);  // a whole lifetime without use
+    refused_everywhere("sliding lifetime ran out");
+
+    auto s = sessions->create("https://me.example/", "", "");
+    ASSERT_TRUE(s.ok());
+    token = s->token;
+    csrf = sessions->csrf_token(s->session);
+    const auto step = sessions->options().lifetime - 1h;  // used just often enough to keep sliding
+    auto used = std::chrono::hours{0};
+    while (used + step < sessions->options().absolute_lifetime) {
+        h.clock.advance(step);
+        used += step;
+        ASSERT_TRUE(sessions->validate(token)->has_value()) << "in use and within the cap";
+    }
+    h.clock.advance(sessions->options().absolute_lifetime - used + 1s);
+    refused_everywhere("absolute lifetime ran out");
 }
 
 TEST_F(GateTest, CsrfTokenInHeaderIsAccepted) {

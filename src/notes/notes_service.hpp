@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "notes/changes.hpp"
+#include "notes/note_tags.hpp"
 #include "notes/slug.hpp"
 #include "storage/fs.hpp"
 #include "storage/pool.hpp"
@@ -47,11 +49,14 @@ struct NewNote {
     bool published = true;
     std::optional<Timestamp> created_at;  // default: now (import passes the file's mtime)
     CustomSlugPolicy slug_policy = CustomSlugPolicy::fall_back;
+    std::vector<std::string> tags;  // categories as written (notes/note_tags.hpp)
 };
 
 struct NoteChange {
     std::optional<std::string> content;
     std::optional<bool> published;
+    std::optional<std::vector<std::string>> tags;  // the whole new set, as written
+    std::optional<Timestamp> created_at;           // Micropub `published`; the file stays where it is
 };
 
 enum class Visibility {
@@ -87,6 +92,11 @@ struct NoteCounts {
     int64_t published = 0;  // published, not deleted
     int64_t drafts = 0;     // unpublished, not deleted
     int64_t deleted = 0;    // in the trash
+};
+
+struct TagCount {
+    Tag tag;
+    int64_t notes = 0;  // notes with the tag (in the visibility asked for)
 };
 
 struct IntegrityProblem {
@@ -153,7 +163,21 @@ public:
     // The file's content, verified against content_hash (io error on mismatch).
     Result<std::string> read_content(const Note& note) const;
 
-    // Content and/or published flag. Slug and file path never change.
+    // Tags (notes/note_tags.hpp), in the order they were given.
+    Result<std::vector<Tag>> tags_of(int64_t note_id) const;
+    // The tags of several notes at once (one query): note id -> tags; notes
+    // without tags are absent.
+    Result<std::map<int64_t, std::vector<Tag>>> tags_of(const std::vector<Note>& notes) const;
+    // The tag with this normalised name; not_found when no note has ever had it.
+    Result<Tag> find_tag(std::string_view name) const;
+    // Notes with the tag, newest first, paged like list().
+    Result<NotePage> list_tagged(std::string_view tag_name, Visibility visibility, int64_t limit,
+                                 int64_t offset) const;
+    // Tags on at least one note of `visibility`, by name.
+    Result<std::vector<TagCount>> tags_in_use(Visibility visibility) const;
+
+    // Content, published flag, tags and/or created_at. Slug and file path
+    // never change. A change that changes nothing still moves updated_at.
     Result<Note> update(int64_t id, const NoteChange& change);
     Result<Note> soft_delete(int64_t id);
     Result<Note> restore(int64_t id);

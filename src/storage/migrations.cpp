@@ -106,6 +106,27 @@ Status normalise_timestamps(Connection& c) {
     return {};
 }
 
+// Categories as tags (notes/note_tags.hpp): one row per tag (its normalised
+// name, unique, and the spelling first written), one row per note and tag.
+// Purging a note drops its links; a tag without notes stays (harmless, and
+// reused if the tag comes back).
+Status note_tags(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT UNIQUE NOT NULL,
+            display_name TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS note_tags (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (note_id, tag_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_note_tags_tag ON note_tags(tag_id, note_id);
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -166,6 +187,7 @@ const std::vector<Migration>& migrations() {
         {"002_notes_fts", notes_fts},
         {"003_notes_pending_hash", notes_pending_hash},
         {"004_normalise_timestamps", normalise_timestamps},
+        {"006_note_tags", note_tags},
     };
     return list;
 }

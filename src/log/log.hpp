@@ -1,6 +1,12 @@
 // Process-wide logging: console + rotating file (DATA_PATH/logs/starpunk.log,
 // 10 MB x 10 files), as text or JSON lines (SPEC §12.2).
 //
+// One call is one line in either format: the text format writes control
+// characters (C0, DEL) of the message as \r, \n, \t or \xNN
+// (escape_for_text_log), the JSON format escapes them as JSON does. So no
+// logged value — a path, a header, a callback's error_description — can forge
+// a line of its own; call sites need not escape anything.
+//
 // Every line carries a request id: the id of the request being handled on this
 // thread (set by RequestScope), "init" during start-up, "-" elsewhere.
 // Call sites use spdlog's free functions (spdlog::info(...)) after init().
@@ -42,6 +48,9 @@ private:
 
 // Marks the end of start-up on this thread: lines stop saying "init".
 void set_thread_context(std::string_view id);
+
+// `text` as the text format writes it (see above); for tests and fuzzing.
+std::string escape_for_text_log(std::string_view text);
 
 // "abcdef…" — enough to correlate, never enough to use. Empty stays empty.
 std::string redact(std::string_view secret);

@@ -16,8 +16,10 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
         auto query = http::parse_urlencoded(req.query);
         if (!query) return login_page(*site, req, 400, "The login answer was malformed. Please log in again.");
         if (auto err = query->get("error")) {
-            std::string description(query->get("error_description").value_or(""));
-            spdlog::info("authorization server refused the login: {} {}", *err, description);
+            // The callback's text goes to the log shortened and with every
+            // byte that is not printable ASCII shown as \xNN.
+            spdlog::info("authorization server refused the login: {} {}", http::printable_excerpt(*err, 64),
+                         http::printable_excerpt(query->get("error_description").value_or(""), 200));
             std::string message = "Your authorization server did not approve the login (" + std::string(*err) + ").";
             return login_page(*site, req, 403, message);
         }

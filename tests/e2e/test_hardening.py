@@ -1,0 +1,83 @@
+"""Regression tests for the findings of the adversarial test (issue 12, items
+2-8), each named after what broke: file-descriptor exhaustion, forged log
+lines, Transfer-Encoding smuggling, sessions outliving the configuration, JSON
+number overflow, outbound calls that were neither de-duplicated nor bounded,
+and two small leaks (a body on a malformed HEAD, attacker text on the login
+page).
+"""
+import json
+import os
+import resource
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from test_auth import MockIndieAuth, log_in, mock, session_cookie, site_env  # noqa: F401 (mock: a fixture)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def nofile_limit(n):
+    """preexec_fn: the child starts with at most `n` open files (`ulimit -n n`)."""
+    def apply():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    return apply
+
+
+def cpu_seconds(pid):
+    """User + system CPU time the process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def hold_half_open(port, n):
+    """`n` connections that each send half a request head and then nothing."""
+    held = []
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", port), timeout=5)
+        c.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        held.append(c)
+    return held
+
+
+def wait_healthy(server, within=10.0):
+    deadline = time.monotonic() + within
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            r, _ = server.request("GET", "/health")
+            if r.status == 200:
+                return True
+            last = r.status
+        except OSError as e:
+            last = e
+        time.sleep(0.1)
+    raise AssertionError(f"server not healthy again within {within}s (last: {last})")
+
+
+def head_and_body(answer):
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), body
+
+
+# --------------------------------------------------------------------------- 3. log forging
+
+def test_control_characters_in_logged_values_cannot_forge_log_lines(make_server):
+    s = make_server()
+    forged = "2099-01-01 00:00:00.000 CRITICAL [forged] FORGED"
+    s.request("GET", "/nothing%0d%0a" + quote(forged) + "-PATH")
+    s.request("GET", "/auth/callback?error=denied%0d%0a" + quote(forged) + "-ERROR"
+                     "&error_description=x%0a" + quote(forged) + "-DESCRIPTION%1b%5b31m%7f")
+    time.sleep(1.5)  # the file sink is flushed every second
+    for text in (s.output(), (s.data / "logs" / "starpunk.log").read_text()):
+        for line in text.splitlines():
+            assert not line.startswith("2099"), line
+        assert "/nothing\\r\\n2099-01-01" in text
+        # The callback's values are shown as printable excerpts.
+        assert "denied\\x0D\\x0A2099-01-01" in text
+        assert "x\\x0A2099-01-01" in text and "-DESCRIPTION\\x1B[31m\\x7F" in text

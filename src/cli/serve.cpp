@@ -149,6 +149,8 @@ int serve() {
     options.io_threads = usable_cores();
     options.worker_threads = static_cast<unsigned>(cfg->workers);
     options.max_body_bytes = cfg->max_content_length;
+    options.max_connections = static_cast<std::size_t>(cfg->max_connections);
+    spdlog::info("at most {} connections (MAX_CONNECTIONS)", cfg->max_connections);
     http::Server server(options, app);
     if (auto st = server.listen(); !st) {
         spdlog::critical("{}", st.error().message);

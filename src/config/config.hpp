@@ -43,6 +43,9 @@ struct Config {
     int workers = 0;  // defaults to the number of usable cores
     std::uint64_t max_content_length = 10ull * 1024 * 1024;
     std::uint64_t max_note_bytes = 1024 * 1024;  // MAX_NOTE_SIZE (extension: SPEC §2.4 "configurable")
+    // Open connections at most; beyond it the server stops accepting until one
+    // closes. Default: default_max_connections() of the open-file limit.
+    std::uint64_t max_connections = 1024;
     // Development
     bool dev_mode = false;
     std::string dev_admin_me;
@@ -92,6 +95,15 @@ Result<Environment> read_environment(const std::string& dotenv_path);
 enum class Purpose { serve, maintenance };
 
 LoadedConfig load_config(const Environment& env, Purpose purpose = Purpose::serve);
+
+// Descriptors the server keeps for everything but client connections: 32 for
+// the process itself (standard streams, log files, epoll, timers, the
+// listening socket) + 3 per pooled SQLite connection (database, WAL, shared
+// memory) + 2 per worker (a note file, an outbound socket).
+std::uint64_t reserved_descriptors(int db_pool_size, int workers);
+// MAX_CONNECTIONS' default: what the open-file limit leaves after the reserve,
+// at least 8.
+std::uint64_t default_max_connections(std::uint64_t open_files_limit, int db_pool_size, int workers);
 
 // One line per setting, secrets shown as "(set)" / "(not set)". For `doctor` and
 // the start-up DEBUG log.

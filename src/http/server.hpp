@@ -1,6 +1,13 @@
 // The HTTP/1.1 server on Boost.Beast/Asio. This header is deliberately free of
 // Beast and Asio: only server.cpp pays for them.
 //
+// Accepting: at most max_connections connections are open at once; at the cap
+// the server stops accepting (new connections wait in the kernel's listen
+// backlog) until one closes. When accept() itself fails — EMFILE/ENFILE when
+// descriptors run out — it is retried after a back-off (10 ms doubling to 1 s),
+// never at once, and the failure is logged at most once per 10 s with a count
+// of the repeats; the first success after failures is logged too.
+//
 // Request life cycle, per connection (one strand each):
 //   1. read the header (header timeout on a fresh connection, keep-alive idle
 //      timeout between requests); over max_header_bytes -> 431 and close;
@@ -20,6 +27,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,6 +87,7 @@ struct ServerOptions {
     std::chrono::milliseconds keepalive_timeout{30'000};
     std::chrono::milliseconds write_timeout{30'000};
     std::chrono::milliseconds shutdown_grace{10'000};
+    std::size_t max_connections = 10'000;  // open at once (>= 1); see "Accepting" above
     bool access_log = true;
 };
 

@@ -14,6 +14,8 @@ namespace {
 
 thread_local std::string t_request_id = "init";
 
+constexpr std::size_t kMaxDistinct = 64;  // RepeatFilter
+
 void append_json_escaped(std::string_view s, spdlog::memory_buf_t& dest) {
     for (char ch : s) {
         auto c = static_cast<unsigned char>(ch);
@@ -149,6 +151,32 @@ std::string escape_for_text_log(std::string_view text) {
     spdlog::memory_buf_t buf;
     append_text_escaped(text, buf);
     return std::string(buf.data(), buf.size());
+}
+
+RepeatFilter::RepeatFilter(std::chrono::milliseconds interval) : interval_(interval) {}
+
+std::optional<std::uint64_t> RepeatFilter::admit(std::string_view message, std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    auto it = seen_.find(message);
+    if (it == seen_.end()) {
+        if (seen_.size() >= kMaxDistinct) seen_.clear();
+        seen_.emplace(std::string(message), Seen{now + interval_, 0});
+        return 0;
+    }
+    Seen& s = it->second;
+    if (now < s.quiet_until) {
+        ++s.held_back;
+        return std::nullopt;
+    }
+    const std::uint64_t held_back = s.held_back;
+    s = Seen{now + interval_, 0};
+    return held_back;
+}
+
+std::string repeated_suffix(std::uint64_t held_back) {
+    if (held_back == 0) return {};
+    return " (repeated " + std::to_string(held_back) + " more time" + (held_back == 1 ? "" : "s") +
+           " since the last report)";
 }
 
 std::string redact(std::string_view secret) {

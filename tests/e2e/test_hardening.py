@@ -65,6 +65,54 @@ def head_and_body(answer):
     return head.decode("latin-1"), body
 
 
+# --------------------------------------------------------------------------- 2. fd exhaustion
+
+def test_fd_exhaustion_with_the_default_connection_cap_neither_spins_nor_floods_the_log(make_server):
+    # ulimit -n 64: the default MAX_CONNECTIONS stays below it, so the server
+    # stops accepting instead of running out of descriptors.
+    s = make_server(preexec_fn=nofile_limit(64))
+    held = hold_half_open(s.port, 80)
+    try:
+        time.sleep(0.5)
+        before = cpu_seconds(s.proc.pid)
+        time.sleep(3.0)
+        used = cpu_seconds(s.proc.pid) - before
+    finally:
+        for c in held:
+            c.close()
+    out = s.output()
+    assert used < 0.5, f"{used:.2f} s of CPU in 3 s while idle at the connection cap"
+    assert out.count("accept failed") == 0, out[-2000:]
+    assert out.count("connection limit") <= 3, out[-2000:]
+    assert len(out.splitlines()) < 100
+    wait_healthy(s)
+
+
+def test_fd_exhaustion_backs_off_and_rate_limits_accept_failures(make_server):
+    # A cap above the descriptor limit: accept() itself fails with EMFILE. The
+    # loop must back off (no spinning) and log the failure a bounded number
+    # of times, then serve again once the connections are gone.
+    s = make_server({"MAX_CONNECTIONS": "1000"}, preexec_fn=nofile_limit(64))
+    held = hold_half_open(s.port, 80)
+    try:
+        time.sleep(0.5)
+        before = cpu_seconds(s.proc.pid)
+        time.sleep(3.0)
+        used = cpu_seconds(s.proc.pid) - before
+    finally:
+        for c in held:
+            c.close()
+    out = s.output()
+    assert used < 0.5, f"{used:.2f} s of CPU in 3 s: the accept loop spins"
+    failures = [line for line in out.splitlines() if "accept failed" in line]
+    assert 1 <= len(failures) <= 10, failures[:20]
+    assert len(out.splitlines()) < 200
+    wait_healthy(s)
+    s.request("GET", "/health")
+    time.sleep(1.2)  # the recovery line is written by the next successful accept
+    assert "accepting connections again" in s.output()
+
+
 # --------------------------------------------------------------------------- 3. log forging
 
 def test_control_characters_in_logged_values_cannot_forge_log_lines(make_server):

@@ -1,5 +1,5 @@
 // Logging (log/log.hpp): one call is one line in both formats, whatever the
-// logged values hold.
+// logged values hold; repeated lines are rate-limited.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
@@ -55,6 +55,30 @@ TEST(LogText, EscapeForTextLog) {
     EXPECT_EQ(log::escape_for_text_log(std::string("a\0b", 3)), "a\\x00b");
     EXPECT_EQ(log::escape_for_text_log("\r\n\t\x1f\x7f"), "\\r\\n\\t\\x1f\\x7f");
     EXPECT_EQ(log::escape_for_text_log("\xc3\xa9\x80"), "\xc3\xa9\x80") << "bytes >= 0x80 are not controls";
+}
+
+TEST(LogRepeatFilter, FirstLetThroughThenCountedUntilTheIntervalIsOver) {
+    log::RepeatFilter f(10s);
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1000s;
+    EXPECT_EQ(f.admit("accept failed: Too many open files", t0), 0u);
+    for (int i = 0; i < 5000; ++i) EXPECT_FALSE(f.admit("accept failed: Too many open files", t0 + 1ms * i));
+    EXPECT_EQ(f.admit("another message", t0 + 1s), 0u) << "messages are counted separately";
+    EXPECT_EQ(f.admit("accept failed: Too many open files", t0 + 10s), 5000u);
+    EXPECT_FALSE(f.admit("accept failed: Too many open files", t0 + 11s));
+    EXPECT_EQ(f.admit("accept failed: Too many open files", t0 + 25s), 1u);
+    EXPECT_EQ(f.admit("accept failed: Too many open files", t0 + 40s), 0u);
+}
+
+TEST(LogRepeatFilter, ManyDistinctMessagesStayBounded) {
+    log::RepeatFilter f(10s);
+    const auto t0 = std::chrono::steady_clock::time_point{} + 1000s;
+    for (int i = 0; i < 10'000; ++i) EXPECT_EQ(f.admit("message " + std::to_string(i), t0), 0u);
+}
+
+TEST(LogRepeatFilter, Suffix) {
+    EXPECT_EQ(log::repeated_suffix(0), "");
+    EXPECT_EQ(log::repeated_suffix(1), " (repeated 1 more time since the last report)");
+    EXPECT_EQ(log::repeated_suffix(808000), " (repeated 808000 more times since the last report)");
 }
 
 }  // namespace

@@ -109,6 +109,33 @@ std::string fetch(uint16_t port, const std::string& path) {
     return out;
 }
 
+// A connected socket, or -1.
+int connect_to(uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Whatever arrives on `fd` within `wait` (until the peer closes).
+std::string read_for(int fd, std::chrono::milliseconds wait) {
+    timeval tv{};
+    tv.tv_sec = static_cast<long>(wait.count() / 1000);
+    tv.tv_usec = static_cast<long>((wait.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
 }  // namespace
 
 TEST(Server, BlockingHandlerDoesNotStallInlineRequests) {
@@ -215,6 +242,32 @@ TEST(Server, InMemoryResponseHeadIsWellFormed) {
     for (size_t at = 0; (at = head.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
     for (size_t at = 0; (at = head.find('\n', at)) != std::string::npos; ++at) --lines;
     EXPECT_EQ(lines, 0u) << "every line ends in CRLF, no bare LF";
+}
+
+// Issue 12: with descriptors running out the accept loop spun. At
+// max_connections the server stops accepting until a connection closes.
+TEST(Server, AtTheConnectionCapNewConnectionsWaitUntilOneCloses) {
+    TestApp app;
+    ServerOptions opts;
+    opts.max_connections = 2;
+    Running running(app, opts);
+    const uint16_t port = running.server->port();
+    int a = connect_to(port);
+    int b = connect_to(port);
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    std::this_thread::sleep_for(100ms);  // both accepted
+    int c = connect_to(port);            // the kernel still completes the handshake (backlog)
+    ASSERT_GE(c, 0);
+    const std::string req = "GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    (void)::send(c, req.data(), req.size(), 0);
+    EXPECT_EQ(read_for(c, 300ms), "") << "not accepted while two are open";
+    ::close(a);
+    const std::string answer = read_for(c, 3000ms);
+    EXPECT_NE(answer.find("\r\n\r\nfast"), std::string::npos) << answer;
+    ::close(b);
+    ::close(c);
+    EXPECT_NE(fetch(port, "/fast").find("200 OK"), std::string::npos);
 }
 
 TEST(Server, ListenFailsClearlyWhenPortIsTaken) {

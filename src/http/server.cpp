@@ -18,6 +18,7 @@
 
 #include "http/conditional.hpp"
 #include "http/finalize.hpp"
+#include "http/framing.hpp"
 #include "log/log.hpp"
 #include "util/strings.hpp"
 
@@ -178,6 +179,12 @@ private:
         ++requests_;
         phase_ = Phase::reading_body;
         auto& parser = *header_parser_;
+        if (auto problem = framing_problem_of(parser.get())) {
+            // Where the body ends is unclear (RFC 9112 §6.3): 400 and close,
+            // never read what follows as another request.
+            fill_request_line(parser.get());
+            return fail_early(400, *problem);
+        }
         auto length = parser.content_length();
         if (length && *length > server_.options.max_body_bytes) {
             fill_request_line(parser.get());
@@ -234,6 +241,18 @@ private:
         if (!decoded) return false;
         req_.path = std::move(*decoded);
         return true;
+    }
+
+    template <class Fields>
+    static std::optional<std::string_view> framing_problem_of(const bhttp::request_header<Fields>& h) {
+        RequestFraming framing;
+        for (auto [it, end] = h.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
+            framing.transfer_encoding.push_back(it->value());
+        }
+        if (framing.transfer_encoding.empty()) return std::nullopt;
+        framing.has_content_length = h.count(bhttp::field::content_length) > 0;
+        framing.version = h.version();
+        return framing_problem(framing);
     }
 
     template <class Fields>

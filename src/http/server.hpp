@@ -11,9 +11,12 @@
 // Request life cycle, per connection (one strand each):
 //   1. read the header (header timeout on a fresh connection, keep-alive idle
 //      timeout between requests); over max_header_bytes -> 431 and close;
-//   2. a declared Content-Length over max_body_bytes -> 413 and close without
-//      reading the body; otherwise read the body (body timeout), a chunked body
-//      that grows past the cap -> 413 and close;
+//   2. a Transfer-Encoding other than exactly one `chunked`, or one together
+//      with a Content-Length, or in HTTP/1.0 -> 400 and close (http/framing.hpp:
+//      where the body ends would be ambiguous); a declared Content-Length over
+//      max_body_bytes -> 413 and close without reading the body; otherwise
+//      read the body (body timeout), a chunked body that grows past the cap ->
+//      413 and close;
 //   3. Application::prepare() routes it on the I/O thread; inline routes are
 //      handled right there, blocking ones on the worker pool, whose result is
 //      posted back to the connection's strand;

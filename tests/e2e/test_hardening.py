@@ -129,3 +129,44 @@ def test_control_characters_in_logged_values_cannot_forge_log_lines(make_server)
         # The callback's values are shown as printable excerpts.
         assert "denied\\x0D\\x0A2099-01-01" in text
         assert "x\\x0A2099-01-01" in text and "-DESCRIPTION\\x1B[31m\\x7F" in text
+
+
+# --------------------------------------------------------------------------- 4. Transfer-Encoding
+
+SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+
+
+@pytest.mark.parametrize("fields", [
+    "Transfer-Encoding: identity",
+    "Transfer-Encoding: gzip",
+    "Transfer-Encoding: chunked, identity",
+    "Transfer-Encoding: chunked, chunked",
+    "Transfer-Encoding: gzip, chunked",
+    "Transfer-Encoding: chunked;ext=1",
+    "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked",
+    "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked",
+    "Transfer-Encoding: chunked\r\nContent-Length: 5",
+    "Content-Length: 5\r\nTransfer-Encoding: identity",
+])
+def test_transfer_encoding_other_than_one_final_chunked_is_400_and_close(server, fields):
+    answer = server.raw(f"POST /nothing HTTP/1.1\r\nHost: x\r\n{fields}\r\n\r\n".encode() + SMUGGLED)
+    head, _ = head_and_body(answer)
+    assert head.startswith("HTTP/1.1 400"), answer[:300]
+    assert "connection: close" in head.lower()
+    assert answer.count(b"HTTP/1.1 ") == 1, "the body was read as a second request"
+    time.sleep(0.2)
+    assert "/smuggled" not in server.output()
+
+
+def test_transfer_encoding_in_an_http_1_0_request_is_400(server):
+    answer = server.raw(b"POST /nothing HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:300]
+
+
+@pytest.mark.parametrize("te", ["chunked", "Chunked", " chunked ", "chunked,"])
+def test_a_single_final_chunked_is_still_read(server, te):
+    body = b"h=entry&content=hello"
+    chunked = hex(len(body))[2:].encode() + b"\r\n" + body + b"\r\n0\r\n\r\n"
+    answer = server.raw(b"POST /micropub HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                        b"Transfer-Encoding: " + te.encode() + b"\r\nConnection: close\r\n\r\n" + chunked)
+    assert answer.startswith(b"HTTP/1.1 401"), answer[:300]

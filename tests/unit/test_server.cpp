@@ -136,6 +136,22 @@ std::string read_for(int fd, std::chrono::milliseconds wait) {
     return out;
 }
 
+// Sends raw bytes on a fresh connection; everything answered until it closes.
+std::string send_raw(uint16_t port, const std::string& raw) {
+    int fd = connect_to(port);
+    if (fd < 0) return {};
+    (void)::send(fd, raw.data(), raw.size(), 0);
+    std::string out = read_for(fd, 3000ms);
+    ::close(fd);
+    return out;
+}
+
+size_t count_of(const std::string& text, std::string_view what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+}
+
 }  // namespace
 
 TEST(Server, BlockingHandlerDoesNotStallInlineRequests) {
@@ -268,6 +284,28 @@ TEST(Server, AtTheConnectionCapNewConnectionsWaitUntilOneCloses) {
     ::close(b);
     ::close(c);
     EXPECT_NE(fetch(port, "/fast").find("200 OK"), std::string::npos);
+}
+
+// Issue 12: these Transfer-Encodings made the body be read as a second request.
+TEST(Server, TransferEncodingOtherThanOneFinalChunkedIs400AndClose) {
+    TestApp app;
+    Running running(app);
+    const uint16_t port = running.server->port();
+    for (std::string fields : {"Transfer-Encoding: identity", "Transfer-Encoding: chunked, chunked",
+                               "Transfer-Encoding: chunked, identity", "Transfer-Encoding: gzip",
+                               "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked",
+                               "Content-Length: 5\r\nTransfer-Encoding: identity"}) {
+        SCOPED_TRACE(fields);
+        const std::string out = send_raw(port, "POST /fast HTTP/1.1\r\nHost: t\r\n" + fields +
+                                                   "\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\n");
+        EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+        EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+        EXPECT_EQ(count_of(out, "HTTP/1.1 "), 1u) << out;
+    }
+    const std::string chunked =
+        send_raw(port, "POST /fast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                       "3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_TRUE(chunked.starts_with("HTTP/1.1 404 ")) << "read and routed: " << chunked;
 }
 
 TEST(Server, ListenFailsClearlyWhenPortIsTaken) {

@@ -170,3 +170,17 @@ def test_a_single_final_chunked_is_still_read(server, te):
     answer = server.raw(b"POST /micropub HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                         b"Transfer-Encoding: " + te.encode() + b"\r\nConnection: close\r\n\r\n" + chunked)
     assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
+
+
+# --------------------------------------------------------------------------- 6. JSON numbers
+
+@pytest.mark.parametrize("body", ["[1e999]", '{"type": ["h-entry"], "properties": {"content": [-1e999]}}',
+                                  "1" * 400 + "e99999"])
+def test_json_number_overflow_is_a_400_not_a_500(server, body):
+    r, data = server.request("POST", "/micropub", body=body, headers={"Content-Type": "application/json"})
+    assert r.status == 400, data
+    answer = json.loads(data)
+    assert answer["error"] == "invalid_request"
+    assert "JSON" in answer["error_description"]
+    out = server.output()
+    assert "handler for" not in out and " error " not in out.lower(), out[-2000:]

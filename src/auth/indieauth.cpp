@@ -119,14 +119,16 @@ IndieAuthClient::IndieAuthClient(const config::Config& config, std::shared_ptr<s
       clock_(clock),
       endpoints_(endpoints ? std::move(endpoints) : std::make_shared<EndpointCache>(clock)) {}
 
-Result<std::string> IndieAuthClient::admin_identity() const {
-    std::string raw = config_.admin_me;
-    if (raw.empty() && config_.dev_mode) raw = config_.dev_admin_me;
+Result<std::string> admin_identity(const config::Config& config) {
+    std::string raw = config.admin_me;
+    if (raw.empty() && config.dev_mode) raw = config.dev_admin_me;
     if (raw.empty()) return make_error(ErrorCode::internal, "ADMIN_ME is not set, so nobody can log in.");
-    auto canon = canonicalize_profile_url(raw, config_.outbound_http_allowed());
+    auto canon = canonicalize_profile_url(raw, config.outbound_http_allowed());
     if (!canon) return make_error(ErrorCode::internal, "ADMIN_ME is not a usable profile URL: " + canon.error().message);
     return canon;
 }
+
+Result<std::string> IndieAuthClient::admin_identity() const { return auth::admin_identity(config_); }
 
 Endpoints IndieAuthClient::endpoints_for(const std::string& admin) {
     auto found = endpoints_->get(http_, admin);

@@ -52,6 +52,11 @@ namespace starpunk::auth {
 // invalid_input with a message saying what is wrong.
 Result<std::string> canonicalize_profile_url(std::string_view input, bool allow_http);
 
+// The identity that may log in through IndieAuth: canonical ADMIN_ME, or
+// canonical DEV_ADMIN_ME in DEV_MODE without ADMIN_ME. internal when neither
+// is set or the value is not a usable profile URL.
+Result<std::string> admin_identity(const config::Config& config);
+
 class IndieAuthClient {
 public:
     // `endpoints` may be shared with other users of discovery (Micropub token

@@ -15,13 +15,17 @@
 namespace starpunk::cli {
 
 namespace {
-// Sessions slide for SESSION_LIFETIME days and end for good after three times that.
+// Sessions slide for SESSION_LIFETIME days and end for good after three times
+// that; they hold only while ADMIN_ME (and, for dev logins, DEV_MODE and
+// DEV_ADMIN_ME) are what they were made under.
 Result<std::unique_ptr<auth::SessionStore>> make_session_store(const config::Config& cfg,
                                                                std::shared_ptr<storage::ConnectionPool> pool) {
     auth::SessionStore::Options o;
     o.lifetime = std::chrono::hours(24) * cfg.session_lifetime_days;
     o.absolute_lifetime = o.lifetime * 3;
     o.secret = cfg.session_secret;
+    if (auto admin = auth::admin_identity(cfg)) o.admin_me = std::move(*admin);  // else nobody can log in
+    if (cfg.dev_mode) o.dev_me = cfg.dev_identity();
     if (o.secret.empty()) {  // only possible in DEV_MODE (config refuses it otherwise)
         auto bytes = random_bytes(32);
         if (!bytes) return std::move(bytes).error();

@@ -148,6 +148,12 @@ std::uint64_t default_max_connections(std::uint64_t open_files_limit, int db_poo
 
 bool Config::site_is_https() const { return starts_with_icase(site_url, "https://"); }
 
+std::string Config::dev_identity() const {
+    if (!dev_admin_me.empty()) return dev_admin_me;
+    if (!admin_me.empty()) return admin_me;
+    return site_url + "/";
+}
+
 Result<Environment> parse_dotenv(std::string_view text) {
     Environment env;
     std::istringstream in{std::string(text)};

@@ -71,6 +71,8 @@ struct Config {
 
     // Outbound IndieAuth calls may use http and loopback/private addresses.
     bool outbound_http_allowed() const { return allow_http_endpoints || dev_mode; }
+    // The identity /dev/login grants: DEV_ADMIN_ME, else ADMIN_ME, else SITE_URL/.
+    std::string dev_identity() const;
     bool site_is_https() const;
 };
 

@@ -106,6 +106,14 @@ Status normalise_timestamps(Connection& c) {
     return {};
 }
 
+// How a session was made ('indieauth' or 'dev'), so a session ends when the
+// configuration that allowed it changes (auth/sessions.hpp, invariant 6).
+// Sessions made before have none and are refused when presented: the admin
+// logs in once more after the upgrade.
+Status sessions_login_method(Connection& c) {
+    return add_column_if_missing(c, "sessions", "login_method", "TEXT NULL");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -166,6 +174,7 @@ const std::vector<Migration>& migrations() {
         {"002_notes_fts", notes_fts},
         {"003_notes_pending_hash", notes_pending_hash},
         {"004_normalise_timestamps", normalise_timestamps},
+        {"005_sessions_login_method", sessions_login_method},
     };
     return list;
 }

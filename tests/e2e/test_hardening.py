@@ -172,6 +172,65 @@ def test_a_single_final_chunked_is_still_read(server, te):
     assert answer.startswith(b"HTTP/1.1 401"), answer[:300]
 
 
+# --------------------------------------------------------------------------- 5. sessions and configuration
+
+@pytest.fixture
+def shared_data(tmp_path):
+    return str(tmp_path / "shared-data")
+
+
+def admin_status(server, cookie):
+    r, _ = server.request("GET", "/admin/", headers=cookie)
+    return r.status
+
+
+def test_a_dev_login_session_ends_when_dev_mode_is_turned_off(make_server, mock, shared_data):
+    dev = make_server(site_env(mock, DATA_PATH=shared_data, DEV_MODE="true"))
+    r, _ = dev.request("GET", "/dev/login")
+    token = session_cookie(r).split(";")[0].split("=", 1)[1]
+    cookie = {"Cookie": f"starpunk_session={token}"}
+    assert admin_status(dev, cookie) == 200
+    assert dev.stop() == 0
+
+    again = make_server(site_env(mock, DATA_PATH=shared_data, DEV_MODE="true"))
+    assert admin_status(again, cookie) == 200, "a restart with the same configuration keeps the session"
+    assert again.stop() == 0
+
+    prod = make_server(site_env(mock, DATA_PATH=shared_data))
+    assert admin_status(prod, cookie) == 302
+    assert prod.stop() == 0
+
+    dev_again = make_server(site_env(mock, DATA_PATH=shared_data, DEV_MODE="true"))
+    assert admin_status(dev_again, cookie) == 302, "a refused session is gone for good"
+
+
+def test_a_session_ends_when_admin_me_changes(make_server, mock, shared_data):
+    first = make_server(site_env(mock, DATA_PATH=shared_data))
+    _, cookie = log_in(first, mock)
+    assert admin_status(first, cookie) == 200
+    assert first.stop() == 0
+
+    other = MockIndieAuth()
+    try:
+        changed = make_server(site_env(other, DATA_PATH=shared_data))
+        assert admin_status(changed, cookie) == 302
+        assert changed.stop() == 0
+    finally:
+        other.close()
+    back = make_server(site_env(mock, DATA_PATH=shared_data))
+    assert admin_status(back, cookie) == 302, "a refused session is gone for good"
+
+
+def test_an_indieauth_session_is_not_a_dev_session(make_server, mock, shared_data):
+    # Logged in through IndieAuth, then DEV_MODE with another DEV_ADMIN_ME:
+    # the IndieAuth session still belongs to ADMIN_ME and stays valid.
+    first = make_server(site_env(mock, DATA_PATH=shared_data))
+    _, cookie = log_in(first, mock)
+    assert first.stop() == 0
+    dev = make_server(site_env(mock, DATA_PATH=shared_data, DEV_MODE="true", DEV_ADMIN_ME="http://dev.example/"))
+    assert admin_status(dev, cookie) == 200
+
+
 # --------------------------------------------------------------------------- 6. JSON numbers
 
 @pytest.mark.parametrize("body", ["[1e999]", '{"type": ["h-entry"], "properties": {"content": [-1e999]}}',

@@ -73,6 +73,16 @@ TEST(Config, AConnectionCapBeyondTheOpenFileLimitIsAWarning) {
     EXPECT_TRUE(mentions(loaded.warnings, "MAX_CONNECTIONS"));
 }
 
+TEST(Config, DevIdentity) {
+    Config c;
+    c.site_url = "https://site.example";
+    EXPECT_EQ(c.dev_identity(), "https://site.example/");
+    c.admin_me = "https://me.example/";
+    EXPECT_EQ(c.dev_identity(), "https://me.example/");
+    c.dev_admin_me = "http://dev.example/";
+    EXPECT_EQ(c.dev_identity(), "http://dev.example/");
+}
+
 TEST(Config, ProductionRequiresAdminMeAndSecret) {
     auto loaded = load_config({});
     EXPECT_TRUE(mentions(loaded.problems, "ADMIN_ME"));

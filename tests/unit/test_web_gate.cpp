@@ -33,6 +33,7 @@ struct GateTest : ::testing::Test {
         ASSERT_EQ(h.start(), "");
         auth::SessionStore::Options o;
         o.secret = "gate-test-secret-gate-test-secret-gate";
+        o.admin_me = "https://me.example/";
         sessions = std::make_unique<auth::SessionStore>(h.pool, h.clock, o);
         auto templates = web::Templates::load();
         ASSERT_TRUE(templates.ok());
@@ -41,7 +42,7 @@ struct GateTest : ::testing::Test {
         site->templates = *templates;
         site->sessions = sessions.get();
         app = std::make_unique<web::App>(site);
-        auto s = sessions->create("https://me.example/", "", "");
+        auto s = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
         ASSERT_TRUE(s.ok());
         token = s->token;
         auto live = sessions->validate(token);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/indieauth.hpp"
+#include "auth/sessions.hpp"
 #include "http/form.hpp"
 #include "log/log.hpp"
 #include "web/handlers/handlers.hpp"
@@ -29,7 +30,8 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
         auto me = site->indieauth->complete(query->get("code").value_or(""), query->get("state").value_or(""), iss);
         if (!me) return login_page(*site, req, login_error_status(me.error().code), me.error().message);
 
-        auto session = site->sessions->create(*me, req.header("User-Agent").value_or(""), req.remote_address);
+        auto session = site->sessions->create(*me, auth::LoginMethod::indieauth, req.header("User-Agent").value_or(""),
+                                              req.remote_address);
         if (!session) {
             spdlog::error("could not create a session: {}", session.error().message);
             return login_page(*site, req, 500, "The session could not be saved. Please try again.");

@@ -7,6 +7,7 @@
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "micropub/micropub_service.hpp"
+#include "net/coalescing_client.hpp"
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
 #include "util/system.hpp"
@@ -129,7 +130,10 @@ int serve() {
     site->sessions = sessions->get();
     site->pool = storage->pool.get();
     site->metrics = &metrics;
-    net::CurlHttpClient outbound(net::Policy::outbound(cfg->outbound_http_allowed()));
+    net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
+    // Every outbound call: identical concurrent GETs share one request, and at
+    // most OUTBOUND_WORKERS threads wait on outbound calls at once.
+    net::CoalescingHttpClient outbound(curl, {static_cast<std::size_t>(cfg->outbound_workers)});
     auto endpoints = std::make_shared<auth::EndpointCache>(system_clock());  // one discovery cache: login + Micropub
     auth::IndieAuthClient indieauth(site->config, storage->pool, outbound, system_clock(), endpoints);
     if (auto purged = indieauth.purge_expired(); !purged) {
@@ -154,7 +158,8 @@ int serve() {
     options.worker_threads = static_cast<unsigned>(cfg->workers);
     options.max_body_bytes = cfg->max_content_length;
     options.max_connections = static_cast<std::size_t>(cfg->max_connections);
-    spdlog::info("at most {} connections (MAX_CONNECTIONS)", cfg->max_connections);
+    spdlog::info("at most {} connections (MAX_CONNECTIONS), {} of {} workers for outbound calls (OUTBOUND_WORKERS)",
+                 cfg->max_connections, cfg->outbound_workers, cfg->workers);
     http::Server server(options, app);
     if (auto st = server.listen(); !st) {
         spdlog::critical("{}", st.error().message);

@@ -329,6 +329,7 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.db_pool_size = static_cast<int>(r.integer("DB_POOL_SIZE", 5, 1, 100));
     c.db_timeout_seconds = r.real("DB_TIMEOUT", 10.0, 0.0, 600.0);
 
+    c.outbound_workers = static_cast<int>(r.integer("OUTBOUND_WORKERS", std::max(1, c.workers / 2), 1, 256));
     const std::uint64_t fd_limit = open_files_limit();
     c.max_connections = static_cast<std::uint64_t>(r.integer(
         "MAX_CONNECTIONS", static_cast<long long>(default_max_connections(fd_limit, c.db_pool_size, c.workers)), 1,
@@ -411,6 +412,7 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("MAX_CONTENT_LENGTH={}", c.max_content_length),
         fmt::format("MAX_NOTE_SIZE={}", c.max_note_bytes),
         fmt::format("MAX_CONNECTIONS={}", c.max_connections),
+        fmt::format("OUTBOUND_WORKERS={}", c.outbound_workers),
         fmt::format("DEV_MODE={}", c.dev_mode),
         fmt::format("LOG_LEVEL={}", c.log_level),
         fmt::format("LOG_FORMAT={}", c.log_format),

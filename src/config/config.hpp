@@ -46,6 +46,10 @@ struct Config {
     // Open connections at most; beyond it the server stops accepting until one
     // closes. Default: default_max_connections() of the open-file limit.
     std::uint64_t max_connections = 1024;
+    // Worker threads that may wait on outbound HTTP (token verification,
+    // IndieAuth discovery) at once; beyond it such requests get 503 at once.
+    // Default: half of WORKERS, at least 1.
+    int outbound_workers = 1;
     // Development
     bool dev_mode = false;
     std::string dev_admin_me;

@@ -36,6 +36,7 @@ Reply Reply::from(const Failure& failure) {
     r.status = failure.status;
     r.body = {{"error", failure.error}, {"error_description", failure.description}};
     r.www_authenticate = failure.www_authenticate;
+    r.retry_after_seconds = failure.retry_after_seconds;
     return r;
 }
 

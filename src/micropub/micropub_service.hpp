@@ -52,6 +52,7 @@ struct Reply {
     nlohmann::json body;  // null: no body
     std::string location;
     std::string www_authenticate;
+    int retry_after_seconds = 0;         // > 0: Retry-After
     std::optional<notes::Note> created;  // the note a 201 created
     // Every reply is `Cache-Control: no-store` (the adapter adds it).
 

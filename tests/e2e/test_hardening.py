@@ -243,3 +243,92 @@ def test_json_number_overflow_is_a_400_not_a_500(server, body):
     assert "JSON" in answer["error_description"]
     out = server.output()
     assert "handler for" not in out and " error " not in out.lower(), out[-2000:]
+
+
+# --------------------------------------------------------------------------- 7. outbound calls
+
+class TokenEndpoint:
+    """A token endpoint on loopback that refuses every token after `delay` s,
+    counting the requests it receives."""
+
+    def __init__(self, delay=0.0):
+        self.calls = 0
+        self.lock = threading.Lock()
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                with endpoint.lock:
+                    endpoint.calls += 1
+                time.sleep(delay)
+                body = b'{"error": "invalid_token"}'
+                try:
+                    self.send_response(401)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the client gave up first
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/token"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def micropub_with_token(server, token):
+    return server.request("POST", "/micropub", body="h=entry&content=hello",
+                          headers={"Authorization": f"Bearer {token}",
+                                   "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def test_a_slow_token_endpoint_cannot_make_readers_wait(make_server):
+    slow = TokenEndpoint(delay=8.0)  # slower than the 5 s outbound timeout
+    try:
+        s = make_server({"TOKEN_ENDPOINT": slow.url, "ALLOW_HTTP_ENDPOINTS": "true", "WORKERS": "2"})
+        answers = []
+
+        def attack(i):
+            r, _ = micropub_with_token(s, f"garbage-{i}")
+            answers.append((r.status, r.getheader("Retry-After")))
+
+        threads = [threading.Thread(target=attack, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        r, _ = s.request("GET", "/search?q=hello")
+        took = time.monotonic() - started
+        assert r.status == 200
+        assert took < 1.0, f"/search took {took:.1f} s behind the token verifications"
+        for t in threads:
+            t.join(20)
+        assert sorted(status for status, _ in answers) == [503] * 4
+        assert sum(1 for status, retry in answers if retry) >= 3, "refused at once, with Retry-After"
+        assert slow.calls == 1
+    finally:
+        slow.close()
+
+
+def test_a_rejected_token_is_not_sent_to_the_token_endpoint_again_at_once(make_server):
+    endpoint = TokenEndpoint()
+    try:
+        s = make_server({"TOKEN_ENDPOINT": endpoint.url, "ALLOW_HTTP_ENDPOINTS": "true"})
+        for _ in range(10):
+            r, _ = micropub_with_token(s, "the-same-bad-token")
+            assert r.status == 401
+        assert endpoint.calls == 1
+        r, _ = micropub_with_token(s, "another-bad-token")
+        assert r.status == 401
+        assert endpoint.calls == 2
+        assert "the-same-bad-token" not in s.output()
+    finally:
+        endpoint.close()

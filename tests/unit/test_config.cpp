@@ -73,6 +73,18 @@ TEST(Config, AConnectionCapBeyondTheOpenFileLimitIsAWarning) {
     EXPECT_TRUE(mentions(loaded.warnings, "MAX_CONNECTIONS"));
 }
 
+TEST(Config, OutboundWorkersDefaultToHalfTheWorkers) {
+    auto env = production();
+    env["WORKERS"] = "8";
+    EXPECT_EQ(load_config(env).config.outbound_workers, 4);
+    env["WORKERS"] = "1";
+    EXPECT_EQ(load_config(env).config.outbound_workers, 1);
+    env["OUTBOUND_WORKERS"] = "3";
+    EXPECT_EQ(load_config(env).config.outbound_workers, 3);
+    env["OUTBOUND_WORKERS"] = "0";
+    EXPECT_TRUE(mentions(load_config(env).problems, "OUTBOUND_WORKERS"));
+}
+
 TEST(Config, DevIdentity) {
     Config c;
     c.site_url = "https://site.example";

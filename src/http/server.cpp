@@ -160,7 +160,10 @@ private:
 
     void on_header(beast::error_code ec) {
         start_ = std::chrono::steady_clock::now();
-        if (ec == bhttp::error::header_limit) return fail_early(431, "The request's header fields are too large.");
+        if (ec == bhttp::error::header_limit) {
+            fill_request_line(header_parser_->get());  // a HEAD gets its 431 without a body
+            return fail_early(431, "The request's header fields are too large.");
+        }
         if (ec == bhttp::error::body_limit) {
             // Beast checks a declared Content-Length against the cap while it
             // parses the header: the body is never read.
@@ -173,7 +176,12 @@ private:
             // learns why.
             bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                              ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-            if (malformed) return fail_early(400, "The request could not be parsed as HTTP/1.1.");
+            if (malformed) {
+                // The request line may have been read before the error: a HEAD
+                // then gets its 400 without a body.
+                fill_request_line(header_parser_->get());
+                return fail_early(400, "The request could not be parsed as HTTP/1.1.");
+            }
             return close();
         }
         ++requests_;

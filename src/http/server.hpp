@@ -11,6 +11,8 @@
 // Request life cycle, per connection (one strand each):
 //   1. read the header (header timeout on a fresh connection, keep-alive idle
 //      timeout between requests); over max_header_bytes -> 431 and close;
+//      bytes that are not HTTP/1.1 -> 400 and close (without a body when the
+//      request line said HEAD);
 //   2. a Transfer-Encoding other than exactly one `chunked`, or one together
 //      with a Content-Length, or in HTTP/1.0 -> 400 and close (http/framing.hpp:
 //      where the body ends would be ambiguous); a declared Content-Length over

@@ -332,3 +332,27 @@ def test_a_rejected_token_is_not_sent_to_the_token_endpoint_again_at_once(make_s
         assert "the-same-bad-token" not in s.output()
     finally:
         endpoint.close()
+
+
+# --------------------------------------------------------------------------- 8. small ones
+
+@pytest.mark.parametrize("payload", [
+    b"HEAD / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    b"HEAD / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n",
+    b"HEAD /%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+])
+def test_a_malformed_head_gets_a_400_without_a_body(server, payload):
+    answer = server.raw(payload)
+    head, body = head_and_body(answer)
+    assert head.startswith("HTTP/1.1 400"), answer[:300]
+    assert body == b"", body[:200]
+
+
+def test_the_login_page_never_shows_the_callbacks_error_text(make_server, mock):
+    s = make_server(site_env(mock))
+    r, body = s.request("GET", "/auth/callback?error=Call%20+1-555-0100%20to%20verify&"
+                               "error_description=Your%20account%20is%20locked&state=x")
+    assert r.status == 403
+    html = body.decode()
+    assert "did not approve the login" in html
+    assert "555" not in html and "locked" not in html

@@ -308,6 +308,24 @@ TEST(Server, TransferEncodingOtherThanOneFinalChunkedIs400AndClose) {
     EXPECT_TRUE(chunked.starts_with("HTTP/1.1 404 ")) << "read and routed: " << chunked;
 }
 
+TEST(Server, AMalformedHeadGets400WithoutABody) {
+    TestApp app;
+    Running running(app);
+    for (const std::string& raw : std::vector<std::string>{"HEAD /fast HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n",
+                            "HEAD /fast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity\r\n\r\n",
+                            "HEAD /fast HTTP/1.1\r\nHost: t\r\nX: " + std::string(20 * 1024, 'a') + "\r\n\r\n"}) {
+        const std::string out = send_raw(running.server->port(), raw);
+        SCOPED_TRACE(out.substr(0, 200));
+        EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ") || out.starts_with("HTTP/1.1 431 "));
+        const auto end = out.find("\r\n\r\n");
+        ASSERT_NE(end, std::string::npos);
+        EXPECT_EQ(out.substr(end + 4), "") << "a HEAD answer has no body";
+        EXPECT_NE(out.find("Content-Length: "), std::string::npos);
+    }
+    const std::string get = send_raw(running.server->port(), "GET /fast HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n");
+    EXPECT_NE(get.find("could not be parsed"), std::string::npos) << "a GET keeps its explanation";
+}
+
 TEST(Server, ListenFailsClearlyWhenPortIsTaken) {
     TestApp app;
     Running running(app);

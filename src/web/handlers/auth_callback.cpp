@@ -17,12 +17,12 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
         auto query = http::parse_urlencoded(req.query);
         if (!query) return login_page(*site, req, 400, "The login answer was malformed. Please log in again.");
         if (auto err = query->get("error")) {
-            // The callback's text goes to the log shortened and with every
-            // byte that is not printable ASCII shown as \xNN.
+            // Anyone can send the admin a link to /auth/callback?error=…: its
+            // text goes to the log (shortened; the log escapes control
+            // characters), never onto the page, which says one fixed thing.
             spdlog::info("authorization server refused the login: {} {}", http::printable_excerpt(*err, 64),
                          http::printable_excerpt(query->get("error_description").value_or(""), 200));
-            std::string message = "Your authorization server did not approve the login (" + std::string(*err) + ").";
-            return login_page(*site, req, 403, message);
+            return login_page(*site, req, 403, "Your authorization server did not approve the login. Please try again.");
         }
         if (!site->indieauth || !site->sessions) return login_page(*site, req, 503, "Logging in is not available on this server.");
         std::optional<std::string_view> iss;

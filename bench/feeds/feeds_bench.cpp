@@ -183,7 +183,7 @@ int populate(const std::string& dir, int count, size_t bytes) {
         }
         (void)c.exec("COMMIT");
     }
-    auto s = search::SearchService::open(e.pool, *e.notes, {});
+    auto s = search::SearchService::open(*e.notes, {});
     if (s && (*s)->mode() == search::Mode::fts) (void)(*s)->rebuild();
     std::printf("populated %d notes of ~%zu bytes\n", count, bytes);
     return 0;

@@ -119,7 +119,7 @@ int populate(const std::string& dir, int count) {
         (void)c.exec("COMMIT");
     }
     std::printf("populated %d notes\n", count);
-    auto s = search::SearchService::open(e.pool, *e.notes, {});
+    auto s = search::SearchService::open(*e.notes, {});
     if (!s || (*s)->mode() != search::Mode::fts) {
         std::fprintf(stderr, "no FTS5\n");
         return 1;
@@ -160,7 +160,7 @@ int run_queries(const std::string& dir, int iterations, bool fallback) {
         search::SearchService::Options o;
         o.force_fallback = fallback;
         o.cache_entries = cached ? 64 : 0;
-        auto s = search::SearchService::open(e.pool, *e.notes, o);
+        auto s = search::SearchService::open(*e.notes, o);
         if (!s) return 1;
         const char* label = fallback ? "fallback" : cached ? "warm" : "cold";
         for (const auto& c : kCases) {

@@ -31,6 +31,27 @@ constexpr size_t kMaxPending = 1024;
 
 Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
 
+// True when `text` begins with a URI scheme ("https:", "mailto:", "javascript:",
+// "foo:"; RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"). A host
+// followed by a port ("example.com:8443/", "localhost:8000") is not a scheme.
+bool names_a_scheme(std::string_view text) {
+    const size_t colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0) return false;
+    const std::string_view scheme = text.substr(0, colon);
+    auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (!is_alpha(scheme.front())) return false;
+    if (!std::all_of(scheme.begin(), scheme.end(),
+                     [&](char c) { return is_alpha(c) || is_digit(c) || c == '+' || c == '-' || c == '.'; }))
+        return false;
+    const std::string_view rest = text.substr(colon + 1);
+    size_t digits = 0;
+    while (digits < rest.size() && is_digit(rest[digits])) ++digits;
+    const bool port = digits > 0 && (digits == rest.size() || rest[digits] == '/' || rest[digits] == '?' ||
+                                     rest[digits] == '#');
+    return !port;
+}
+
 bool is_host_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
 }
@@ -49,7 +70,10 @@ std::string printable(std::string_view s, size_t max) {
 Result<std::string> canonicalize_profile_url(std::string_view input, bool allow_http) {
     std::string text(trim(input));
     if (text.empty()) return invalid("Enter the address of your website.");
-    if (text.find("://") == std::string::npos) text = "https://" + text;  // "example.com" means https
+    // "example.com" means https. Anything that names a scheme keeps it, so
+    // "javascript:void", "mailto:x@y" or "foo:bar" is refused for its scheme
+    // below instead of being read as a host name.
+    if (!names_a_scheme(text)) text = "https://" + text;
     auto u = boost::urls::parse_uri(text);
     if (!u) return invalid("That is not a valid web address.");
 

@@ -51,7 +51,9 @@ namespace starpunk::auth {
 
 // Canonical profile URL: scheme and host lower-cased, empty path -> "/", no
 // fragment, no userinfo, no "." or ".." segments; https only unless
-// `allow_http` (which also admits ports and loopback/IP hosts).
+// `allow_http` (which also admits ports and loopback/IP hosts). Input without
+// a scheme ("example.com", "example.com:8443/") means https; any other scheme
+// ("mailto:x@y", "javascript:void", "foo:bar") is refused, never read as a host.
 // invalid_input with a message saying what is wrong.
 Result<std::string> canonicalize_profile_url(std::string_view input, bool allow_http);
 

@@ -19,7 +19,7 @@ int reindex() {
     }
     // The index is kept up to date by every write even while SEARCH_FORCE_FALLBACK
     // is set, so it is rebuilt whatever that setting says.
-    auto service = search::SearchService::open(storage->pool, *storage->notes, {});
+    auto service = search::SearchService::open(*storage->notes, {});
     if (!service) {
         spdlog::error("{}", service.error().message);
         return kExitFailure;

@@ -48,7 +48,7 @@ Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserv
 Result<std::unique_ptr<search::SearchService>> open_search(const config::Config& cfg, Storage& storage) {
     search::SearchService::Options options;
     options.force_fallback = cfg.search_force_fallback;
-    auto service = search::SearchService::open(storage.pool, *storage.notes, options);
+    auto service = search::SearchService::open(*storage.notes, options);
     if (!service) return service;
     spdlog::info("search: {}{}", search::mode_name((*service)->mode()),
                  cfg.search_enabled ? "" : " (SEARCH_ENABLED=false)");

@@ -117,9 +117,9 @@ int serve() {
     }
     monitoring::HealthProbe health(cfg->database_path, cfg->data_path);
     notes::NoteRenderer renderer(*storage->notes);
-    web::PageCache pages(cfg->database_path);
-    auto site = std::make_shared<web::Site>(
-        web::Site{*cfg, *templates, http::StaticFiles{}, storage->notes.get(), &health, &renderer, &pages, {}});
+    web::PageCache pages(storage->notes->changes());
+    auto site = std::make_shared<web::Site>(*cfg, *templates,
+                                            web::Services{*storage->notes, renderer, pages, health, *storage->pool});
     site->discovery_links = web::discovery_link_header(*site);
 
     auto sessions = make_session_store(*cfg, storage->pool);
@@ -128,7 +128,6 @@ int serve() {
         return kExitFailure;
     }
     site->sessions = sessions->get();
-    site->pool = storage->pool.get();
     site->metrics = &metrics;
     net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
     // Every outbound call: identical concurrent GETs share one request, and at

@@ -158,8 +158,10 @@ Reply MicropubService::source(std::string_view url, const std::vector<std::strin
         return Reply::from(server_error("The post could not be loaded."));
     }
 
-    const std::optional<std::string> name = notes::explicit_title(*content);
-    std::string_view text = name ? notes::without_leading_heading(*content) : std::string_view(*content);
+    const auto heading = notes::leading_heading(*content);
+    const std::optional<std::string> name = heading ? std::optional(heading->title) : std::nullopt;
+    const std::string body = heading ? notes::without_leading_heading(*content, *heading) : *content;
+    std::string_view text = body;
     while (!text.empty() && (text.front() == '\n' || text.front() == '\r')) text.remove_prefix(1);
     nlohmann::json props = {
         {"content", {std::string(text)}},

@@ -5,37 +5,15 @@
 
 namespace starpunk::notes {
 
-std::string_view without_leading_heading(std::string_view content) {
-    size_t pos = 0;
-    while (pos < content.size()) {  // skip blank lines
-        size_t eol = content.find('\n', pos);
-        std::string_view line = content.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
-        if (line.find_first_not_of(" \t\r") != std::string_view::npos) break;
-        pos = eol == std::string_view::npos ? content.size() : eol + 1;
-    }
-    auto next_line = [&](size_t from) {
-        size_t eol = content.find('\n', from);
-        return eol == std::string_view::npos ? content.size() : eol + 1;
-    };
-    size_t after = next_line(pos);
-    std::string_view first = content.substr(pos, after - pos);
-    if (first.find_first_not_of(' ') != std::string_view::npos && first[first.find_first_not_of(' ')] == '#') {
-        return content.substr(after);
-    }
-    size_t after2 = next_line(after);
-    std::string_view underline = content.substr(after, after2 - after);
-    auto body = underline.find_first_not_of(" \t\r\n");
-    if (body != std::string_view::npos && (underline[body] == '=' || underline[body] == '-')) {
-        return content.substr(after2);
-    }
-    return content;
-}
-
 RenderedNote NoteRenderer::render_content(std::string_view content) {
     RenderedNote r;
     r.title = note_title(content);
-    r.name = explicit_title(content);
-    r.html = render::render_markdown(r.name ? without_leading_heading(content) : content);
+    if (auto heading = leading_heading(content)) {
+        r.html = render::render_markdown(without_leading_heading(content, *heading));
+        r.name = std::move(heading->title);
+    } else {
+        r.html = render::render_markdown(content);
+    }
     r.excerpt = note_excerpt(content);
     return r;
 }

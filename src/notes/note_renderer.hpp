@@ -25,11 +25,6 @@ struct RenderedNote {
     std::string excerpt;               // plain text, ~200 characters
 };
 
-// The content without its leading heading (ATX "# x" or a setext pair), for
-// notes whose heading is shown separately as their name (explicit_title() has
-// a value). Blank lines before the heading go with it; those after it stay.
-std::string_view without_leading_heading(std::string_view content);
-
 class NoteRenderer {
 public:
     NoteRenderer(const NotesService& notes, size_t capacity = 2000) : notes_(notes), capacity_(capacity) {}

@@ -134,6 +134,11 @@ enum class BlockKind { paragraph, heading, code, html };
 struct Block {
     BlockKind kind = BlockKind::paragraph;
     std::string text;  // lines separated by '\n'
+    // The block's source lines [first_line, end_line), counted from 0 in the
+    // sanitised text — whose line breaks are exactly the source's (LF, CRLF
+    // or CR each end one line), so they index the source too.
+    std::size_t first_line = 0;
+    std::size_t end_line = 0;
 };
 
 using BlockSink = std::function<bool(Block&&)>;  // false: stop parsing
@@ -330,24 +335,27 @@ public:
             std::size_t end = text.find('\n', start);
             if (end == npos) end = text.size();
             line(text.substr(start, end - start));
+            ++line_no_;
             start = end + 1;
         }
         if (stopped_) return;
         if (in_fence_) {
-            emit(BlockKind::code, std::move(code_));
+            emit(BlockKind::code, std::move(code_), block_first_line_, line_no_);
         } else if (in_html_) {
-            emit(BlockKind::html, std::move(html_));
+            emit(BlockKind::html, std::move(html_), block_first_line_, line_no_);
         } else {
             flush_paragraph(false);
         }
     }
 
 private:
-    void emit(BlockKind kind, std::string text) {
+    void emit(BlockKind kind, std::string text, std::size_t first_line, std::size_t end_line) {
         if (stopped_) return;
-        if (!sink_(Block{kind, std::move(text)})) stopped_ = true;
+        if (!sink_(Block{kind, std::move(text), first_line, end_line})) stopped_ = true;
     }
 
+    // Ends the open paragraph before the current line; as_heading: the current
+    // line is a setext underline, which then belongs to the heading.
     void flush_paragraph(bool as_heading) {
         if (para_.empty()) return;
         std::string text = std::move(para_);
@@ -355,11 +363,15 @@ private:
         const bool heading = as_heading && para_lines_ == 1 && !in_table_;
         para_lines_ = 0;
         in_table_ = false;
-        emit(heading ? BlockKind::heading : BlockKind::paragraph, std::move(text));
+        emit(heading ? BlockKind::heading : BlockKind::paragraph, std::move(text), para_first_line_,
+             heading ? line_no_ + 1 : line_no_);
     }
 
     void append_paragraph_line(std::string_view r, bool in_list_item) {
-        if (para_.empty()) para_in_list_item_ = in_list_item;
+        if (para_.empty()) {
+            para_in_list_item_ = in_list_item;
+            para_first_line_ = line_no_;
+        }
         if (!para_.empty()) para_.push_back('\n');
         para_.append(r);
         ++para_lines_;
@@ -370,7 +382,7 @@ private:
             const std::string_view r = strip_quote_markers(raw);
             if (is_fence_close(r, fence_char_, fence_len_)) {
                 in_fence_ = false;
-                emit(BlockKind::code, std::move(code_));
+                emit(BlockKind::code, std::move(code_), block_first_line_, line_no_ + 1);
                 code_.clear();
             } else {
                 if (!code_.empty()) code_.push_back('\n');
@@ -381,7 +393,7 @@ private:
         if (in_html_) {
             if (is_blank(raw)) {
                 in_html_ = false;
-                emit(BlockKind::html, std::move(html_));
+                emit(BlockKind::html, std::move(html_), block_first_line_, line_no_);
                 html_.clear();
             } else {
                 html_.push_back('\n');
@@ -407,17 +419,19 @@ private:
         std::string_view heading;
         if (parse_atx_heading(r, heading)) {
             flush_paragraph(false);
-            return emit(BlockKind::heading, std::string(heading));
+            return emit(BlockKind::heading, std::string(heading), line_no_, line_no_ + 1);
         }
         if (parse_fence_open(r, fence_char_, fence_len_)) {
             flush_paragraph(false);
             in_fence_ = true;
+            block_first_line_ = line_no_;
             code_.clear();
             return;
         }
         if (starts_html_block(r)) {
             flush_paragraph(false);
             in_html_ = true;
+            block_first_line_ = line_no_;
             html_.assign(r);
             return;
         }
@@ -438,7 +452,10 @@ private:
 
     BlockSink sink_;
     bool stopped_ = false;
+    std::size_t line_no_ = 0;           // the line being read
+    std::size_t block_first_line_ = 0;  // of the open code or HTML block
     std::string para_;
+    std::size_t para_first_line_ = 0;
     int para_lines_ = 0;
     bool para_in_list_item_ = false;
     bool in_table_ = false;  // the open paragraph is a GFM table
@@ -976,18 +993,37 @@ std::size_t block_lines(Block&& block, std::vector<std::string>& lines) {
     return collapse_into(InlineStripper(block.text, block.kind != BlockKind::html).run(), lines);
 }
 
-// Runs stages 1–3; `on_lines` gets each block's lines (possibly none) and
-// returns false to stop.
-void for_each_block_lines(std::string_view content,
-                          const std::function<bool(BlockKind, std::vector<std::string>&&)>& on_lines) {
+// What a block yields to the caller: its kind, its source lines and its text.
+struct BlockLines {
+    BlockKind kind;
+    std::size_t first_line;  // see Block
+    std::size_t end_line;
+    std::vector<std::string> lines;  // visible text, possibly none
+};
+
+// Runs stages 1–3; `on_block` gets each block and returns false to stop.
+void for_each_block_lines(std::string_view content, const std::function<bool(BlockLines&&)>& on_block) {
     const std::string text = sanitize(cut_bytes(content, kTextScanBytes));
     BlockParser parser([&](Block&& block) {
-        const BlockKind kind = block.kind;
-        std::vector<std::string> lines;
-        block_lines(std::move(block), lines);
-        return on_lines(kind, std::move(lines));
+        BlockLines out{block.kind, block.first_line, block.end_line, {}};
+        block_lines(std::move(block), out.lines);
+        return on_block(std::move(out));
     });
     parser.run(text);
+}
+
+// Byte offset in `content` where line `n` (from 0) starts; a line ends at LF,
+// CRLF or a lone CR, exactly as sanitize() reads it. content.size() when the
+// content has fewer lines.
+std::size_t line_start(std::string_view content, std::size_t n) {
+    std::size_t pos = 0;
+    for (std::size_t line = 0; line < n; ++line) {
+        const std::size_t eol = content.find_first_of("\r\n", pos);
+        if (eol == npos) return content.size();
+        pos = eol + 1;
+        if (content[eol] == '\r' && pos < content.size() && content[pos] == '\n') ++pos;
+    }
+    return pos;
 }
 
 std::string finish_title(std::string_view line) {
@@ -1071,8 +1107,8 @@ std::string_view truncate_chars(std::string_view utf8, std::size_t max_chars) {
 std::vector<std::string> plain_text_lines(std::string_view content, std::size_t stop_after_chars) {
     std::vector<std::string> lines;
     std::size_t chars = 0;
-    for_each_block_lines(content, [&](BlockKind, std::vector<std::string>&& block) {
-        for (std::string& line : block) {
+    for_each_block_lines(content, [&](BlockLines&& block) {
+        for (std::string& line : block.lines) {
             chars += count_chars(line) + (lines.empty() ? 0 : 1);
             lines.push_back(std::move(line));
         }
@@ -1095,14 +1131,34 @@ std::string note_title(std::string_view content) {
     return lines.empty() ? std::string() : finish_title(lines.front());
 }
 
-std::optional<std::string> explicit_title(std::string_view content) {
-    std::optional<std::string> title;
-    for_each_block_lines(content, [&](BlockKind kind, std::vector<std::string>&& lines) {
-        if (lines.empty()) return true;  // no visible text yet: keep looking
-        if (kind == BlockKind::heading) title = finish_title(lines.front());
+std::optional<LeadingHeading> leading_heading(std::string_view content) {
+    std::optional<LeadingHeading> heading;
+    for_each_block_lines(content, [&](BlockLines&& block) {
+        if (block.lines.empty()) return true;  // no visible text yet: keep looking
+        if (block.kind == BlockKind::heading) {
+            heading = LeadingHeading{finish_title(block.lines.front()), line_start(content, block.first_line),
+                                     line_start(content, block.end_line)};
+        }
         return false;
     });
-    return title;
+    return heading;
+}
+
+std::optional<std::string> explicit_title(std::string_view content) {
+    auto heading = leading_heading(content);
+    if (!heading) return std::nullopt;
+    return std::move(heading->title);
+}
+
+std::string without_leading_heading(std::string_view content, const LeadingHeading& heading) {
+    std::string out(content.substr(0, heading.begin));
+    out.append(content.substr(heading.end));
+    return out;
+}
+
+std::string without_leading_heading(std::string_view content) {
+    const auto heading = leading_heading(content);
+    return heading ? without_leading_heading(content, *heading) : std::string(content);
 }
 
 std::string note_excerpt(std::string_view content, std::size_t max_chars) {

@@ -89,6 +89,26 @@ std::string note_title(std::string_view content);
 // just repeat the content.
 std::optional<std::string> explicit_title(std::string_view content);
 
+// The one interpreter of a note's leading heading (titles, p-name, and the
+// body shown under it all come from here, so they cannot disagree).
+struct LeadingHeading {
+    std::string title;      // == explicit_title(content)
+    std::size_t begin = 0;  // the heading's source lines in the content, as
+    std::size_t end = 0;    // byte offsets: [begin, end), line break(s) included
+};
+// A value exactly when explicit_title() has one: the first block with visible
+// text is a heading. Blocks before it without visible text (an HTML comment,
+// an image without alt text, link reference definitions) are not part of it.
+std::optional<LeadingHeading> leading_heading(std::string_view content);
+
+// The content without its leading heading's lines (ATX line, or setext text
+// and underline) — for notes whose heading is shown separately as their name.
+// Everything else, including blocks before the heading, is kept byte for
+// byte. The content itself when there is no leading heading.
+std::string without_leading_heading(std::string_view content);
+// The same for a heading leading_heading(content) returned.
+std::string without_leading_heading(std::string_view content, const LeadingHeading& heading);
+
 // Excerpt (SPEC §2.4): plain_text(content) when it has at most `max_chars`
 // code points; otherwise a prefix of it of at most `max_chars` code points,
 // cut at a word boundary (the last space) when one lies in the last 40% of the

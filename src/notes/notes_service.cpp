@@ -47,6 +47,8 @@
 #include <set>
 #include <unordered_set>
 
+#include "notes/note_index.hpp"
+#include "notes/note_rows.hpp"
 #include "notes/note_text.hpp"
 #include "storage/atomic_write.hpp"
 #include "storage/migrations.hpp"
@@ -60,25 +62,8 @@ using storage::Transaction;
 
 namespace {
 
-constexpr std::string_view kColumns =
-    "id, slug, file_path, published, created_at, updated_at, deleted_at, content_hash, pending_hash";
-
-Note read_note(const Statement& s) {
-    Note n;
-    n.id = s.integer(0);
-    n.slug = s.text(1);
-    n.file_path = s.text(2);
-    n.published = s.integer(3) != 0;
-    n.created_at = parse_timestamp(s.text(4)).value_or(Timestamp{});
-    n.updated_at = parse_timestamp(s.text(5)).value_or(n.created_at);
-    if (auto d = s.optional_text(6)) n.deleted_at = parse_timestamp(*d).value_or(Timestamp{});
-    n.content_hash = s.optional_text(7).value_or("");
-    n.pending_hash = s.optional_text(8);
-    return n;
-}
-
 Result<Note> query_one(Connection& c, std::string_view where, const std::function<void(Statement&)>& bind) {
-    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes WHERE {}", kColumns, where));
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n WHERE {}", kNoteColumns, where));
     if (!stmt) return std::move(stmt).error();
     bind(**stmt);
     auto row = (*stmt)->step();
@@ -101,24 +86,66 @@ std::string relative_path_for(std::string_view slug, Timestamp created_at) {
                        static_cast<unsigned>(ymd.month()), slug);
 }
 
-// The index entry for a note (notes_fts, when FTS5 exists).
-Status index_note(Connection& c, const Note& n, std::string_view content) {
-    if (!storage::fts5_available()) return {};
-    auto del = c.prepare("DELETE FROM notes_fts WHERE rowid = ?1");
-    if (!del) return std::move(del).error();
-    if (auto st = (*del)->bind(1, n.id).run(); !st) return st;
-    auto ins = c.prepare("INSERT INTO notes_fts (rowid, slug, title, content) VALUES (?1, ?2, ?3, ?4)");
-    if (!ins) return std::move(ins).error();
-    return (*ins)->bind(1, n.id).bind(2, n.slug).bind(3, note_title(content)).bind(4, content).run();
+std::string_view visibility_filter(Visibility visibility) {
+    return visibility == Visibility::published ? "n.deleted_at IS NULL AND n.published = 1"
+           : visibility == Visibility::all     ? "n.deleted_at IS NULL"
+                                               : "n.deleted_at IS NOT NULL";
+}
+
+// Replaces a note's tags, inside the caller's transaction.
+Status write_tags(Connection& c, int64_t note_id, const std::vector<Tag>& tags) {
+    auto clear = c.prepare("DELETE FROM note_tags WHERE note_id = ?1");
+    if (!clear) return std::move(clear).error();
+    if (auto st = (*clear)->bind(1, note_id).run(); !st) return st;
+    if (tags.empty()) return {};
+    auto upsert = c.prepare("INSERT INTO tags (name, display_name) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING");
+    auto find = c.prepare("SELECT id FROM tags WHERE name = ?1");
+    auto link = c.prepare("INSERT INTO note_tags (note_id, tag_id, position) VALUES (?1, ?2, ?3)");
+    if (!upsert) return std::move(upsert).error();
+    if (!find) return std::move(find).error();
+    if (!link) return std::move(link).error();
+    int64_t position = 0;
+    for (const Tag& t : tags) {
+        if (auto st = (*upsert)->bind(1, t.name).bind(2, t.display).run(); !st) return st;
+        (*find)->bind(1, t.name);
+        auto row = (*find)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) return make_error(ErrorCode::io, "a tag vanished while it was being saved");
+        const int64_t tag_id = (*find)->integer(0);
+        (*find)->reset();
+        if (auto st = (*link)->bind(1, note_id).bind(2, tag_id).bind(3, position++).run(); !st) return st;
+    }
+    return {};
 }
 
 }  // namespace
 
+Note read_note(const Statement& s, int first) {
+    Note n;
+    n.id = s.integer(first);
+    n.slug = s.text(first + 1);
+    n.file_path = s.text(first + 2);
+    n.published = s.integer(first + 3) != 0;
+    n.created_at = parse_timestamp(s.text(first + 4)).value_or(Timestamp{});
+    n.updated_at = parse_timestamp(s.text(first + 5)).value_or(n.created_at);
+    if (auto d = s.optional_text(first + 6)) n.deleted_at = parse_timestamp(*d).value_or(Timestamp{});
+    n.content_hash = s.optional_text(first + 7).value_or("");
+    n.pending_hash = s.optional_text(first + 8);
+    return n;
+}
+
 NotesService::NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
                            Options options)
-    : pool_(std::move(pool)), fs_(fs), clock_(clock), options_(std::move(options)) {
+    : pool_(std::move(pool)),
+      fs_(fs),
+      clock_(clock),
+      options_(std::move(options)),
+      changes_(pool_->path(), options_.external_check),
+      index_(std::make_unique<NoteIndex>(pool_, *this)) {
     while (options_.notes_path.size() > 1 && options_.notes_path.back() == '/') options_.notes_path.pop_back();
 }
+
+NotesService::~NotesService() = default;
 
 Result<std::string> NotesService::absolute_path(const Note& note) const {
     std::string_view rel = note.file_path;
@@ -154,6 +181,7 @@ Status NotesService::validate_content(const std::string& content) const {
 
 Result<Note> NotesService::create(const NewNote& input) {
     if (auto st = validate_content(input.content); !st) return std::move(st).error();
+    const std::vector<Tag> tags = make_tags(input.tags);
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
@@ -212,7 +240,8 @@ Result<Note> NotesService::create(const NewNote& input) {
                           .run();
             if (!st) return st;
             n.id = c.last_insert_rowid();
-            if (st = index_note(c, n, input.content); !st) return st;
+            if (st = NoteIndex::write(c, n, input.content); !st) return st;
+            if (st = write_tags(c, n.id, tags); !st) return st;
             return tx->commit();
         };
         if (auto st = insert(); !st) {
@@ -228,6 +257,7 @@ Result<Note> NotesService::create(const NewNote& input) {
         if (slug->custom_rejected) {
             spdlog::info("requested slug not used ({}); using {}", slug->custom_rejected_reason, n.slug);
         }
+        changes_.publish();
         return n;
     }
 }
@@ -259,17 +289,15 @@ Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
-    std::string_view where = visibility == Visibility::published ? "deleted_at IS NULL AND published = 1"
-                             : visibility == Visibility::all     ? "deleted_at IS NULL"
-                                                                 : "deleted_at IS NOT NULL";
+    const std::string_view where = visibility_filter(visibility);
     NotePage page;
-    auto count = c.prepare(fmt::format("SELECT COUNT(*) FROM notes WHERE {}", where));
+    auto count = c.prepare(fmt::format("SELECT COUNT(*) FROM notes n WHERE {}", where));
     if (!count) return std::move(count).error();
     if (auto row = (*count)->step(); !row) return std::move(row).error();
     page.total = (*count)->integer(0);
     (*count)->reset();
-    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2",
-                                      kColumns, where));
+    auto stmt = c.prepare(fmt::format(
+        "SELECT {} FROM notes n WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2", kNoteColumns, where));
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, std::max<int64_t>(0, offset));
     while (true) {
@@ -301,28 +329,135 @@ Result<NoteCounts> NotesService::counts() const {
 }
 
 Result<std::vector<Note>> NotesService::newest(Visibility visibility, int64_t limit) const {
+    auto batch = walk_newest(visibility, NoteCursor{}, limit);
+    if (!batch) return std::move(batch).error();
+    return std::move(batch->notes);
+}
+
+Result<NoteBatch> NotesService::walk_newest(Visibility visibility, const NoteCursor& from, int64_t limit) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
-    // Unary + keeps the planner off the published/deleted_at indexes, which
-    // would make it collect and sort every matching note: the created_at index
-    // is walked newest first instead, stopping at the limit. The trash is
-    // small and has its own index.
+    // Walks idx_notes_created_at from the cursor, newest first, stopping at the
+    // limit: the unary '+' keeps the planner off the published/deleted_at
+    // indexes, which would make it collect and sort every matching note. The
+    // trash is small and has its own index.
     std::string_view where = visibility == Visibility::published ? "+deleted_at IS NULL AND +published = 1"
                              : visibility == Visibility::all     ? "+deleted_at IS NULL"
                                                                  : "deleted_at IS NOT NULL";
-    auto stmt = c.prepare(
-        fmt::format("SELECT {} FROM notes WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1", kColumns, where));
+    auto stmt = c.prepare(fmt::format(
+        "SELECT {} FROM notes n WHERE {} AND (created_at, id) < (?2, ?3) ORDER BY created_at DESC, id DESC LIMIT ?1",
+        kNoteColumns, where));
     if (!stmt) return std::move(stmt).error();
-    (*stmt)->bind(1, std::max<int64_t>(0, limit));
-    std::vector<Note> notes;
+    (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, from.created_at_).bind(3, from.id_);
+    NoteBatch batch;
+    batch.next = from;
     while (true) {
         auto row = (*stmt)->step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        notes.push_back(read_note(**stmt));
+        batch.notes.push_back(read_note(**stmt));
+        batch.next.created_at_ = (*stmt)->text(4);  // as stored: the walk orders by the stored text
+        batch.next.id_ = batch.notes.back().id;
     }
-    return notes;
+    batch.end = static_cast<int64_t>(batch.notes.size()) < limit;
+    return batch;
+}
+
+Result<std::vector<Tag>> NotesService::tags_of(int64_t note_id) const {
+    Note n;
+    n.id = note_id;
+    auto all = tags_of(std::vector<Note>{n});
+    if (!all) return std::move(all).error();
+    auto it = all->find(note_id);
+    return it == all->end() ? std::vector<Tag>{} : std::move(it->second);
+}
+
+Result<std::map<int64_t, std::vector<Tag>>> NotesService::tags_of(const std::vector<Note>& notes) const {
+    std::map<int64_t, std::vector<Tag>> out;
+    if (notes.empty()) return out;
+    std::string ids = "[";
+    for (const auto& n : notes) {
+        if (ids.size() > 1) ids.push_back(',');
+        ids += std::to_string(n.id);
+    }
+    ids.push_back(']');
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare(
+        "SELECT nt.note_id, t.name, t.display_name FROM note_tags nt JOIN tags t ON t.id = nt.tag_id "
+        "WHERE nt.note_id IN (SELECT value FROM json_each(?1)) ORDER BY nt.note_id, nt.position");
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, ids);
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        out[(*stmt)->integer(0)].push_back(Tag{(*stmt)->text(1), (*stmt)->text(2)});
+    }
+    return out;
+}
+
+Result<Tag> NotesService::find_tag(std::string_view name) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare("SELECT name, display_name FROM tags WHERE name = ?1");
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, name);
+    auto row = (*stmt)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return make_error(ErrorCode::not_found, "no such tag");
+    Tag t{(*stmt)->text(0), (*stmt)->text(1)};
+    (*stmt)->reset();
+    return t;
+}
+
+Result<NotePage> NotesService::list_tagged(std::string_view tag_name, Visibility visibility, int64_t limit,
+                                           int64_t offset) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    // From the tag's links (idx_note_tags_tag) to the notes, newest first.
+    const std::string from = fmt::format(
+        "FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
+        "WHERE t.name = ?1 AND {}",
+        visibility_filter(visibility));
+    NotePage page;
+    auto count = c.prepare("SELECT COUNT(*) " + from);
+    if (!count) return std::move(count).error();
+    (*count)->bind(1, tag_name);
+    if (auto row = (*count)->step(); !row) return std::move(row).error();
+    page.total = (*count)->integer(0);
+    (*count)->reset();
+    auto stmt = c.prepare(fmt::format("SELECT {} {} ORDER BY n.created_at DESC, n.id DESC LIMIT ?2 OFFSET ?3",
+                                      kNoteColumns, from));
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, tag_name).bind(2, std::max<int64_t>(0, limit)).bind(3, std::max<int64_t>(0, offset));
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        page.notes.push_back(read_note(**stmt));
+    }
+    return page;
+}
+
+Result<std::vector<TagCount>> NotesService::tags_in_use(Visibility visibility) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare(fmt::format(
+        "SELECT t.name, t.display_name, COUNT(*) FROM tags t JOIN note_tags nt ON nt.tag_id = t.id "
+        "JOIN notes n ON n.id = nt.note_id WHERE {} GROUP BY t.id ORDER BY t.name",
+        visibility_filter(visibility)));
+    if (!stmt) return std::move(stmt).error();
+    std::vector<TagCount> out;
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        out.push_back({Tag{(*stmt)->text(0), (*stmt)->text(1)}, (*stmt)->integer(2)});
+    }
+    return out;
 }
 
 Result<std::string> NotesService::read_content(const Note& note) const {
@@ -377,7 +512,7 @@ Result<Note> NotesService::settle(Connection& c, const Note& note) {
     settled.content_hash = actual;
     settled.pending_hash.reset();
     if (actual == *note.pending_hash) {
-        if (auto st = index_note(c, settled, *content); !st) return std::move(st).error();
+        if (auto st = NoteIndex::write(c, settled, *content); !st) return std::move(st).error();
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
     return settled;
@@ -417,6 +552,8 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
                 if (auto withdraw = c.prepare("UPDATE notes SET pending_hash = NULL WHERE id = ?1 AND pending_hash = ?2")) {
                     (void)(*withdraw)->bind(1, id).bind(2, *new_hash).run();
                 }
+            } else {
+                changes_.publish();  // the new file may be in place: readers accept either hash
             }
             return std::move(st).error();
         }
@@ -425,12 +562,22 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     auto tx = Transaction::begin(c);
     if (!tx) return std::move(tx).error();
     bool published = change.published.value_or(n.published);
+    // created_at is written only when it changes (a 1.x row's stored text is
+    // kept byte for byte otherwise).
+    const std::optional<std::string> new_created =
+        change.created_at ? std::optional(format_db_time(*change.created_at)) : std::nullopt;
     if (new_hash) {
         auto stmt = c.prepare(
-            "UPDATE notes SET content_hash = ?4, pending_hash = NULL, published = ?2, updated_at = ?3 "
-            "WHERE id = ?1 AND pending_hash = ?4");
+            "UPDATE notes SET content_hash = ?4, pending_hash = NULL, published = ?2, updated_at = ?3, "
+            "created_at = COALESCE(?5, created_at) WHERE id = ?1 AND pending_hash = ?4");
         if (!stmt) return std::move(stmt).error();
-        auto st = (*stmt)->bind(1, id).bind(2, published ? 1 : 0).bind(3, format_db_time(now)).bind(4, *new_hash).run();
+        auto st = (*stmt)
+                      ->bind(1, id)
+                      .bind(2, published ? 1 : 0)
+                      .bind(3, format_db_time(now))
+                      .bind(4, *new_hash)
+                      .bind_optional(5, new_created)
+                      .run();
         if (!st) return std::move(st).error();
         if (c.changes() == 0) {
             // Another process announced its own update meanwhile: leave the row to
@@ -438,17 +585,29 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
             return make_error(ErrorCode::conflict, "the note was changed elsewhere while saving; reload and try again");
         }
         n.content_hash = *new_hash;
-        if (auto ist = index_note(c, n, *change.content); !ist) return std::move(ist).error();
+        if (auto ist = NoteIndex::write(c, n, *change.content); !ist) return std::move(ist).error();
     } else {
-        auto stmt = c.prepare("UPDATE notes SET published = ?2, updated_at = ?3 WHERE id = ?1");
+        auto stmt = c.prepare(
+            "UPDATE notes SET published = ?2, updated_at = ?3, created_at = COALESCE(?4, created_at) WHERE id = ?1");
         if (!stmt) return std::move(stmt).error();
-        if (auto st = (*stmt)->bind(1, id).bind(2, published ? 1 : 0).bind(3, format_db_time(now)).run(); !st)
+        if (auto st = (*stmt)
+                          ->bind(1, id)
+                          .bind(2, published ? 1 : 0)
+                          .bind(3, format_db_time(now))
+                          .bind_optional(4, new_created)
+                          .run();
+            !st)
             return std::move(st).error();
     }
+    if (change.tags) {
+        if (auto st = write_tags(c, id, make_tags(*change.tags)); !st) return std::move(st).error();
+    }
     if (auto st = tx->commit(); !st) return std::move(st).error();
+    changes_.publish();
     n.pending_hash.reset();
     n.published = published;
     n.updated_at = now;
+    if (change.created_at) n.created_at = *change.created_at;
     return n;
 }
 
@@ -463,6 +622,7 @@ Result<Note> NotesService::soft_delete(int64_t id) {
     if (!stmt) return std::move(stmt).error();
     Timestamp now = clock_.now();
     if (auto st = (*stmt)->bind(1, id).bind(2, format_db_time(now)).run(); !st) return std::move(st).error();
+    changes_.publish();
     n->deleted_at = now;
     return n;
 }
@@ -477,6 +637,7 @@ Result<Note> NotesService::restore(int64_t id) {
     auto stmt = c.prepare("UPDATE notes SET deleted_at = NULL WHERE id = ?1");
     if (!stmt) return std::move(stmt).error();
     if (auto st = (*stmt)->bind(1, id).run(); !st) return std::move(st).error();
+    changes_.publish();
     n->deleted_at.reset();
     return n;
 }
@@ -494,6 +655,7 @@ Status NotesService::purge(int64_t id) {
     auto stmt = c.prepare("DELETE FROM notes WHERE id = ?1");
     if (!stmt) return std::move(stmt).error();
     if (auto st = (*stmt)->bind(1, id).run(); !st) return st;
+    changes_.publish();
     if (auto st = fs_.remove(*path); !st && st.error().code != ErrorCode::not_found) return st;
     return fs_.sync_dir(storage::parent_dir(*path));
 }
@@ -504,7 +666,7 @@ Result<IntegrityReport> NotesService::check() const {
     Connection& c = **lease;
     IntegrityReport report;
     std::set<std::string> known;
-    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes ORDER BY id", kColumns));
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n ORDER BY n.id", kNoteColumns));
     if (!stmt) return std::move(stmt).error();
     while (true) {
         auto row = (*stmt)->step();
@@ -588,6 +750,7 @@ Result<StartupReport> NotesService::recover() {
     for (const auto& f : *files) {
         if (f.ends_with(".md") && !known.contains(f)) report.orphan_files.push_back(f);
     }
+    if (report.pending_updates_settled > 0) changes_.publish();
     return report;
 }
 

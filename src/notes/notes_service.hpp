@@ -11,12 +11,17 @@
 // pooled connection.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "notes/changes.hpp"
+#include "notes/note_tags.hpp"
 #include "notes/slug.hpp"
 #include "storage/fs.hpp"
 #include "storage/pool.hpp"
@@ -44,17 +49,38 @@ struct NewNote {
     bool published = true;
     std::optional<Timestamp> created_at;  // default: now (import passes the file's mtime)
     CustomSlugPolicy slug_policy = CustomSlugPolicy::fall_back;
+    std::vector<std::string> tags;  // categories as written (notes/note_tags.hpp)
 };
 
 struct NoteChange {
     std::optional<std::string> content;
     std::optional<bool> published;
+    std::optional<std::vector<std::string>> tags;  // the whole new set, as written
+    std::optional<Timestamp> created_at;           // Micropub `published`; the file stays where it is
 };
 
 enum class Visibility {
     published,  // published and not deleted (what the public sees)
     all,        // drafts and published, not deleted (the admin's list)
     trash,      // deleted only
+};
+
+// Where a walk through the notes, newest first, continues. Default: the
+// newest note. Opaque: only walk_newest() makes one.
+class NoteCursor {
+public:
+    NoteCursor() = default;
+
+private:
+    friend class NotesService;
+    std::string created_at_ = "\x7f";  // as stored; sorts after every timestamp
+    int64_t id_ = INT64_MAX;
+};
+
+struct NoteBatch {
+    std::vector<Note> notes;  // newest first
+    NoteCursor next;          // continues after the last of `notes`
+    bool end = false;         // no note after these
 };
 
 struct NotePage {
@@ -66,6 +92,11 @@ struct NoteCounts {
     int64_t published = 0;  // published, not deleted
     int64_t drafts = 0;     // unpublished, not deleted
     int64_t deleted = 0;    // in the trash
+};
+
+struct TagCount {
+    Tag tag;
+    int64_t notes = 0;  // notes with the tag (in the visibility asked for)
 };
 
 struct IntegrityProblem {
@@ -87,15 +118,29 @@ struct StartupReport {
     std::vector<std::string> unsettled;     // "slug: why" — file matches neither hash; needs a human
 };
 
+class NoteIndex;
+
 class NotesService {
 public:
     struct Options {
         std::string notes_path;
         size_t max_content_bytes = 1024 * 1024;
+        // How often NoteChanges::poll() may ask the database whether another
+        // process wrote (see notes/changes.hpp).
+        std::chrono::milliseconds external_check{1000};
     };
 
     NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
                  Options options);
+    ~NotesService();
+    NotesService(const NotesService&) = delete;
+    NotesService& operator=(const NotesService&) = delete;
+
+    // Every committed write below publishes here (create, update, soft_delete,
+    // restore, purge, a recover() that settled something, an index rebuild).
+    NoteChanges& changes() const { return changes_; }
+    // The full-text index (notes/note_index.hpp).
+    NoteIndex& index() const { return *index_; }
 
     // A timestamp-fallback slug is logged at WARNING, a rejected custom slug at
     // INFO (SPEC §2.5); the caller sees only the note.
@@ -110,12 +155,29 @@ public:
     // total: walks the created_at index and stops after `limit` matching rows,
     // so the cost does not grow with the number of notes (feeds, SPEC §14).
     Result<std::vector<Note>> newest(Visibility visibility, int64_t limit) const;
+    // The next `limit` notes after `from` in the same order, with the cursor to
+    // continue from: a keyset walk, so each batch costs the same however far in.
+    Result<NoteBatch> walk_newest(Visibility visibility, const NoteCursor& from, int64_t limit) const;
     // How many notes are in each state (one aggregate query; metrics).
     Result<NoteCounts> counts() const;
     // The file's content, verified against content_hash (io error on mismatch).
     Result<std::string> read_content(const Note& note) const;
 
-    // Content and/or published flag. Slug and file path never change.
+    // Tags (notes/note_tags.hpp), in the order they were given.
+    Result<std::vector<Tag>> tags_of(int64_t note_id) const;
+    // The tags of several notes at once (one query): note id -> tags; notes
+    // without tags are absent.
+    Result<std::map<int64_t, std::vector<Tag>>> tags_of(const std::vector<Note>& notes) const;
+    // The tag with this normalised name; not_found when no note has ever had it.
+    Result<Tag> find_tag(std::string_view name) const;
+    // Notes with the tag, newest first, paged like list().
+    Result<NotePage> list_tagged(std::string_view tag_name, Visibility visibility, int64_t limit,
+                                 int64_t offset) const;
+    // Tags on at least one note of `visibility`, by name.
+    Result<std::vector<TagCount>> tags_in_use(Visibility visibility) const;
+
+    // Content, published flag, tags and/or created_at. Slug and file path
+    // never change. A change that changes nothing still moves updated_at.
     Result<Note> update(int64_t id, const NoteChange& change);
     Result<Note> soft_delete(int64_t id);
     Result<Note> restore(int64_t id);
@@ -142,6 +204,8 @@ private:
     storage::FileSystem& fs_;
     const Clock& clock_;
     Options options_;
+    mutable NoteChanges changes_;
+    std::unique_ptr<NoteIndex> index_;
 };
 
 }  // namespace starpunk::notes

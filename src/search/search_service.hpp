@@ -1,11 +1,11 @@
 // Full-text search over notes (SPEC §7).
 //
 // Two modes, chosen once when the service is opened:
-//   * fts — SQLite FTS5 is compiled in and `notes_fts` exists (migration
-//     002). The query (search/query.hpp: terms quoted as phrases, AND-ed) is
-//     bound to `notes_fts MATCH ?1`, ranked by bm25(notes_fts, 0, 10.0, 1.0):
-//     a match in the title weighs ten times one in the content; equal scores
-//     go newest first.
+//   * fts — the notes' full-text index exists (notes/note_index.hpp: FTS5
+//     compiled in, `notes_fts` present). The query (search/query.hpp: terms
+//     quoted as phrases, AND-ed) is matched by the index and ranked by its
+//     bm25 score (a match in the title weighs ten times one in the content);
+//     equal scores go newest first.
 //   * fallback — no FTS5, no `notes_fts`, or Options::force_fallback
 //     (SEARCH_FORCE_FALLBACK=true): note files are read newest first and
 //     matched as case-insensitive substrings (every term must occur); the scan
@@ -25,15 +25,20 @@
 //      word narrows it). Results::total then says 1,000 with total_exact =
 //      false ("1,000+"), and pages end there.
 //   2. A small cache of ranked lists (ids only, at most 64 queries, LRU),
-//      keyed by (FTS expression, include_drafts) and stamped with SQLite's
-//      PRAGMA data_version read on a dedicated connection before the query
-//      ran. Any committed change to the database, by this process or another
-//      (starpunk import), changes data_version, so a stale list is never
-//      served; paging through a result list and repeated queries cost a few
-//      point lookups. Fallback mode is not cached.
+//      keyed by (FTS expression, include_drafts) and stamped with the notes
+//      change generation (notes/changes.hpp) read before the query ran. A
+//      write through this process changes it before the write returns; each
+//      query first asks the data_version probe (a fresh poll), so a write by
+//      another process (starpunk import) is seen at once too. A list from an
+//      older generation is never served, and the cache empties itself on
+//      every change. Paging through a result list and
+//      repeated queries cost a few point lookups. Fallback mode is not cached.
 // Results::total is therefore exact only when total_exact is true: in FTS
 // mode when fewer than kMaxRanked notes match; in fallback mode when the scan
 // reached the last note.
+//
+// search/ holds no SQL: rows, the index and change notifications all come
+// from notes/ (NotesService::walk_newest, NoteIndex, NoteChanges).
 //
 // Excerpts: search/text_match.hpp — about 200 characters of the note's
 // Markdown source around the first match (whitespace collapsed, from the
@@ -59,8 +64,8 @@
 #include <string>
 #include <vector>
 
+#include "notes/note_index.hpp"
 #include "notes/notes_service.hpp"
-#include "storage/pool.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
 
@@ -100,10 +105,7 @@ struct Results {
     Mode mode = Mode::fts;
 };
 
-struct RebuildReport {
-    int64_t indexed = 0;
-    std::vector<std::string> failed;  // "slug: why" for notes whose file could not be read (left out)
-};
+using RebuildReport = notes::IndexRebuildReport;
 
 class SearchService {
 public:
@@ -113,11 +115,9 @@ public:
         std::size_t cache_entries = 64;  // 0 disables the result cache
     };
 
-    // Detects the mode (FTS5 compiled in, notes_fts present, not forced off).
-    // Errors: io when the database cannot be asked. `notes` must outlive the
-    // service.
-    static Result<std::unique_ptr<SearchService>> open(std::shared_ptr<storage::ConnectionPool> pool,
-                                                       const notes::NotesService& notes, Options options);
+    // Detects the mode (the index is available and not forced off). Errors:
+    // io when the database cannot be asked. `notes` must outlive the service.
+    static Result<std::unique_ptr<SearchService>> open(const notes::NotesService& notes, Options options);
     ~SearchService();
     SearchService(const SearchService&) = delete;
     SearchService& operator=(const SearchService&) = delete;
@@ -131,28 +131,23 @@ public:
     // rebuilds it. Always false in fallback mode.
     Result<bool> index_needs_rebuild() const;
 
-    // Rebuilds notes_fts from the note files (every note with a row, deleted
-    // ones included so a restore needs no reindex), in one transaction: other
-    // connections keep seeing the old index until it commits, and writers wait
-    // for it (busy timeout). Files that cannot be read or fail their hash are
-    // left out and listed. progress(done, total) is called after each note.
-    // Errors: unsupported in fallback mode; io when the database fails
-    // (nothing changed then).
-    using Progress = std::function<void(std::size_t done, std::size_t total)>;
+    // NoteIndex::rebuild (every note with a row, deleted ones included, in one
+    // transaction; unreadable files listed). Errors: unsupported in fallback
+    // mode; io when the database fails (nothing changed then).
+    using Progress = notes::NoteIndex::Progress;
     Result<RebuildReport> rebuild(const Progress& progress = {});
 
 private:
     struct Cache;
-    SearchService(std::shared_ptr<storage::ConnectionPool> pool, const notes::NotesService& notes, Options options,
-                  Mode mode, const std::string& database_path);
+    SearchService(const notes::NotesService& notes, Options options, Mode mode);
     Result<Results> search_fts(const Query& query, const ParsedQuery& parsed) const;
     Result<Results> search_fallback(const Query& query, const ParsedQuery& parsed) const;
 
-    std::shared_ptr<storage::ConnectionPool> pool_;
     const notes::NotesService& notes_;
     Options options_;
     Mode mode_;
     std::unique_ptr<Cache> cache_;
+    notes::NoteChanges::Subscription changed_;  // after cache_: unsubscribes before the cache goes
 };
 
 }  // namespace starpunk::search

@@ -114,6 +114,27 @@ Status sessions_login_method(Connection& c) {
     return add_column_if_missing(c, "sessions", "login_method", "TEXT NULL");
 }
 
+// Categories as tags (notes/note_tags.hpp): one row per tag (its normalised
+// name, unique, and the spelling first written), one row per note and tag.
+// Purging a note drops its links; a tag without notes stays (harmless, and
+// reused if the tag comes back).
+Status note_tags(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT UNIQUE NOT NULL,
+            display_name TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS note_tags (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id),
+            position INTEGER NOT NULL,
+            PRIMARY KEY (note_id, tag_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_note_tags_tag ON note_tags(tag_id, note_id);
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -175,6 +196,7 @@ const std::vector<Migration>& migrations() {
         {"003_notes_pending_hash", notes_pending_hash},
         {"004_normalise_timestamps", normalise_timestamps},
         {"005_sessions_login_method", sessions_login_method},
+        {"006_note_tags", note_tags},
     };
     return list;
 }

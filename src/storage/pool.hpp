@@ -65,6 +65,7 @@ public:
 
     Result<Lease> acquire();
     PoolStats stats() const;
+    const std::string& path() const { return options_.path; }
 
 private:
     explicit ConnectionPool(Options options) : options_(std::move(options)) {}

@@ -14,7 +14,7 @@ void cache_headers(const Site& site, http::Response& res) {
 }  // namespace
 
 std::shared_ptr<const feeds::FeedService> make_feed_service(const Site& site) {
-    return std::make_shared<const feeds::FeedService>(site.notes, site.renderer,
+    return std::make_shared<const feeds::FeedService>(&site.notes, &site.renderer,
                                                       feeds::Settings::from_config(site.config));
 }
 

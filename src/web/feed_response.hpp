@@ -16,7 +16,7 @@
 
 namespace starpunk::web {
 
-// The site's feeds. Does not touch the notes yet (site.notes may still be null).
+// The site's feeds. Does not touch the notes yet.
 std::shared_ptr<const feeds::FeedService> make_feed_service(const Site& site);
 
 // The feed in `format`: 304 when If-None-Match matches, else 200 streamed;

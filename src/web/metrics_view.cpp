@@ -66,7 +66,7 @@ json metrics_report(const Site& site) {
     report["uptime_seconds"] =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - site.started).count();
     report["enabled"] = m != nullptr && m->enabled();
-    report["pool"] = monitoring::pool_stats_json(site.pool ? site.pool->stats() : storage::PoolStats{});
+    report["pool"] = monitoring::pool_stats_json(site.pool.stats());
     report["metrics"] = stats_json(m);
     report["buffer"] = {{"size", m ? m->buffer().size() : 0},
                         {"capacity", m ? m->buffer().capacity() : 0},

@@ -38,7 +38,7 @@ std::string scope_footnotes(const std::string& html, std::string_view slug) {
 }  // namespace
 
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note) {
-    auto rendered = site.renderer->render(note);
+    auto rendered = site.renderer.render(note);
     if (!rendered) return std::move(rendered).error();
     const auto& r = **rendered;
     TemplateData d;

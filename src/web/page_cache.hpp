@@ -2,27 +2,27 @@
 // answered from memory on the I/O thread (issue 4: as fast as a static server).
 //
 // Invariants:
-//   1. Every entry was built from the database state of one generation; a
-//      write through this process calls invalidate() (generation + 1, entries
-//      dropped), and store() refuses a page built under an older generation, so
-//      a page built concurrently with a write is never kept.
-//   2. Writes by other processes (starpunk import, a second server) are noticed
-//      through SQLite's PRAGMA data_version, polled at most once per
-//      `external_check` on a dedicated connection; until then a page may be up
-//      to that long out of date.
+//   1. Every entry was built from the database state of one generation. The
+//      cache subscribes to the notes change notification (notes/changes.hpp):
+//      every write through this process invalidates it (generation + 1,
+//      entries dropped) before the write returns, and store() refuses a page
+//      built under an older generation, so a page built concurrently with a
+//      write is never kept.
+//   2. Writes by other processes (starpunk import, a second server) arrive
+//      through the same notification, which find() polls: at most the probe
+//      interval (NotesService::Options::external_check, 1 s) late.
 //   3. At most `capacity` entries; when full, an arbitrary entry is dropped.
 // Thread-safe: lookups take a shared lock only.
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
-#include "storage/sqlite.hpp"
+#include "notes/changes.hpp"
 
 namespace starpunk::web {
 
@@ -35,8 +35,8 @@ struct CachedPage {
 
 class PageCache {
 public:
-    explicit PageCache(std::string database_path, size_t capacity = 4096,
-                       std::chrono::milliseconds external_check = std::chrono::milliseconds(1000));
+    // `changes` must outlive the cache.
+    explicit PageCache(notes::NoteChanges& changes, size_t capacity = 4096);
 
     // The page, or nullptr when it must be built.
     std::shared_ptr<const CachedPage> find(const std::string& key);
@@ -46,19 +46,12 @@ public:
     void invalidate();
 
 private:
-    void check_external_writes();
-
-    std::string database_path_;
+    notes::NoteChanges& changes_;
     size_t capacity_;
-    std::chrono::milliseconds external_check_;
     std::shared_mutex mutex_;
     std::unordered_map<std::string, std::shared_ptr<const CachedPage>> pages_;
     std::atomic<uint64_t> generation_{1};
-    // External-write detection.
-    std::mutex probe_mutex_;
-    std::unique_ptr<storage::Connection> probe_;
-    int64_t data_version_ = -1;
-    std::atomic<int64_t> next_check_ns_{0};
+    notes::NoteChanges::Subscription subscription_;  // last: unsubscribes before the rest goes
 };
 
 // Builds a CachedPage: strong ETag from the body's hash.

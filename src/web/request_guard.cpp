@@ -7,7 +7,7 @@
 
 namespace starpunk::web {
 
-bool same_origin_request(const Site& site, const http::Request& req) {
+bool same_origin_request(std::string_view site_url, const http::Request& req) {
     if (auto fetch_site = req.header("Sec-Fetch-Site"); fetch_site && http::iequals(trim(*fetch_site), "cross-site")) {
         return false;
     }
@@ -15,7 +15,7 @@ bool same_origin_request(const Site& site, const http::Request& req) {
     if (!origin) return true;  // not a browser, or an old one: the CSRF token decides
     const std::string presented = origin_of(*origin);  // "null" or garbage: empty, never equal
     if (presented.empty()) return false;
-    if (presented == origin_of(site.config.site_url)) return true;
+    if (presented == origin_of(site_url)) return true;
     // The address the browser actually used (a reverse proxy may differ from SITE_URL).
     if (auto host = req.header("Host")) {
         std::string h(trim(*host));

@@ -13,12 +13,12 @@
 #include <string>
 
 #include "http/request.hpp"
-#include "web/site.hpp"
 
 namespace starpunk::web {
 
-// False when the request comes from another site (invariant 1).
-bool same_origin_request(const Site& site, const http::Request& req);
+// False when the request comes from another site (invariant 1); site_url is
+// SITE_URL.
+bool same_origin_request(std::string_view site_url, const http::Request& req);
 
 // The CSRF token the request presents: X-CSRF-Token, else the form field
 // `csrf_token` of an urlencoded or multipart body; empty when none.

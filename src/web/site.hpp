@@ -29,31 +29,49 @@ class MicropubService;
 
 namespace starpunk::web {
 
+// The services every request may use: always present, owned elsewhere and
+// outliving the Site.
+struct Services {
+    notes::NotesService& notes;
+    notes::NoteRenderer& renderer;
+    PageCache& pages;
+    monitoring::HealthProbe& health;
+    storage::ConnectionPool& pool;  // detailed health, metrics
+};
+
 struct Site {
+    Site(config::Config site_config, std::shared_ptr<const Templates> site_templates, Services services)
+        : config(std::move(site_config)),
+          templates(std::move(site_templates)),
+          notes(services.notes),
+          renderer(services.renderer),
+          pages(services.pages),
+          health(services.health),
+          pool(services.pool) {}
+
     config::Config config;
-    std::shared_ptr<const Templates> templates;
+    std::shared_ptr<const Templates> templates;  // never null
     http::StaticFiles static_files;
-    // Services (owned elsewhere, outlive the Site). May be null in tests that
-    // exercise only the platform.
-    notes::NotesService* notes = nullptr;
-    monitoring::HealthProbe* health = nullptr;
-    notes::NoteRenderer* renderer = nullptr;
-    PageCache* pages = nullptr;
+    notes::NotesService& notes;
+    notes::NoteRenderer& renderer;
+    PageCache& pages;
+    monitoring::HealthProbe& health;
+    storage::ConnectionPool& pool;
     // discovery_link_header(), computed once by the code that builds the Site
     // (it is constant); empty means "compute per response".
     std::string discovery_links;
-    // Admin login (null: nobody can log in, every request is anonymous).
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+
+    // What a deployment may leave out (owned elsewhere; null = absent):
+    // admin login (null: nobody can log in, every request is anonymous) —
     auth::SessionStore* sessions = nullptr;
     auth::IndieAuthClient* indieauth = nullptr;
-    // Search (null when SEARCH_ENABLED=false: the search routes say so).
+    // search (SEARCH_ENABLED=false: the search routes say so) —
     search::SearchService* search = nullptr;
-    // Micropub (null: /micropub answers 503).
+    // Micropub (/micropub answers 503) —
     micropub::MicropubService* micropub = nullptr;
-    // Detailed health (admin): the connection pool and when serving started.
-    storage::ConnectionPool* pool = nullptr;
-    // Metrics (SPEC §9; null: nothing is recorded and the metrics routes say so).
+    // metrics (SPEC §9: nothing is recorded and the metrics routes say so).
     metrics::Metrics* metrics = nullptr;
-    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     // Absolute URL for a site path: url("/note/x") -> "https://example.com/note/x".
     std::string url(std::string_view path) const { return config.site_url + std::string(path); }

@@ -5,7 +5,9 @@ Each iteration starts tests/crash/crash_writer.cpp's binary on one data
 directory (kept across iterations, so every start-up recovers from the
 previous crash), lets it create/update/delete notes for a random 5-200 ms,
 SIGKILLs it, then runs `<writer> DATA --verify` (migrations, recover(), check(),
-PRAGMA integrity_check, search index vs files). Any bad note fails the run.
+PRAGMA integrity_check, search index vs files). Any bad note fails the run, and
+so does a run that proved nothing: a verify without its summary line, or no
+completed operation in the whole run.
 
     crash_kill9.py --writer PATH [--iterations K] [--seed S] [--keep]
 
@@ -43,7 +45,7 @@ def main():
     print(f"crash_kill9: {iterations} iterations, seed {seed}, data {data}", flush=True)
 
     totals = dict(ops=0, creates=0, updates=0, deletes=0, purges=0, killed=0, exited=0,
-                  bad=0, index_mismatch=0, integrity_failures=0, verify_failures=0,
+                  bad=0, index_mismatch=0, integrity_failures=0, verify_failures=0, missing_summaries=0,
                   stale_tmp_removed=0, settled=0)
     last = {}
     first_failure = None
@@ -81,7 +83,10 @@ def main():
                     totals[k] += int(last[k])
             if last["integrity"] != "ok":
                 totals["integrity_failures"] += 1
-        if v.returncode != 0 or writer.returncode not in (-signal.SIGKILL,):
+        else:
+            totals["missing_summaries"] += 1
+            print(f"[{i}] verify printed no summary line", flush=True)
+        if v.returncode != 0 or m is None or writer.returncode not in (-signal.SIGKILL,):
             totals["verify_failures"] += v.returncode != 0
             print(f"[{i}] verify exit {v.returncode}:\n{text}{v.stderr.decode(errors='replace')}", flush=True)
             if first_failure is None:
@@ -97,8 +102,12 @@ def main():
           f"stale_tmp_removed={totals['stale_tmp_removed']} pending_updates_settled={totals['settled']}", flush=True)
     print(f"crash_kill9: BAD NOTES={totals['bad']} index_mismatch={totals['index_mismatch']} "
           f"integrity_failures={totals['integrity_failures']} verify_failures={totals['verify_failures']} "
-          f"elapsed={elapsed:.1f}s seed={seed}", flush=True)
-    failed = totals["verify_failures"] > 0 or totals["exited"] > 0 or totals["bad"] > 0
+          f"missing_summaries={totals['missing_summaries']} elapsed={elapsed:.1f}s seed={seed}", flush=True)
+    if totals["ops"] == 0:
+        print("crash_kill9: FAILED: no operation completed in the whole run, so nothing was tested", flush=True)
+    failed = (totals["verify_failures"] > 0 or totals["exited"] > 0 or totals["bad"] > 0
+              or totals["index_mismatch"] > 0 or totals["integrity_failures"] > 0
+              or totals["missing_summaries"] > 0 or totals["ops"] == 0)
     if failed or args.keep:
         print(f"crash_kill9: kept {work}", flush=True)
     else:

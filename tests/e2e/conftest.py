@@ -106,6 +106,27 @@ class Server:
         return self.proc.returncode
 
 
+def wait_until(condition, timeout=10.0, interval=0.02, what="the condition"):
+    """Polls `condition` until it returns something truthy and returns that; fails
+    the test after `timeout` seconds. For things that happen asynchronously (the
+    log's once-a-second flush, a write by another process reaching the server):
+    the test waits exactly as long as needed, not a guessed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def log_text(server):
+    """What the server logged so far: its stderr/stdout and its log file."""
+    path = server.data / "logs" / "starpunk.log"
+    return server.output() + (path.read_text(errors="replace") if path.exists() else "")
+
+
 @pytest.fixture
 def make_server(tmp_path):
     started = []

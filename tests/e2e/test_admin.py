@@ -199,6 +199,14 @@ def test_actions_without_csrf_token_change_nothing(admin):
 
 
 def test_notice_is_never_reflected(admin):
-    _, body = admin.get("/admin/?notice=%3Cscript%3Ealert(1)%3C/script%3E&slug=%3Cb%3E")
+    r, body = admin.get("/admin/?notice=%3Cscript%3Ealert(1)%3C/script%3E&slug=%3Cb%3E")
+    assert r.status == 200, "the admin list itself, not an error or a redirect"
+    assert "No notes yet" in body
+    assert 'class="notice"' not in body, "an unknown notice shows nothing"
     assert "<script>alert(1)" not in body and "&lt;script" not in body
     assert "<b>" not in body
+    r, body = admin.get("/admin/?notice=created&slug=%3Cb%3E")
+    assert r.status == 200
+    assert "Note created." in body, "a known notice is shown"
+    assert "View it" not in body, "an unusable slug gets no link"
+    assert "<b>" not in body and "&lt;b&gt;" not in body

@@ -8,10 +8,13 @@ checks the PKCE verifier against the challenge it was sent and answers with
 whatever `me` the test tells it to.
 """
 import base64
+import datetime as dt
 import hashlib
 import json
 import re
+import sqlite3
 import threading
+from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -346,12 +349,57 @@ def test_cross_site_posts_are_refused(make_server, mock):
     assert r.status == 302
 
 
-def test_forged_or_expired_cookies_are_anonymous(make_server, mock, tmp_path):
+def test_forged_cookies_are_anonymous(make_server, mock, tmp_path):
     s = make_server(site_env(mock))
     import_draft(tmp_path, s.data, "hidden", "Hidden")
     for value in ["A" * 43, "garbage", "", "x" * 5000]:
         r, _ = s.request("GET", "/note/hidden", headers={"Cookie": f"starpunk_session={value}"})
         assert r.status == 404
+
+
+def db_time(t):
+    """The server's timestamp format (util/clock.hpp format_db_time), UTC."""
+    return t.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+@pytest.mark.parametrize("limit", ["lifetime", "absolute"])
+def test_an_expired_session_cookie_is_anonymous_and_refused(make_server, mock, tmp_path, limit):
+    """A real session cookie, sent after its session ran out. The binary has no
+    fake clock, and the server keeps expiry only in its database, so time is
+    moved there: expires_at in the past (SESSION_LIFETIME days without use), or
+    created_at more than three lifetimes ago (the absolute cap) with expires_at
+    still ahead."""
+    s = make_server(site_env(mock))
+    import_draft(tmp_path, s.data, "hidden", "Hidden")
+    _, cookie = log_in(s, mock)
+    r, body = s.request("GET", "/note/hidden", headers=cookie)
+    assert r.status == 200, "the cookie works while its session lives"
+    token = csrf_from(body.decode())
+
+    now = dt.datetime.now(dt.timezone.utc)
+    with closing(sqlite3.connect(s.data / "starpunk.db")) as con:
+        if limit == "lifetime":
+            changed = con.execute("UPDATE sessions SET expires_at = ?", (db_time(now - dt.timedelta(minutes=1)),))
+        else:
+            changed = con.execute("UPDATE sessions SET created_at = ?, expires_at = ?",
+                                  (db_time(now - dt.timedelta(days=91)), db_time(now + dt.timedelta(days=1))))
+        assert changed.rowcount == 1
+        con.commit()
+
+    r, _ = s.request("GET", "/note/hidden", headers=cookie)
+    assert r.status == 404, "an expired session must not see drafts"
+    r, _ = s.request("GET", "/admin/", headers=cookie)
+    assert r.status == 302 and r.getheader("Location") == "/auth/login"
+    r, _ = s.request("GET", "/admin/health", headers=cookie)
+    assert r.status == 401
+    r, _ = post_form(s, "/admin/new", {"content": "Posted with an expired session", "published": "1",
+                                       "csrf_token": token}, headers={**cookie, "Origin": SITE_URL})
+    assert r.status == 302 and r.getheader("Location") == "/auth/login"
+    r, _ = post_form(s, "/auth/logout", {"csrf_token": token}, headers=cookie)
+    assert r.status == 302 and r.getheader("Location") == "/auth/login"
+    with closing(sqlite3.connect(s.data / "starpunk.db")) as con:
+        assert con.execute("SELECT COUNT(*) FROM sessions").fetchone()[0] == 0, "deleted when presented"
+        assert con.execute("SELECT COUNT(*) FROM notes WHERE slug LIKE 'posted%'").fetchone()[0] == 0
 
 
 # --------------------------------------------------------------------------- dev login

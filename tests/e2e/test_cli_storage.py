@@ -5,9 +5,8 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
 
-from conftest import run_cli
+from conftest import run_cli, wait_until
 
 
 def write(path, text, mtime=None):
@@ -116,9 +115,8 @@ def test_server_start_removes_stale_temp_files_and_reports_orphans(make_server, 
     s2 = make_server({"DATA_PATH": str(s.data)})
     assert not (notes / "x.md.tmp").exists()
     assert (notes / "orphan.md").exists()
-    time.sleep(0.1)
-    out = s2.output()
-    assert "stale temporary" in out and "orphan" in out
+    wait_until(lambda: "stale temporary" in s2.output() and "orphan" in s2.output(),
+               what="the start-up report in the output")
 
 
 def test_health_is_503_when_database_is_unusable(make_server):
@@ -126,7 +124,10 @@ def test_health_is_503_when_database_is_unusable(make_server):
     r, body = s.request("GET", "/health")
     assert r.status == 200
     shutil.rmtree(s.data)
-    time.sleep(1.1)  # the probe re-checks at most once a second
-    r, body = s.request("GET", "/health")
+
+    def unhealthy():  # the probe re-checks at most once a second
+        r, body = s.request("GET", "/health")
+        return (r, body) if r.status != 200 else None
+    r, body = wait_until(unhealthy, timeout=5, what="/health to notice")
     assert r.status == 503
     assert body == b'{"status":"unhealthy"}'

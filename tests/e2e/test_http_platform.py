@@ -7,7 +7,7 @@ import socket
 import time
 import uuid
 
-from conftest import run_cli
+from conftest import run_cli, wait_until
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -109,10 +109,9 @@ def test_request_ids_are_unique_and_logged(server):
         r, _ = server.request("GET", "/nope")
         ids.add(r.getheader("X-Request-ID"))
     assert len(ids) == 20
-    time.sleep(0.2)
-    log = server.output()
-    for rid in ids:
-        assert f"[{rid}] GET /nope 404" in log
+    # Each access line is written once its response is out: wait for the last ones.
+    wait_until(lambda: all(f"[{rid}] GET /nope 404" in server.output() for rid in ids),
+               what="an access-log line for every request")
 
 
 def test_oversized_body_declared_is_413_without_reading_it(make_server):
@@ -270,9 +269,10 @@ def test_json_log_lines_carry_request_ids_and_go_to_the_log_file(make_server):
     s = make_server({"LOG_FORMAT": "json"})
     r, _ = s.request("GET", "/nope", headers={"X-Request-ID": "json-log-test-1"})
     assert r.status == 404
-    time.sleep(1.2)  # file sinks flush every second
     log_file = s.data / "logs" / "starpunk.log"
-    assert log_file.exists()
+    # File sinks flush once a second: wait for the request's access line.
+    wait_until(lambda: log_file.exists() and "GET /nope 404" in log_file.read_text(errors="replace"),
+               what="the access line in the log file")
     lines = [json.loads(line) for line in log_file.read_text().splitlines() if line.strip()]
     assert lines, "empty log file"
     for line in lines:
@@ -285,9 +285,12 @@ def test_json_log_lines_carry_request_ids_and_go_to_the_log_file(make_server):
 def test_secrets_never_reach_the_log(make_server):
     s = make_server({"SESSION_SECRET": "super-secret-session-value-0123456789", "LOG_LEVEL": "DEBUG",
                      "METRICS_TOKEN": "metrics-token-secret-value"})
-    s.request("GET", "/health")
-    time.sleep(1.2)
-    text = s.output() + (s.data / "logs" / "starpunk.log").read_text()
+    s.request("GET", "/health", headers={"X-Request-ID": "secrets-test-health"})
+    log_file = s.data / "logs" / "starpunk.log"
+    # File sinks flush once a second: wait until everything up to that request is in the file.
+    wait_until(lambda: log_file.exists() and "[secrets-test-health] GET /health 200" in log_file.read_text(errors="replace"),
+               what="the request's access line in the log file")
+    text = s.output() + log_file.read_text()
     assert "super-secret-session-value" not in text
     assert "metrics-token-secret-value" not in text
     assert "SESSION_SECRET=(set)" in text

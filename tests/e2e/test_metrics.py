@@ -461,7 +461,9 @@ def test_admin_metrics_report_shape(make_server):
 def test_real_traffic_is_counted(make_server):
     s = make_server(DEV_ENV)
     cookie = admin_cookie(s)
-    before = metrics_report(s, cookie)
+    # Requests are counted once finished: wait until `before` includes /dev/login
+    # (and any earlier report), so the difference below is exact.
+    before, _ = settle(lambda: metrics_report(s, cookie), lambda rep, prior: rep["requests_total"] >= 1 + prior)
     assert before["feeds"].get("rss", {"cache_hits": 0, "cache_misses": 0, "generated": 0}) == \
         {"cache_hits": 0, "cache_misses": 0, "generated": 0}
 
@@ -695,11 +697,16 @@ def test_routes_are_patterns_not_raw_paths(make_server):
     s = make_server({**DEV_ENV, "METRICS_PROMETHEUS": "true"})
     get_ok(s, "/note/some-secret-slug-4711", status=404)
     get_ok(s, "/no/such/place-0815", status=404)
-    r, body = s.request("GET", "/metrics")
-    assert r.status == 200
-    text = body.decode()
-    assert "some-secret-slug-4711" not in text and "place-0815" not in text
-    fams = parse_exposition(text)
+    texts = []
+
+    def fetch():
+        r, body = s.request("GET", "/metrics")
+        assert r.status == 200
+        texts.append(body.decode())
+        return parse_exposition(texts[-1])
+    # Each request is counted once its response is finished, so the report may trail it.
+    fams, polls = settle(fetch, lambda f, prior: route_total(f, "/note/{slug}") >= 1 and route_total(f, "unmatched") >= 1)
+    assert all("some-secret-slug-4711" not in t and "place-0815" not in t for t in texts)
     assert sample_value(fams, "starpunk_http_requests_total", route="/note/{slug}", method="GET",
                         status="404") == 1
     assert sample_value(fams, "starpunk_http_requests_total", route="unmatched", method="GET", status="404") == 1
@@ -707,7 +714,7 @@ def test_routes_are_patterns_not_raw_paths(make_server):
                         "starpunk_http_request_duration_seconds_count",
                         route="/note/{slug}", method="GET", status="404") == 1
     routes = {lab["route"] for _, lab, _ in fams["starpunk_http_requests_total"]["samples"]}
-    assert routes == {"/note/{slug}", "unmatched"}, routes
+    assert routes - ({"/metrics"} if polls else set()) == {"/note/{slug}", "unmatched"}, routes
 
 
 def test_prometheus_exposition_is_strict_and_monotonic(make_server, mock):
@@ -853,9 +860,14 @@ def test_dashboard_shows_traffic_and_slow_operations(make_server):
     for _ in range(3):
         get_ok(s, "/")
     get_ok(s, "/feed.xml")
-    time.sleep(0.1)
-    _, body = get_ok(s, "/admin/metrics-dashboard/figures", headers=cookie)
-    frag = body.decode()
+
+    def figures():
+        return get_ok(s, "/admin/metrics-dashboard/figures", headers=cookie)[1].decode()
+
+    def recorded(frag, _prior):  # counters are recorded once each response is finished
+        m = re.search(r'<span id="metrics-requests-total">(\d+)</span>', frag)
+        return m and int(m.group(1)) >= 5 and "GET /feed.xml" in frag
+    frag, _ = settle(figures, recorded)
     m = re.search(r'<span id="metrics-requests-total">(\d+)</span>', frag)
     assert m and int(m.group(1)) >= 5, frag[:500]
     assert 'id="metrics-slow"' in frag and "GET /feed.xml" in frag

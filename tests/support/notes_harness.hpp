@@ -27,6 +27,9 @@ struct NotesHarness {
         size_t max_content_bytes = 1024 * 1024;
         int pool_size = 5;
         bool migrate = true;  // false: the caller prepared the database (fixtures)
+        // How often other connections' writes are looked for (0: on every
+        // poll, so a test sees them at once).
+        std::chrono::milliseconds external_check{0};
     };
 
     TempDir dir;
@@ -54,7 +57,8 @@ struct NotesHarness {
         if (!p) return p.error().message;
         pool = *p;
         service = std::make_unique<notes::NotesService>(
-            pool, fs(), clock, notes::NotesService::Options{notes_path, options.max_content_bytes});
+            pool, fs(), clock,
+            notes::NotesService::Options{notes_path, options.max_content_bytes, options.external_check});
         return {};
     }
 

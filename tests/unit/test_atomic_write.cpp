@@ -75,9 +75,10 @@ TEST(AtomicWrite, AStaleTempFileLeftByACrashDoesNotGetInTheWay) {
     put(path + ".tmp", "half a note from a crashed wri");
     ASSERT_TRUE(write_file_atomically(posix_fs(), path, kNew));
     EXPECT_EQ(*slurp(path), kNew);
-    // The stale file is start-up's to sweep (or was reused); nothing else is left.
-    auto left = temp_files(dir.path());
-    EXPECT_TRUE(left.empty() || left == std::vector<std::string>{"note.md.tmp"});
+    // Every call writes its own "<path>.<random>.tmp", so a stale file is never
+    // reused or touched: it is start-up's to sweep, and nothing else is left.
+    EXPECT_EQ(temp_files(dir.path()), std::vector<std::string>{"note.md.tmp"});
+    EXPECT_EQ(*slurp(path + ".tmp"), "half a note from a crashed wri");
 }
 
 TEST(AtomicWrite, CreateNewModeCreates) {
@@ -126,14 +127,83 @@ TEST(AtomicWrite, ConcurrentWritersOfOnePathNeverTearOrFail) {
     EXPECT_EQ(temp_files(dir.path()), kNone);
 }
 
+// The real file system, except that create_file first plants a symlink to
+// `target` at exactly the path it was asked to open (as an attacker who can
+// write to the notes directory and guesses the name would), then opens it
+// with posix_fs(). Records the planted paths.
+class SymlinkPlantingFs final : public FileSystem {
+public:
+    explicit SymlinkPlantingFs(std::string target) : target_(std::move(target)) {}
+    std::vector<std::string> planted;
+
+    Result<std::unique_ptr<WritableFile>> create_file(const std::string& path) override {
+        if (::symlink(target_.c_str(), path.c_str()) != 0) return errno_error("plant symlink", path, errno);
+        planted.push_back(path);
+        return posix_fs().create_file(path);
+    }
+    Result<std::string> read_file(const std::string& p) override { return posix_fs().read_file(p); }
+    Result<bool> is_symlink(const std::string& p) override { return posix_fs().is_symlink(p); }
+    Status rename(const std::string& a, const std::string& b) override { return posix_fs().rename(a, b); }
+    Status rename_no_replace(const std::string& a, const std::string& b) override {
+        return posix_fs().rename_no_replace(a, b);
+    }
+    Status sync_dir(const std::string& d) override { return posix_fs().sync_dir(d); }
+    Status remove(const std::string& p) override { return posix_fs().remove(p); }
+    Status create_dirs(const std::string& p) override { return posix_fs().create_dirs(p); }
+    Result<bool> exists(const std::string& p) override { return posix_fs().exists(p); }
+    Result<std::vector<std::string>> list_files(const std::string& d) override { return posix_fs().list_files(d); }
+
+private:
+    std::string target_;
+};
+
+// A symlink at the very name the helper opens for its temp file: the open must
+// refuse it (ELOOP), so the call fails, the link's target keeps its content,
+// and the final name keeps the old file (no symlink renamed over it).
 TEST(AtomicWrite, NeverWritesThroughASymlinkPlantedAtTheTempName) {
+    for (auto mode : {WriteMode::replace, WriteMode::create_new}) {
+        SCOPED_TRACE(mode == WriteMode::replace ? "replace" : "create_new");
+        TempDir dir;
+        const std::string path = dir / "note.md";
+        const std::string victim = dir / "victim.txt";
+        put(victim, "precious");
+        if (mode == WriteMode::replace) put(path, kOld);
+        SymlinkPlantingFs fs(victim);
+        auto st = write_file_atomically(fs, path, kNew, mode);
+        ASSERT_EQ(fs.planted.size(), 1u) << "the helper opened no temp file";
+        EXPECT_EQ(fs.planted[0].rfind(path + ".", 0), 0u) << fs.planted[0];
+        EXPECT_TRUE(fs.planted[0].ends_with(kTempSuffix)) << fs.planted[0];
+        ASSERT_FALSE(st) << "wrote through the symlink at " << fs.planted[0];
+        EXPECT_EQ(st.error().code, ErrorCode::io);
+        EXPECT_NE(st.error().message.find(std::strerror(ELOOP)), std::string::npos) << st.error().message;
+        EXPECT_EQ(*slurp(victim), "precious");
+        if (mode == WriteMode::replace) {
+            EXPECT_FALSE(*posix_fs().is_symlink(path));
+            EXPECT_EQ(*slurp(path), kOld);
+        } else {
+            EXPECT_FALSE(exists(path));
+        }
+    }
+}
+
+// The file system's create itself, on a symlink: ELOOP, and neither an
+// existing target (not truncated) nor a missing one (not created) is touched.
+TEST(PosixFs, CreateFileRefusesASymlinkWithEloop) {
     TempDir dir;
-    const std::string path = dir / "note.md";
     const std::string victim = dir / "victim.txt";
     put(victim, "precious");
-    ASSERT_EQ(::symlink(victim.c_str(), (path + ".tmp").c_str()), 0);
-    (void)write_file_atomically(posix_fs(), path, kNew);  // may fail (ELOOP); must not follow
+    ASSERT_EQ(::symlink(victim.c_str(), (dir / "link").c_str()), 0);
+    auto f = posix_fs().create_file(dir / "link");
+    ASSERT_FALSE(f) << "opened a symlink for writing";
+    EXPECT_NE(f.error().message.find(std::strerror(ELOOP)), std::string::npos) << f.error().message;
     EXPECT_EQ(*slurp(victim), "precious");
+
+    const std::string nowhere = dir / "nowhere.txt";
+    ASSERT_EQ(::symlink(nowhere.c_str(), (dir / "dangling").c_str()), 0);
+    auto g = posix_fs().create_file(dir / "dangling");
+    ASSERT_FALSE(g) << "created a file through a dangling symlink";
+    EXPECT_NE(g.error().message.find(std::strerror(ELOOP)), std::string::npos) << g.error().message;
+    EXPECT_FALSE(exists(nowhere));
 }
 
 TEST(AtomicWrite, MissingDirectoryIsANotFoundErrorNamingThePath) {

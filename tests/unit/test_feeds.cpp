@@ -18,6 +18,7 @@
 #include "notes/note_renderer.hpp"
 #include "storage/fs.hpp"
 #include "support/notes_harness.hpp"
+#include "support/site_harness.hpp"
 #include "util/strings.hpp"
 #include "web/handlers/handlers.hpp"
 
@@ -584,19 +585,16 @@ TEST_F(FeedServiceTest, WithoutNotesServicePrepareFails) {
 // ------------------------------------------------------------------ routes
 
 struct FeedRoutes : FeedServiceTest {
+    std::unique_ptr<testing::SiteServices> services;
     std::shared_ptr<web::Site> site;
     std::deque<std::string> keep;  // header strings outlive the request
 
     void SetUp() override {
         FeedServiceTest::SetUp();
-        auto templates = web::Templates::load();
-        ASSERT_TRUE(templates.ok());
-        site = std::make_shared<web::Site>();
-        site->config.site_url = "https://blog.example";
-        site->config.feed_cache_seconds = 123;
-        site->templates = *templates;
-        site->notes = &h.svc();
-        site->renderer = renderer.get();
+        services = std::make_unique<testing::SiteServices>(h);
+        auto config = testing::SiteServices::default_config();
+        config.feed_cache_seconds = 123;
+        site = services->site(config);
         add("one", "Note one");
     }
 

@@ -70,6 +70,19 @@ TEST(IndieAuthCanonical, Table) {
         {"https://bücher.example/", false, nullptr},
         {"https://xn--bcher-kva.example/", false, "https://xn--bcher-kva.example/"},
         {"https://-bad.example/", false, nullptr},
+        // Another scheme is refused, never read as "https://<scheme><rest>".
+        {"javascript:void", false, nullptr},
+        {"javascript:void", true, nullptr},
+        {"foo:bar", false, nullptr},
+        {"foo:bar", true, nullptr},
+        {"mailto:x@y", false, nullptr},
+        {"mailto:x@y", true, nullptr},
+        {"https:example.com", false, nullptr},
+        // Without a scheme, a host with a port is still a host.
+        {"example.com:8443/me", true, "https://example.com:8443/me"},
+        {"example.com:443", false, "https://example.com/"},
+        {"localhost:8000", true, "https://localhost:8000/"},
+        {"127.0.0.1:9000", true, "https://127.0.0.1:9000/"},
     };
     for (const auto& c : cases) {
         auto got = canonicalize_profile_url(c.in, c.allow_http);
@@ -85,6 +98,22 @@ TEST(IndieAuthCanonical, Table) {
             auto again = canonicalize_profile_url(*got, c.allow_http);  // idempotent
             ASSERT_TRUE(again);
             EXPECT_EQ(*again, *got);
+        }
+    }
+}
+
+// Input that names a scheme other than http(s) fails for that reason — not
+// because the text, read as a host name with "https://" in front, happened to
+// be invalid for some other reason (or, worse, valid).
+TEST(IndieAuthCanonical, OtherSchemesAreRefusedForTheirScheme) {
+    for (const char* in : {"javascript:void", "foo:bar", "mailto:x@y", "JavaScript:alert(1)", "data:text/html,hi",
+                           "tel:+15551234567", "me.example:"}) {
+        for (bool allow_http : {false, true}) {
+            auto got = canonicalize_profile_url(in, allow_http);
+            ASSERT_FALSE(got) << "'" << in << "' -> " << *got;
+            EXPECT_EQ(got.error().code, ErrorCode::invalid_input) << in;
+            EXPECT_NE(got.error().message.find("must start with https://"), std::string::npos)
+                << in << ": " << got.error().message;
         }
     }
 }

@@ -12,6 +12,7 @@
 
 #include "support/fake_http_client.hpp"
 #include "support/notes_harness.hpp"
+#include "support/site_harness.hpp"
 #include "web/access.hpp"
 #include "web/app.hpp"
 #include "web/micropub_adapter.hpp"
@@ -399,14 +400,8 @@ TEST_F(MicropubServiceTest, QuerySourceOfADeletedPostIs400) {
 struct MicropubRouteTest : MicropubServiceTest {
     void SetUp() override {
         MicropubServiceTest::SetUp();
-        auto templates = web::Templates::load();
-        ASSERT_TRUE(templates.ok());
-        pages = std::make_unique<web::PageCache>(harness->db_path);
-        site = std::make_shared<web::Site>();
-        site->config = config;
-        site->templates = *templates;
-        site->notes = &harness->svc();
-        site->pages = pages.get();
+        services = std::make_unique<testing::SiteServices>(*harness);
+        site = services->site(config);
         site->micropub = service.get();
         app = std::make_unique<web::App>(site);
     }
@@ -429,7 +424,7 @@ struct MicropubRouteTest : MicropubServiceTest {
         return app->handle(req);
     }
 
-    std::unique_ptr<web::PageCache> pages;
+    std::unique_ptr<testing::SiteServices> services;
     std::shared_ptr<web::Site> site;
     std::unique_ptr<web::App> app;
     std::deque<std::string> strings_;
@@ -447,21 +442,21 @@ TEST_F(MicropubRouteTest, RoutesAreBearerAndBlocking) {
 }
 
 TEST_F(MicropubRouteTest, CreateIsExemptFromTheCrossSiteCheckAndInvalidatesPages) {
-    const uint64_t before = pages->generation();
+    const uint64_t before = services->pages.generation();
     auto res = send(http::Method::post, "/micropub",
                     {{"Authorization", kBearer}, {"Content-Type", kForm}, {"Origin", "https://quill.example"},
                      {"Sec-Fetch-Site", "cross-site"}},
                     "h=entry&content=From+a+client");
     EXPECT_EQ(res.status, 201) << res.body;
     EXPECT_EQ(res.header("Location").value_or(""), "https://site.example/note/from-a-client");
-    EXPECT_GT(pages->generation(), before);
+    EXPECT_GT(services->pages.generation(), before);
 }
 
 TEST_F(MicropubRouteTest, FailedCreatesLeaveThePageCacheAlone) {
-    const uint64_t before = pages->generation();
+    const uint64_t before = services->pages.generation();
     auto res = send(http::Method::post, "/micropub", {{"Content-Type", kForm}}, "content=x");
     EXPECT_EQ(res.status, 401);
-    EXPECT_EQ(pages->generation(), before);
+    EXPECT_EQ(services->pages.generation(), before);
 }
 
 TEST_F(MicropubRouteTest, QueryThroughTheApp) {

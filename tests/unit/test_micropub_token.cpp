@@ -12,6 +12,9 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "auth/indieauth.hpp"
 #include "net/coalescing_client.hpp"
 #include "support/fake_http_client.hpp"
 #include "support/notes_harness.hpp"
@@ -122,11 +125,24 @@ TEST_F(TokenVerifierTest, AnotherIdentityIs403Forbidden) {
     EXPECT_EQ(info.failure().error, "forbidden");
 }
 
+// A `me` that is no profile URL at all fails closed (403, not cached). Each
+// value must really fail canonicalisation, so the test exercises that branch
+// and not merely the comparison with ADMIN_ME.
 TEST_F(TokenVerifierTest, AnUnusableMeIs403Forbidden) {
-    answer(200, R"({"me":"javascript:void","scope":"create"})");
-    auto info = verifier->verify(kToken);
-    ASSERT_FALSE(info);
-    EXPECT_EQ(info.failure().status, 403);
+    for (const char* me : {"javascript:void", "foo:bar", "mailto:me@me.example", "me.example:", "https://"}) {
+        SCOPED_TRACE(me);
+        auto canon = auth::canonicalize_profile_url(me, config.outbound_http_allowed());
+        ASSERT_FALSE(canon) << "precondition: '" << me << "' must not parse, but gave " << *canon;
+        answer(200, nlohmann::json{{"me", me}, {"scope", "create"}}.dump());
+        verifier->clear_cache();  // a 403 is remembered for a while (rejection cache)
+        const size_t before = fetches();
+        auto info = verifier->verify(kToken);
+        ASSERT_FALSE(info) << "accepted a token vouched for by '" << me << "'";
+        EXPECT_EQ(info.failure().status, 403);
+        EXPECT_EQ(info.failure().error, "forbidden");
+        EXPECT_EQ(verifier->cached(), 0u);
+        EXPECT_EQ(fetches(), before + 1);
+    }
 }
 
 TEST_F(TokenVerifierTest, MeIsComparedInCanonicalForm) {

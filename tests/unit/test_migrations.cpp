@@ -5,6 +5,7 @@
 #include "util/clock.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -374,9 +375,14 @@ struct ChildResult {
 };
 
 // Forks `n` children that wait on a pipe, then all call run_migrations(db) at once.
+// Barrier: each child reports on `ready` before it blocks on `go`; the parent
+// opens the gate once all have reported (or after a deadline, so a stuck child
+// costs a failed expectation, never a hang).
 std::vector<ChildResult> race(const std::string& db, int n) {
     int go[2];
+    int ready[2];
     if (::pipe(go) != 0) return {};
+    if (::pipe(ready) != 0) return {};
     std::vector<std::pair<pid_t, int>> kids;
     for (int i = 0; i < n; ++i) {
         int out[2];
@@ -385,6 +391,9 @@ std::vector<ChildResult> race(const std::string& db, int n) {
         if (pid == 0) {
             ::close(go[1]);
             ::close(out[0]);
+            ::close(ready[0]);
+            (void)!::write(ready[1], "r", 1);
+            ::close(ready[1]);
             char c;
             while (::read(go[0], &c, 1) > 0) {
             }  // EOF = go
@@ -398,7 +407,22 @@ std::vector<ChildResult> race(const std::string& db, int n) {
         kids.emplace_back(pid, out[0]);
     }
     ::close(go[0]);
-    std::this_thread::sleep_for(50ms);  // let every child reach the barrier
+    ::close(ready[1]);
+    int arrived = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (arrived < static_cast<int>(kids.size())) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) break;
+        pollfd p{ready[0], POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+        char buf[64];
+        const ssize_t got = ::read(ready[0], buf, sizeof buf);
+        if (got <= 0) break;  // EOF: every child has reported or died
+        arrived += static_cast<int>(got);
+    }
+    ::close(ready[0]);
+    EXPECT_EQ(arrived, static_cast<int>(kids.size())) << "not every child reached the barrier";
     ::close(go[1]);
     std::vector<ChildResult> results;
     for (auto [pid, fd] : kids) {

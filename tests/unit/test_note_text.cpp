@@ -1,4 +1,5 @@
 // Title, excerpt and plain text (SPEC §2.4): examples and RapidCheck properties.
+#include "notes/note_renderer.hpp"
 #include "notes/note_text.hpp"
 
 #include <gtest/gtest.h>
@@ -193,6 +194,62 @@ TEST(ExplicitTitle, OnlyForHeadings) {
 TEST(ExplicitTitle, CutLikeNoteTitle) {
     const std::string content = "# " + std::string(150, 'x') + "\n\nbody";
     EXPECT_EQ(explicit_title(content), std::optional<std::string>(std::string(100, 'x')));
+}
+
+// ------------------------------------------------------- leading heading
+
+TEST(LeadingHeading, RemovesOnlyTheHeadingLines) {
+    EXPECT_EQ(without_leading_heading("# Hello\n\ntext"), "\ntext");
+    EXPECT_EQ(without_leading_heading("\n\n### Deep ###\ntext"), "\n\ntext");
+    EXPECT_EQ(without_leading_heading("Hello\n===\n\ntext"), "\ntext");
+    EXPECT_EQ(without_leading_heading("> # Quoted\n\ntext"), "\ntext");
+    // No leading heading: unchanged, byte for byte.
+    for (const char* c : {"Just a sentence.", "text\n\n# Later", "one\ntwo\n===", "- item\n---\ntext", ""}) {
+        EXPECT_EQ(without_leading_heading(c), c);
+    }
+}
+
+TEST(LeadingHeading, BlocksBeforeTheHeadingStay) {
+    // The case that once showed the title twice: an invisible first block.
+    EXPECT_EQ(without_leading_heading("<!-- c -->\n\n# Title\n\nbody"), "<!-- c -->\n\n\nbody");
+    EXPECT_EQ(without_leading_heading("![](photo.jpg)\n\n# Title\nbody"), "![](photo.jpg)\n\nbody");
+    // A link reference definition before the heading is still there for the link.
+    EXPECT_EQ(without_leading_heading("[r]: https://e.example/\n# T\n[link][r]"), "[r]: https://e.example/\n[link][r]");
+}
+
+TEST(LeadingHeading, OffsetsAreSourceBytes) {
+    // CRLF and lone CR end lines as LF does; invalid UTF-8 (read as U+FFFD,
+    // three bytes) before the heading does not shift the cut.
+    EXPECT_EQ(without_leading_heading("# T\r\nbody"), "body");
+    EXPECT_EQ(without_leading_heading("Title\r===\rbody"), "body");
+    const std::string invalid = "<!-- \xff\xfe\x01 -->\r\n# T\r\nb";
+    auto h = leading_heading(invalid);
+    ASSERT_TRUE(h.has_value());
+    EXPECT_EQ(h->title, "T");
+    EXPECT_EQ(invalid.substr(h->begin, h->end - h->begin), "# T\r\n");
+    EXPECT_EQ(without_leading_heading(invalid), "<!-- \xff\xfe\x01 -->\r\nb");
+}
+
+TEST(LeadingHeading, AgreesWithExplicitTitle) {
+    for (const char* c : {"# Hello\n\ntext", "<!-- c -->\n\n# Title", "![](p.jpg)\n\n# T", "Just text", "#hashtag",
+                          "Hello\n===", "- item\n---", "> ## Q"}) {
+        auto h = leading_heading(c);
+        ASSERT_EQ(h.has_value(), explicit_title(c).has_value()) << c;
+        if (h) {
+            EXPECT_EQ(h->title, *explicit_title(c)) << c;
+        }
+    }
+}
+
+TEST(LeadingHeading, RenderedNoteShowsTheTitleOnce) {
+    auto r = NoteRenderer::render_content("<!-- c -->\n\n# Title\n\nThe body.");
+    ASSERT_TRUE(r.name.has_value());
+    EXPECT_EQ(*r.name, "Title");
+    EXPECT_EQ(r.html.find("Title"), std::string::npos) << r.html;
+    EXPECT_NE(r.html.find("The body."), std::string::npos) << r.html;
+    auto img = NoteRenderer::render_content("![](photo.jpg)\n\n# Title\n\nText");
+    EXPECT_EQ(img.html.find("<h1"), std::string::npos) << img.html;
+    EXPECT_NE(img.html.find("photo.jpg"), std::string::npos) << img.html;
 }
 
 // ------------------------------------------------------------------ excerpt

@@ -840,13 +840,17 @@ TEST_P(UpdateFault, FailsWithTheErrorAndRowStillMatchesItsFile) {
     check_row("right after the failed update", !renamed);
     auto rec = h.svc().recover();
     ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_TRUE(rec->unsettled.empty());
     check_row("after recover()", true);
 
-    if (!renamed) {  // power loss: see UpdateFaults.DirectorySyncFailureThenPowerLoss for the other case
-        ASSERT_TRUE(h.fault.drop_unsynced());
-        ASSERT_TRUE(h.svc().recover());
-        check_row("after a power loss and recover()", true);
-    }
+    // Power loss after recover(): whatever recover() recorded must already be
+    // durable (in the renamed case it accepted the new hash, so it must have
+    // made the rename durable first). For a power loss before recover() see
+    // UpdateFaults.DirectorySyncFailureThenPowerLossKeepsRowAndFileInStep.
+    ASSERT_TRUE(h.fault.drop_unsynced());
+    check_row("after recover() and then a power loss", true);
+    ASSERT_TRUE(h.svc().recover());
+    check_row("after the power loss and the next start-up's recover()", true);
 
     // The next update works.
     auto again = h.svc().update(n->id, NoteChange{"Version three", {}});
@@ -886,6 +890,103 @@ TEST(UpdateFaults, DirectorySyncFailureThenPowerLossKeepsRowAndFileInStep) {
     ASSERT_TRUE(row);
     auto content = h.svc().read_content(*row);
     EXPECT_TRUE(content) << content.error().message;
+}
+
+// The same failure, but start-up's recover() runs first and the power goes
+// afterwards. recover() settles the row to the new hash; it may do so only
+// after making the rename durable (settle()'s directory fsync), or the power
+// loss brings the old file back under the new hash (I2).
+TEST(UpdateFaults, DirectorySyncFailureThenRecoverThenPowerLossKeepsRowAndFileInStep) {
+    NotesHarness h({.fault_fs = true});
+    ASSERT_EQ(h.start(), "");
+    auto n = h.svc().create(note("Version one"));
+    ASSERT_TRUE(n);
+    h.fault.fail_nth(FsOp::sync_dir, 1, EIO);
+    ASSERT_FALSE(h.svc().update(n->id, NoteChange{"Version two", {}}));
+    h.fault.clear_faults();
+    ASSERT_GT(h.fault.unsynced_dir_changes(), 0u) << "precondition: the rename is not durable yet";
+
+    auto rec = h.svc().recover();  // restart, before any power loss
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->pending_updates_settled, 1);
+    EXPECT_TRUE(rec->unsettled.empty());
+    ASSERT_TRUE(h.fault.drop_unsynced());  // then the power goes
+
+    auto report = h.svc().check();
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->ok()) << problems_text(*report);
+    auto row = h.svc().get_by_id(n->id);
+    ASSERT_TRUE(row);
+    EXPECT_FALSE(row->pending_hash);
+    EXPECT_EQ(row->content_hash, sha256_hex("Version two"));
+    auto content = h.svc().read_content(*row);
+    ASSERT_TRUE(content) << content.error().message;
+    EXPECT_EQ(*content, "Version two");
+}
+
+// settle() also runs before the next update. An update that changes only the
+// published flag writes no file, so settle()'s own directory fsync is the only
+// thing that makes the earlier rename durable before the row says so.
+TEST(UpdateFaults, DirectorySyncFailureThenAFlagOnlyUpdateThenPowerLossKeepsRowAndFileInStep) {
+    NotesHarness h({.fault_fs = true});
+    ASSERT_EQ(h.start(), "");
+    auto n = h.svc().create(note("Version one"));
+    ASSERT_TRUE(n);
+    h.fault.fail_nth(FsOp::sync_dir, 1, EIO);
+    ASSERT_FALSE(h.svc().update(n->id, NoteChange{"Version two", {}}));
+    h.fault.clear_faults();
+
+    auto u = h.svc().update(n->id, NoteChange{{}, false});  // settles the earlier update first
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_EQ(u->content_hash, sha256_hex("Version two"));
+    ASSERT_TRUE(h.fault.drop_unsynced());
+
+    auto report = h.svc().check();
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->ok()) << problems_text(*report);
+    auto content = h.svc().read_content(*h.svc().get_by_id(n->id));
+    ASSERT_TRUE(content) << content.error().message;
+    EXPECT_EQ(*content, "Version two");
+}
+
+// recover() cannot make the rename durable (its own directory fsync fails):
+// it must leave the update pending rather than record the new hash, so a
+// power loss that brings the old file back still finds the row consistent,
+// and the next start-up settles it to whatever the file then holds.
+TEST(UpdateFaults, RecoverWhoseDirectorySyncFailsLeavesTheUpdatePendingAcrossAPowerLoss) {
+    NotesHarness h({.fault_fs = true});
+    ASSERT_EQ(h.start(), "");
+    auto n = h.svc().create(note("Version one"));
+    ASSERT_TRUE(n);
+    h.fault.fail_nth(FsOp::sync_dir, 1, EIO);
+    ASSERT_FALSE(h.svc().update(n->id, NoteChange{"Version two", {}}));
+    h.fault.clear_faults();
+
+    h.fault.fail_nth(FsOp::sync_dir, 1, EIO);
+    auto rec = h.svc().recover();
+    h.fault.clear_faults();
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->pending_updates_settled, 0);
+    ASSERT_EQ(rec->unsettled.size(), 1u);
+    EXPECT_NE(rec->unsettled[0].find("fsync directory"), std::string::npos) << rec->unsettled[0];
+    auto pending = h.svc().get_by_id(n->id);
+    ASSERT_TRUE(pending);
+    ASSERT_TRUE(pending->pending_hash) << "recorded a hash whose rename is not durable";
+    EXPECT_EQ(pending->content_hash, sha256_hex("Version one"));
+
+    ASSERT_TRUE(h.fault.drop_unsynced());  // the old file comes back
+    auto report = h.svc().check();
+    ASSERT_TRUE(report);
+    EXPECT_TRUE(report->ok()) << problems_text(*report);
+    auto again = h.svc().recover();
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->pending_updates_settled, 1);
+    auto row = h.svc().get_by_id(n->id);
+    ASSERT_TRUE(row);
+    EXPECT_FALSE(row->pending_hash);
+    EXPECT_EQ(row->content_hash, sha256_hex("Version one"));
+    EXPECT_EQ(*h.svc().read_content(*row), "Version one");
+    EXPECT_TRUE(h.svc().check()->ok());
 }
 
 // Step 3 (confirm) fails after the file was replaced: the request fails, the
@@ -961,6 +1062,60 @@ TEST(NotesServiceFaults, ReadFailureIsAnIoErrorNotACrash) {
     h.fault.clear_faults();
     EXPECT_TRUE(h.svc().check()->ok());
 }
+
+// ---- fault injection: purge -------------------------------------------------------------------
+
+// Purge deletes the row, then the file, then fsyncs the directory. Whichever
+// file step fails, the row is gone (never a row without a file), and neither
+// start-up nor a power loss afterwards — which may bring the removed file back
+// as an orphan, the one leftover the protocol allows — changes that.
+class PurgeFault : public ::testing::TestWithParam<std::tuple<Step, int>> {};
+
+TEST_P(PurgeFault, FailsWithTheErrorAndNeverLeavesARowWithoutItsFile) {
+    const auto [step, err] = GetParam();
+    NotesHarness h({.fault_fs = true});
+    ASSERT_EQ(h.start(), "");
+    auto keep = h.svc().create(note("Keep me"));
+    ASSERT_TRUE(keep);
+    h.clock.advance(1s);
+    auto n = h.svc().create(note("Purge me"));
+    ASSERT_TRUE(n);
+    ASSERT_TRUE(h.svc().soft_delete(n->id));
+
+    h.fault.fail_nth(step.op, 1, err);
+    auto st = h.svc().purge(n->id);
+    ASSERT_FALSE(st) << "purge succeeded although " << step.word << " failed";
+    EXPECT_EQ(h.fault.faults_fired(), 1);
+    EXPECT_EQ(st.error().message.rfind(std::string(step.word) + " ", 0), 0u) << st.error().message;
+    EXPECT_NE(st.error().message.find(std::strerror(err)), std::string::npos) << st.error().message;
+    h.fault.clear_faults();
+
+    auto expect_consistent = [&](const char* when) {
+        SCOPED_TRACE(when);
+        EXPECT_FALSE(h.svc().get_by_id(n->id)) << "the row goes first";
+        auto report = h.svc().check();
+        ASSERT_TRUE(report);
+        EXPECT_TRUE(real_problems(*report).empty()) << problems_text(*report);
+        for (const auto& p : report->problems) EXPECT_EQ(p.file_path, n->file_path) << problems_text(*report);
+        EXPECT_EQ(*h.svc().read_content(*h.svc().get_by_id(keep->id)), "Keep me");
+    };
+    expect_consistent("right after the failed purge");
+    auto rec = h.svc().recover();
+    ASSERT_TRUE(rec) << rec.error().message;
+    expect_consistent("after recover()");
+    ASSERT_TRUE(h.fault.drop_unsynced());
+    expect_consistent("after recover() and then a power loss");
+    auto again = h.svc().recover();
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_LE(again->orphan_files.size(), 1u);
+    expect_consistent("after the next start-up's recover()");
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryFileStep, PurgeFault,
+                         ::testing::Combine(::testing::Values(Step{FsOp::remove, "remove"},
+                                                              Step{FsOp::sync_dir, "fsync directory"}),
+                                            ::testing::Values(EIO, ENOSPC)),
+                         step_name);
 
 TEST(NotesServiceFaults, FailedPurgeFileRemovalKeepsNoRowWithoutFile) {
     NotesHarness h({.fault_fs = true});

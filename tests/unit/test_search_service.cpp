@@ -19,6 +19,7 @@
 #include "search/text_match.hpp"
 #include "storage/migrations.hpp"
 #include "support/notes_harness.hpp"
+#include "support/site_harness.hpp"
 #include "util/strings.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/visitor.hpp"
@@ -211,7 +212,7 @@ struct Env {
     explicit Env(bool fallback, SearchService::Options o = {}) {
         if (h.start() != "") throw std::runtime_error("harness");
         o.force_fallback = fallback;
-        auto s = SearchService::open(h.pool, h.svc(), o);
+        auto s = SearchService::open(h.svc(), o);
         if (!s) throw std::runtime_error(s.error().message);
         search = std::move(*s);
     }
@@ -422,7 +423,7 @@ TEST_P(SearchServiceTest, UnreadableNoteFileIsSkippedInFallbackOnly) {
 TEST_P(SearchServiceTest, ReaderOfTheOtherModeSeesTheSameNotes) {
     env->add("a", "Shared lemur words.");
     env->add("b", "Lemur again.", false);
-    auto other = SearchService::open(env->h.pool, env->h.svc(), {!fallback()});
+    auto other = SearchService::open(env->h.svc(), {!fallback()});
     ASSERT_TRUE(other);
     if ((*other)->mode() == env->search->mode()) GTEST_SKIP() << "only one mode available";
     for (bool admin : {false, true}) {
@@ -544,7 +545,7 @@ TEST_F(SearchFts, MissingIndexTableMeansFallbackMode) {
     Env env(false);
     env.add("n", "Some narwhal.");
     ASSERT_EQ(env.h.sql("DROP TABLE notes_fts"), "");
-    auto s = SearchService::open(env.h.pool, env.h.svc(), {});
+    auto s = SearchService::open(env.h.svc(), {});
     ASSERT_TRUE(s);
     EXPECT_EQ((*s)->mode(), Mode::fallback);
     auto r = (*s)->search({"narwhal", false, 20, 0});
@@ -584,17 +585,14 @@ TEST(SearchFallback, ScansPastBatchesNewestFirst) {
 
 struct SearchHandlers : ::testing::Test {
     std::unique_ptr<Env> env;
+    std::unique_ptr<testing::SiteServices> services;
     std::shared_ptr<web::Site> site;
     std::vector<std::string> keep;  // request strings outlive the request
 
     void SetUp() override {
         env = std::make_unique<Env>(!storage::fts5_available());
-        auto templates = web::Templates::load();
-        ASSERT_TRUE(templates.ok());
-        site = std::make_shared<web::Site>();
-        site->config.site_url = "https://blog.example";
-        site->templates = *templates;
-        site->notes = &env->h.svc();
+        services = std::make_unique<testing::SiteServices>(env->h);
+        site = services->site();
         site->search = env->search.get();
         env->add("public", "Public <b>kiwi</b> note.");
         env->add("secret", "Draft kiwi note.", false);

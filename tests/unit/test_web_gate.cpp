@@ -9,6 +9,7 @@
 
 #include "auth/sessions.hpp"
 #include "support/notes_harness.hpp"
+#include "support/site_harness.hpp"
 #include "web/access.hpp"
 #include "web/app.hpp"
 #include "web/request_guard.hpp"
@@ -17,6 +18,7 @@
 namespace starpunk {
 namespace {
 
+using namespace std::chrono_literals;
 using web::Access;
 using web::access_of;
 using http::Method;
@@ -24,6 +26,7 @@ using http::Method;
 struct GateTest : ::testing::Test {
     testing::NotesHarness h;
     std::unique_ptr<auth::SessionStore> sessions;
+    std::unique_ptr<testing::SiteServices> services;
     std::shared_ptr<web::Site> site;
     std::unique_ptr<web::App> app;
     std::string token;
@@ -35,11 +38,8 @@ struct GateTest : ::testing::Test {
         o.secret = "gate-test-secret-gate-test-secret-gate";
         o.admin_me = "https://me.example/";
         sessions = std::make_unique<auth::SessionStore>(h.pool, h.clock, o);
-        auto templates = web::Templates::load();
-        ASSERT_TRUE(templates.ok());
-        site = std::make_shared<web::Site>();
-        site->config.site_url = "https://blog.example";
-        site->templates = *templates;
+        services = std::make_unique<testing::SiteServices>(h);
+        site = services->site();
         site->sessions = sessions.get();
         app = std::make_unique<web::App>(site);
         auto s = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
@@ -136,6 +136,88 @@ TEST_F(GateTest, LogoutWithTheRightTokenEndsTheSession) {
     EXPECT_FALSE(after->has_value());
 }
 
+// A CSRF token belongs to one session: a valid token of another live session
+// (another browser of the same admin, say) opens no form of this one.
+TEST_F(GateTest, CsrfTokenOfAnotherLiveSessionIsRefused) {
+    auto other = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
+    ASSERT_TRUE(other.ok());
+    auto other_live = sessions->validate(other->token);
+    ASSERT_TRUE(other_live.ok() && other_live->has_value());
+    const std::string other_csrf = sessions->csrf_token(**other_live);
+    ASSERT_NE(other_csrf, csrf) << "two sessions share one CSRF token";
+    int checked = 0;
+    for (const auto& route : app->router().routes()) {
+        if (route.method != Method::post || !web::is_admin_route(route)) continue;
+        const std::string path = concrete(route.pattern);
+        auto form = send(Method::post, path, with_session({{"Content-Type", "application/x-www-form-urlencoded"}}),
+                         "csrf_token=" + other_csrf);
+        EXPECT_EQ(form.status, 403) << route.pattern;
+        auto header = send(Method::post, path, with_session({{"X-CSRF-Token", other_csrf}}));
+        EXPECT_EQ(header.status, 403) << route.pattern;
+        ++checked;
+    }
+    EXPECT_GT(checked, 0);
+    // Both sessions are untouched, and each token still works with its own session.
+    ASSERT_TRUE(sessions->validate(token)->has_value());
+    token = other->token;
+    auto own = send(Method::post, "/auth/logout", with_session({{"X-CSRF-Token", other_csrf}}));
+    EXPECT_EQ(own.status, 302);
+    EXPECT_FALSE(sessions->validate(other->token)->has_value());
+}
+
+// An expired session is no session: every admin request with its cookie — a
+// POST carrying the token that was valid while it lived included — is treated
+// as anonymous (302 to the login page, or 401 for admin JSON), not as a live
+// session with a bad CSRF token. Both limits: a lifetime without use (sliding)
+// and the absolute cap from login however often the session is used.
+TEST_F(GateTest, AdminRequestsWithAnExpiredSessionAreRefused) {
+    auto refused_everywhere = [&](const char* why) {
+        SCOPED_TRACE(why);
+        int checked = 0;
+        for (const auto& route : app->router().routes()) {
+            if (!web::is_admin_route(route)) continue;
+            const std::string path = concrete(route.pattern);
+            auto res = route.method == Method::post
+                           ? send(Method::post, path,
+                                  with_session({{"Content-Type", "application/x-www-form-urlencoded"}}),
+                                  "csrf_token=" + csrf)
+                           : send(route.method, path, with_session());
+            if (access_of(route) == Access::admin_api) {
+                EXPECT_EQ(res.status, 401) << route.pattern;
+            } else {
+                EXPECT_EQ(res.status, 302) << route.pattern;
+                EXPECT_EQ(res.header("Location").value_or(""), "/auth/login") << route.pattern;
+            }
+            ++checked;
+        }
+        EXPECT_GT(checked, 0);
+        auto row = sessions->validate(token);
+        ASSERT_TRUE(row.ok());
+        EXPECT_FALSE(row->has_value());
+    };
+    // Control: while the session lives, a POST without its token is a CSRF
+    // refusal (403), i.e. the gate did see an admin.
+    auto live = send(Method::post, "/auth/logout", with_session());
+    ASSERT_EQ(live.status, 403);
+
+    h.clock.advance(sessions->options().lifetime + 1s);  // a whole lifetime without use
+    refused_everywhere("sliding lifetime ran out");
+
+    auto s = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
+    ASSERT_TRUE(s.ok());
+    token = s->token;
+    csrf = sessions->csrf_token(s->session);
+    const auto step = sessions->options().lifetime - 1h;  // used just often enough to keep sliding
+    auto used = std::chrono::hours{0};
+    while (used + step < sessions->options().absolute_lifetime) {
+        h.clock.advance(step);
+        used += step;
+        ASSERT_TRUE(sessions->validate(token)->has_value()) << "in use and within the cap";
+    }
+    h.clock.advance(sessions->options().absolute_lifetime - used + 1s);
+    refused_everywhere("absolute lifetime ran out");
+}
+
 TEST_F(GateTest, CsrfTokenInHeaderIsAccepted) {
     auto res = send(Method::post, "/auth/logout", with_session({{"X-CSRF-Token", csrf}}));
     EXPECT_EQ(res.status, 302);
@@ -147,12 +229,10 @@ TEST_F(GateTest, DevLoginIs404WithoutDevMode) {
 }
 
 TEST(RequestGuard, SameOriginRules) {
-    web::Site site;
-    site.config.site_url = "https://blog.example";
     auto check = [&](std::vector<http::Header> headers) {
         http::Request req;
         req.headers = std::move(headers);
-        return web::same_origin_request(site, req);
+        return web::same_origin_request("https://blog.example", req);
     };
     EXPECT_TRUE(check({}));
     EXPECT_TRUE(check({{"Origin", "https://blog.example"}}));

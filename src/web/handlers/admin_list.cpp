@@ -36,9 +36,9 @@ http::Handler admin_list(std::shared_ptr<const Site> site) {
         if (!page_or) return error_response(*site, req, 400, "The page number must be a positive whole number.");
         const int64_t page = *page_or;
 
-        auto list = site->notes->list(trash ? notes::Visibility::trash : notes::Visibility::all, kPerPage,
+        auto list = site->notes.list(trash ? notes::Visibility::trash : notes::Visibility::all, kPerPage,
                                       (page - 1) * kPerPage);
-        auto other = site->notes->list(trash ? notes::Visibility::all : notes::Visibility::trash, 1, 0);
+        auto other = site->notes.list(trash ? notes::Visibility::all : notes::Visibility::trash, 1, 0);
         if (!list || !other) return error_response(*site, req, 500, "The notes could not be listed.");
         int64_t pages = std::max<int64_t>(1, (list->total + kPerPage - 1) / kPerPage);
         if (page > pages) return error_response(*site, req, 404, "There is no page with that number.");
@@ -49,7 +49,7 @@ http::Handler admin_list(std::shared_ptr<const Site> site) {
             row.set("id", std::to_string(note.id));
             row.set("slug", note.slug);
             row.set("url", note_url(*site, note));
-            auto rendered = site->renderer->render(note);
+            auto rendered = site->renderer.render(note);
             row.set("title", rendered ? (*rendered)->title : note.slug + " (file unreadable: run starpunk check)");
             row.set("status", trash ? "In the trash" : note.published ? "Published" : "Draft");
             row.set("created_iso", format_rfc3339(note.created_at));

@@ -1,7 +1,7 @@
 // GET/POST /admin/new and /admin/edit/{id} — the note form. A failed save
 // re-shows the form with everything the admin typed and one message saying
-// what to fix; nothing is lost. Every successful write invalidates the page
-// cache (public pages, feeds' sources, search results may all change).
+// what to fix; nothing is lost. Caches (pages, search results) follow the
+// notes service's change notification, not this handler.
 #include <spdlog/spdlog.h>
 
 #include <variant>
@@ -76,7 +76,7 @@ std::string_view message_for(const Error& e) {
 std::variant<notes::Note, http::Response> editable_note(const Site& site, const http::Request& req) {
     auto id = note_id_param(req);
     if (!id) return error_response(site, req, 404, "There is no note with that number.");
-    auto note = site.notes->get_by_id(*id);
+    auto note = site.notes.get_by_id(*id);
     if (!note) return admin_error(site, req, note.error());
     if (note->is_deleted()) return error_response(site, req, 409, "This note is in the trash. Restore it before editing.");
     return std::move(*note);
@@ -99,12 +99,11 @@ http::Handler admin_create(std::shared_ptr<const Site> site) {
         n.custom_slug = v->slug;
         n.published = v->published;
         n.slug_policy = notes::CustomSlugPolicy::reject;
-        auto created = site->notes->create(n);
+        auto created = site->notes.create(n);
         if (!created) {
             if (created.error().code == ErrorCode::io) spdlog::error("admin create failed: {}", created.error().message);
             return show_form(*site, req, status_for(created.error()), *v, std::nullopt, {}, message_for(created.error()));
         }
-        site->pages->invalidate();
         spdlog::info("admin created note {} ({})", created->slug, created->published ? "published" : "draft");
         return back_to_list("created", created->slug);
     };
@@ -115,7 +114,7 @@ http::Handler admin_edit_form(std::shared_ptr<const Site> site) {
         auto found = editable_note(*site, req);
         if (auto* res = std::get_if<http::Response>(&found)) return std::move(*res);
         const auto& note = std::get<notes::Note>(found);
-        auto content = site->notes->read_content(note);
+        auto content = site->notes.read_content(note);
         if (!content) {
             spdlog::error("note {} cannot be read for editing: {}", note.slug, content.error().message);
             return error_response(*site, req, 500, "The note's file could not be read. Run `starpunk check`.");
@@ -137,12 +136,11 @@ http::Handler admin_update(std::shared_ptr<const Site> site) {
         notes::NoteChange change;
         change.content = v->content;
         change.published = v->published;
-        auto updated = site->notes->update(note.id, change);
+        auto updated = site->notes.update(note.id, change);
         if (!updated) {
             if (updated.error().code == ErrorCode::io) spdlog::error("admin update failed: {}", updated.error().message);
             return show_form(*site, req, status_for(updated.error()), *v, id, url, message_for(updated.error()));
         }
-        site->pages->invalidate();
         spdlog::info("admin updated note {}", updated->slug);
         return back_to_list("updated", updated->slug);
     };

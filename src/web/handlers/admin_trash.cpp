@@ -1,6 +1,7 @@
 // POST /admin/delete/{id}, /admin/restore/{id}, /admin/purge/{id} — the trash.
 // Delete is soft (the file stays); purge removes row and file and only works
-// on a note already in the trash. Each invalidates the page cache.
+// on a note already in the trash. The caches follow the notes service's
+// change notification.
 #include <spdlog/spdlog.h>
 
 #include "web/admin_view.hpp"
@@ -21,22 +22,21 @@ http::Handler trash_action(std::shared_ptr<const Site> site, TrashAction action)
         Status st;
         switch (action) {
             case TrashAction::remove: {
-                auto n = site->notes->soft_delete(*id);
+                auto n = site->notes.soft_delete(*id);
                 if (n) slug = n->slug; else st = std::move(n).error();
                 break;
             }
             case TrashAction::restore: {
-                auto n = site->notes->restore(*id);
+                auto n = site->notes.restore(*id);
                 if (n) slug = n->slug; else st = std::move(n).error();
                 break;
             }
-            case TrashAction::purge: st = site->notes->purge(*id); break;
+            case TrashAction::purge: st = site->notes.purge(*id); break;
         }
         if (!st) {
             if (st.error().code == ErrorCode::io) spdlog::error("admin trash action failed: {}", st.error().message);
             return admin_error(*site, req, st.error());
         }
-        site->pages->invalidate();
         switch (action) {
             case TrashAction::remove: spdlog::info("admin moved note {} to the trash", slug); return back_to_list("deleted");
             case TrashAction::restore: spdlog::info("admin restored note {}", slug); return back_to_list("restored", slug);

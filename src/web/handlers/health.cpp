@@ -30,7 +30,7 @@ bool wants_detail(const http::Request& req) {
 
 monitoring::Diagnostics diagnose(const Site& site) {
     monitoring::DiagnosticsInput in;
-    in.pool = site.pool;
+    in.pool = &site.pool;
     in.notes_path = site.config.notes_path;
     in.data_path = site.config.data_path;
     in.search = site.search ? std::string(search::mode_name(site.search->mode())) : "disabled";
@@ -60,7 +60,7 @@ http::Handler health(std::shared_ptr<const Site> site) {
             auto d = diagnose(*site);
             return json_no_store(d.unhealthy() ? 503 : 200, d.body.dump());
         }
-        bool ok = site->health == nullptr || site->health->healthy();
+        bool ok = site->health.healthy();
         http::Response res;
         res.status = ok ? 200 : 503;
         res.set_header("Content-Type", http::kJsonType);
@@ -73,7 +73,7 @@ http::Handler health(std::shared_ptr<const Site> site) {
 http::Handler admin_health(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request&) {
         auto d = diagnose(*site);
-        if (site->pool) d.body["pool"] = monitoring::pool_stats_json(site->pool->stats());
+        d.body["pool"] = monitoring::pool_stats_json(site->pool.stats());
         d.body["metrics"] = metrics_summary(*site);
         return json_no_store(d.unhealthy() ? 503 : 200, d.body.dump());
     };

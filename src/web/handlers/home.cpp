@@ -27,7 +27,7 @@ std::string cache_key(int64_t page) { return "home:" + std::to_string(page); }
 bool home_is_cached(const Site& site, http::Request& req) {
     auto page = page_number(req);
     if (!page) return false;
-    req.prepared = site.pages->find(cache_key(*page));
+    req.prepared = site.pages.find(cache_key(*page));
     return req.prepared != nullptr;
 }
 
@@ -37,10 +37,10 @@ http::Handler home(std::shared_ptr<const Site> site) {
         auto page = page_number(req);
         if (!page) return error_response(*site, req, 400, "The page number must be a positive whole number.");
         std::string key = cache_key(*page);
-        if (auto cached = site->pages->find(key)) return cached_page_response(*site, req, *cached);
+        if (auto cached = site->pages.find(key)) return cached_page_response(*site, req, *cached);
 
-        uint64_t generation = site->pages->generation();
-        auto list = site->notes->list(notes::Visibility::published, kPerPage, (*page - 1) * kPerPage);
+        uint64_t generation = site->pages.generation();
+        auto list = site->notes.list(notes::Visibility::published, kPerPage, (*page - 1) * kPerPage);
         if (!list) return error_response(*site, req, 500, "The notes could not be loaded.");
         int64_t pages = std::max<int64_t>(1, (list->total + kPerPage - 1) / kPerPage);
         if (*page > pages) return error_response(*site, req, 404, "There is no page with that number.");
@@ -65,7 +65,7 @@ http::Handler home(std::shared_ptr<const Site> site) {
         // listed note changing (a deletion, an older note published), and the
         // cache is rebuilt after every change.
         auto cached = make_cached_page(200, std::move(*body), http::format_http_date(std::time(nullptr)));
-        site->pages->store(key, cached, generation);
+        site->pages.store(key, cached, generation);
         return cached_page_response(*site, req, *cached);
     };
 }

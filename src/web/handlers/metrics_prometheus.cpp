@@ -101,14 +101,12 @@ http::Handler prometheus(std::shared_ptr<const Site> site) {
         }
         metrics::Exposition e;
         if (site->metrics) http_families(e, *site->metrics);
-        if (site->pool) pool_families(e, site->pool->stats());
-        if (site->notes) {
-            if (auto counts = site->notes->counts()) {
-                e.family("starpunk_notes", "gauge", "Notes by state.");
-                e.sample("starpunk_notes", {{"state", "published"}}, static_cast<double>(counts->published));
-                e.sample("starpunk_notes", {{"state", "draft"}}, static_cast<double>(counts->drafts));
-                e.sample("starpunk_notes", {{"state", "deleted"}}, static_cast<double>(counts->deleted));
-            }
+        pool_families(e, site->pool.stats());
+        if (auto counts = site->notes.counts()) {
+            e.family("starpunk_notes", "gauge", "Notes by state.");
+            e.sample("starpunk_notes", {{"state", "published"}}, static_cast<double>(counts->published));
+            e.sample("starpunk_notes", {{"state", "draft"}}, static_cast<double>(counts->drafts));
+            e.sample("starpunk_notes", {{"state", "deleted"}}, static_cast<double>(counts->deleted));
         }
         if (auto mem = metrics::read_process_memory()) {
             e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");

@@ -11,7 +11,7 @@ std::string cache_key(std::string_view slug) { return "note:" + std::string(slug
 }  // namespace
 
 bool note_is_cached(const Site& site, http::Request& req) {
-    req.prepared = site.pages->find(cache_key(req.param("slug")));
+    req.prepared = site.pages.find(cache_key(req.param("slug")));
     return req.prepared != nullptr;
 }
 
@@ -20,10 +20,10 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         if (req.prepared) return cached_page_response(*site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
         std::string_view slug = req.param("slug");
         std::string key = cache_key(slug);
-        if (auto cached = site->pages->find(key)) return cached_page_response(*site, req, *cached);
+        if (auto cached = site->pages.find(key)) return cached_page_response(*site, req, *cached);
 
-        uint64_t generation = site->pages->generation();
-        auto note = site->notes->get_by_slug(slug);
+        uint64_t generation = site->pages.generation();
+        auto note = site->notes.get_by_slug(slug);
         if (!note) {
             if (note.error().code == ErrorCode::not_found) {
                 return error_response(*site, req, 404, "There is no note at this address.");
@@ -49,7 +49,7 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
         auto cached = make_cached_page(200, std::move(*body), http::format_http_date(std::chrono::system_clock::to_time_t(
                                                                   std::chrono::time_point_cast<std::chrono::seconds>(note->updated_at))));
-        site->pages->store(key, cached, generation);
+        site->pages.store(key, cached, generation);
         return cached_page_response(*site, req, *cached);
     };
 }

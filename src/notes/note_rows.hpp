@@ -1,0 +1,20 @@
+// The one reader of `notes` rows (internal to notes/): every query that
+// returns notes selects kNoteColumns and maps the row with read_note().
+#pragma once
+
+#include <string_view>
+
+#include "notes/notes_service.hpp"
+#include "storage/sqlite.hpp"
+
+namespace starpunk::notes {
+
+inline constexpr std::string_view kNoteColumns =
+    "n.id, n.slug, n.file_path, n.published, n.created_at, n.updated_at, n.deleted_at, n.content_hash, "
+    "n.pending_hash";
+
+// Maps kNoteColumns, starting at column `first`, of the current row (the
+// table aliased as `n`).
+Note read_note(const storage::Statement& s, int first = 0);
+
+}  // namespace starpunk::notes

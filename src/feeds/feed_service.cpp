@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
@@ -100,6 +102,9 @@ struct FeedService::Cursor {
     size_t next = 0;
     bool head_written = false;
     bool done = false;
+    // The items' tag names, read with the first chunk (one query; a 304 never
+    // needs them: the ETag covers updated_at, which every tag change moves).
+    std::optional<std::map<int64_t, std::vector<std::string>>> categories;
 };
 
 Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chunk) const {
@@ -108,6 +113,15 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
     if (!cur.head_written) {
         write_head(format, cur.channel, chunk);
         cur.head_written = true;
+    }
+    if (!cur.categories) {
+        auto tags = notes_->tags_of(cur.feed.notes);
+        if (!tags) return make_error(tags.error().code, "feed tags: " + tags.error().message);
+        cur.categories.emplace();
+        for (auto& [id, list] : *tags) {
+            auto& names = (*cur.categories)[id];
+            for (auto& t : list) names.push_back(std::move(t.display));
+        }
     }
     std::string url;
     bool wrote_item = false;
@@ -122,7 +136,11 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
         url = settings_.site_url;
         url.append("/note/");
         url.append(note.slug);
-        write_item(format, Item{url, r.title, r.html, note.created_at, note.updated_at}, cur.next, chunk);
+        auto tags = cur.categories->find(note.id);
+        write_item(format,
+                   Item{url, r.title, r.html, note.created_at, note.updated_at,
+                        tags == cur.categories->end() ? nullptr : &tags->second},
+                   cur.next, chunk);
         ++cur.next;
         wrote_item = true;
     }

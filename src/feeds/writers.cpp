@@ -71,6 +71,9 @@ void rss_item(const Item& item, std::string& out) {
     append_xml_escaped(out, item.url);
     out.append("</guid>\n");
     element(out, "pubDate", format_rfc822(item.published));
+    if (item.categories) {
+        for (const auto& c : *item.categories) element(out, "category", c);
+    }
     element(out, "description", item.html);
     out.append("</item>\n");
 }
@@ -107,7 +110,15 @@ void atom_item(const Item& item, std::string& out) {
     element(out, "published", format_rfc3339(item.published));
     out.append("<link rel=\"alternate\" type=\"text/html\"");
     attribute(out, "href", item.url);
-    out.append("/>\n<content type=\"html\">");
+    out.append("/>\n");
+    if (item.categories) {
+        for (const auto& c : *item.categories) {
+            out.append("<category");
+            attribute(out, "term", c);
+            out.append("/>\n");
+        }
+    }
+    out.append("<content type=\"html\">");
     append_xml_escaped(out, item.html);
     out.append("</content>\n</entry>\n");
 }
@@ -135,6 +146,14 @@ void json_item(const Item& item, size_t index, std::string& out) {
     member(out, "content_html", item.html);
     member(out, "date_published", format_rfc3339(item.published));
     member(out, "date_modified", format_rfc3339(item.updated));
+    if (item.categories && !item.categories->empty()) {
+        out.append(",\"tags\":[");
+        for (size_t i = 0; i < item.categories->size(); ++i) {
+            if (i > 0) out.push_back(',');
+            append_json_string(out, (*item.categories)[i]);
+        }
+        out.push_back(']');
+    }
     out.push_back('}');
 }
 

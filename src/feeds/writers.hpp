@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/clock.hpp"
 
@@ -48,6 +49,8 @@ struct Item {
     std::string_view html;   // sanitised HTML body
     Timestamp published{};
     Timestamp updated{};
+    const std::vector<std::string>* categories = nullptr;  // tag display names (RSS <category>,
+                                                           // Atom <category term>, JSON Feed tags)
 };
 
 void write_head(Format format, const Channel& channel, std::string& out);

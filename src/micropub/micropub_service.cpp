@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "http/form.hpp"
+#include "micropub/post_model.hpp"
 #include "micropub/request.hpp"
 #include "notes/note_renderer.hpp"
 #include "notes/note_text.hpp"
@@ -65,14 +66,7 @@ Reply MicropubService::post(const Incoming& in) {
     }
     const TokenInfo* info = &*verified;
 
-    if (parsed->action) {
-        const std::string action = to_lower(trim(*parsed->action));
-        if (action == "update" || action == "delete" || action == "undelete") {
-            return Reply::from(invalid_request(fmt::format("action={} is not supported yet.", action)));
-        }
-        return Reply::from(invalid_request(
-            fmt::format("Unknown action \"{}\".", http::printable_excerpt(*parsed->action, 40))));
-    }
+    if (parsed->action) return act(*info, *parsed);
     if (auto missing = require_scope(*info, "create")) return Reply::from(*missing);
 
     auto create = build_create(*parsed);
@@ -88,10 +82,6 @@ Reply MicropubService::post(const Incoming& in) {
     spdlog::info("micropub: created note {} ({}) for client {}", note->slug, note->published ? "published" : "draft",
                  info->client_id.empty() ? "-" : info->client_id);
     if (create->private_visibility) spdlog::info("micropub: note {} stored as a draft (visibility)", note->slug);
-    if (!create->categories.empty()) {
-        spdlog::info("micropub: note {}: {} categor{} accepted but not stored (no tags yet)", note->slug,
-                     create->categories.size(), create->categories.size() == 1 ? "y" : "ies");
-    }
     if (parsed->ignored_files > 0) {
         spdlog::info("micropub: note {}: {} uploaded file(s) ignored (no media endpoint yet)", note->slug,
                      parsed->ignored_files);
@@ -100,6 +90,77 @@ Reply MicropubService::post(const Incoming& in) {
     r.status = 201;
     r.location = config_.site_url + "/note/" + note->slug;
     r.created = std::move(*note);
+    return r;
+}
+
+Outcome<notes::Note> MicropubService::find_note(std::string_view url) const {
+    auto slug = slug_of_url(url, config_.site_url);
+    if (!slug) return invalid_request("There is no post at that URL on this site.");
+    auto note = notes_.get_by_slug(*slug);
+    if (!note) {
+        if (note.error().code == ErrorCode::not_found) return invalid_request("There is no post at that URL on this site.");
+        spdlog::error("micropub: loading {}: {}", *slug, note.error().message);
+        return server_error("The post could not be loaded.");
+    }
+    return std::move(*note);
+}
+
+Outcome<StoredPost> MicropubService::load(notes::Note note) const {
+    auto content = notes_.read_content(note);
+    if (!content) {
+        spdlog::error("micropub: cannot read note {}: {}", note.slug, content.error().message);
+        return server_error("The post could not be loaded.");
+    }
+    auto tags = notes_.tags_of(note.id);
+    if (!tags) {
+        spdlog::error("micropub: cannot read the tags of note {}: {}", note.slug, tags.error().message);
+        return server_error("The post could not be loaded.");
+    }
+    return StoredPost{std::move(note), std::move(*content), std::move(*tags)};
+}
+
+Reply MicropubService::act(const TokenInfo& info, const PostRequest& request) {
+    const std::string action = to_lower(trim(*request.action));
+    if (action != "update" && action != "delete" && action != "undelete") {
+        return Reply::from(invalid_request(
+            fmt::format("Unknown action \"{}\": use update, delete or undelete.",
+                        http::printable_excerpt(*request.action, 40))));
+    }
+    if (auto missing = require_scope(info, action)) return Reply::from(*missing);
+    if (!request.url || trim(*request.url).empty()) {
+        return Reply::from(invalid_request(fmt::format("action={} needs url=<the post's permalink>.", action)));
+    }
+    if (action == "update" && !request.update) {
+        return Reply::from(invalid_request("Send updates as JSON: {\"action\": \"update\", \"url\": …, \"replace\": {…}}."));
+    }
+    auto found = find_note(trim(*request.url));
+    if (!found) return Reply::from(found.failure());
+    const notes::Note& note = *found;
+
+    Result<notes::Note> done = note;
+    if (action == "delete") {
+        done = notes_.soft_delete(note.id);
+    } else if (action == "undelete") {
+        done = notes_.restore(note.id);
+    } else {
+        if (note.is_deleted()) return Reply::from(invalid_request("That post has been deleted: undelete it first."));
+        auto post = load(note);
+        if (!post) return Reply::from(post.failure());
+        auto change = build_update(*post, *request.update);
+        if (!change) return Reply::from(from_error(change.error()));
+        done = notes_.update(note.id, *change);
+    }
+    if (!done) {
+        const Error& e = done.error();
+        if (e.code == ErrorCode::invalid_input || e.code == ErrorCode::too_large) return Reply::from(from_error(e));
+        if (e.code == ErrorCode::conflict) return Reply::from(Failure{409, "conflict", e.message, {}});
+        spdlog::error("micropub: {} of {} failed: {}", action, note.slug, e.message);
+        return Reply::from(server_error("The post could not be changed: the server's storage failed."));
+    }
+    spdlog::info("micropub: {} of note {} for client {}", action, note.slug,
+                 info.client_id.empty() ? "-" : info.client_id);
+    Reply r;
+    r.status = 204;
     return r;
 }
 
@@ -117,71 +178,107 @@ Reply MicropubService::query(const Incoming& in) {
         r.body = {{"syndicate-to", nlohmann::json::array()},
                   {"post-types", nlohmann::json::array({{{"type", "note"}, {"name", "Note"}},
                                                         {{"type", "article"}, {"name", "Article"}}})},
-                  {"q", {"config", "syndicate-to", "source"}}};
+                  {"q", {"config", "source", "syndicate-to", "category"}}};
         return r;
     }
     if (what == "syndicate-to") {
         r.body = {{"syndicate-to", nlohmann::json::array()}};
         return r;
     }
+    if (what == "category") return categories(q->get("filter").value_or(""));
     if (what == "source") {
         auto wanted = q->get_all("properties[]");
         for (auto p : q->get_all("properties")) wanted.push_back(p);
-        return source(q->get("url").value_or(""), wanted);
+        if (auto url = q->get("url")) return source(*url, wanted);
+        return source_list(q->get("limit").value_or(""), q->get("offset").value_or(""), wanted);
     }
-    if (what.empty()) return Reply::from(invalid_request("Ask something: q=config, q=syndicate-to or q=source&url=…"));
+    if (what.empty()) {
+        return Reply::from(invalid_request("Ask something: q=config, q=source, q=syndicate-to or q=category."));
+    }
     return Reply::from(
-        invalid_request(fmt::format("q={} is not supported: ask for config, syndicate-to or source.",
+        invalid_request(fmt::format("q={} is not supported: ask for config, source, syndicate-to or category.",
                                     http::printable_excerpt(what, 40))));
 }
 
-Reply MicropubService::source(std::string_view url, const std::vector<std::string_view>& wanted) const {
-    if (url.empty()) return Reply::from(invalid_request("q=source needs url=<the post's permalink>."));
-    const std::string prefix = config_.site_url + "/note/";
-    std::optional<std::string> slug;
-    if (url.starts_with(prefix)) slug = percent_decode(url.substr(prefix.size()));
-    if (!slug || slug->empty() || slug->find_first_of("/?#") != std::string::npos) {
-        return Reply::from(invalid_request("There is no post at that URL on this site."));
-    }
-    auto note = notes_.get_by_slug(*slug);
-    if (!note) {
-        if (note.error().code == ErrorCode::not_found) {
-            return Reply::from(invalid_request("There is no post at that URL on this site."));
-        }
-        spdlog::error("micropub: q=source for {}: {}", *slug, note.error().message);
-        return Reply::from(server_error("The post could not be loaded."));
-    }
-    if (note->is_deleted()) return Reply::from(invalid_request("That post has been deleted."));
-    auto content = notes_.read_content(*note);
-    if (!content) {
-        spdlog::error("micropub: q=source cannot read note {}: {}", note->slug, content.error().message);
-        return Reply::from(server_error("The post could not be loaded."));
-    }
+namespace {
 
-    const auto heading = notes::leading_heading(*content);
-    const std::optional<std::string> name = heading ? std::optional(heading->title) : std::nullopt;
-    const std::string body = heading ? notes::without_leading_heading(*content, *heading) : *content;
-    std::string_view text = body;
-    while (!text.empty() && (text.front() == '\n' || text.front() == '\r')) text.remove_prefix(1);
-    nlohmann::json props = {
-        {"content", {std::string(text)}},
-        {"published", {format_rfc3339(note->created_at)}},
-        {"url", {config_.site_url + "/note/" + note->slug}},
-        {"post-status", {note->published ? "published" : "draft"}},
-    };
-    if (name) props["name"] = {*name};
-
-    Reply r;
-    if (wanted.empty()) {
-        r.body = {{"type", {"h-entry"}}, {"properties", std::move(props)}};
-        return r;
-    }
-    nlohmann::json chosen = nlohmann::json::object();
+// Only the properties asked for (all when none were).
+nlohmann::json chosen(nlohmann::json props, const std::vector<std::string_view>& wanted) {
+    if (wanted.empty()) return props;
+    nlohmann::json out = nlohmann::json::object();
     for (std::string_view p : wanted) {
         auto it = props.find(std::string(p));
-        if (it != props.end()) chosen[it.key()] = *it;
+        if (it != props.end()) out[it.key()] = *it;
     }
-    r.body = {{"properties", std::move(chosen)}};
+    return out;
+}
+
+// A query parameter as a number in [low, high]; `fallback` when absent.
+Outcome<int64_t> bounded(std::string_view name, std::string_view text, int64_t fallback, int64_t low, int64_t high) {
+    if (text.empty()) return fallback;
+    auto n = parse_int64(text);
+    if (!n || *n < low || *n > high) {
+        return invalid_request(fmt::format("{} must be a whole number from {} to {}.", name, low, high));
+    }
+    return *n;
+}
+
+}  // namespace
+
+Reply MicropubService::source(std::string_view url, const std::vector<std::string_view>& wanted) const {
+    if (trim(url).empty()) return Reply::from(invalid_request("q=source needs url=<the post's permalink>."));
+    auto note = find_note(trim(url));
+    if (!note) return Reply::from(note.failure());
+    if (note->is_deleted()) return Reply::from(invalid_request("That post has been deleted."));
+    auto post = load(std::move(*note));
+    if (!post) return Reply::from(post.failure());
+    Reply r;
+    nlohmann::json props = post_properties(*post, config_.site_url);
+    if (wanted.empty()) {
+        r.body = {{"type", {"h-entry"}}, {"properties", std::move(props)}};
+    } else {
+        r.body = {{"properties", chosen(std::move(props), wanted)}};
+    }
+    return r;
+}
+
+Reply MicropubService::source_list(std::string_view limit_text, std::string_view offset_text,
+                                   const std::vector<std::string_view>& wanted) const {
+    auto limit = bounded("limit", limit_text, 20, 1, 100);
+    if (!limit) return Reply::from(limit.failure());
+    auto offset = bounded("offset", offset_text, 0, 0, INT64_MAX / 2);
+    if (!offset) return Reply::from(offset.failure());
+    // The owner's token: drafts are listed too (post-status says which).
+    auto page = notes_.list(notes::Visibility::all, *limit, *offset);
+    if (!page) {
+        spdlog::error("micropub: q=source list: {}", page.error().message);
+        return Reply::from(server_error("The posts could not be listed."));
+    }
+    nlohmann::json items = nlohmann::json::array();
+    for (auto& note : page->notes) {
+        auto post = load(std::move(note));
+        if (!post) return Reply::from(post.failure());
+        items.push_back({{"type", {"h-entry"}}, {"properties", chosen(post_properties(*post, config_.site_url), wanted)}});
+    }
+    Reply r;
+    r.body = {{"items", std::move(items)}};
+    return r;
+}
+
+Reply MicropubService::categories(std::string_view filter) const {
+    auto tags = notes_.tags_in_use(notes::Visibility::all);
+    if (!tags) {
+        spdlog::error("micropub: q=category: {}", tags.error().message);
+        return Reply::from(server_error("The categories could not be listed."));
+    }
+    const auto wanted = notes::make_tag(filter);
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : *tags) {
+        if (wanted && t.tag.name.find(wanted->name) == std::string::npos) continue;
+        list.push_back(t.tag.display);
+    }
+    Reply r;
+    r.body = {{"categories", std::move(list)}};
     return r;
 }
 

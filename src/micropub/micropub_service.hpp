@@ -35,6 +35,8 @@
 
 #include "config/config.hpp"
 #include "micropub/failure.hpp"
+#include "micropub/post_model.hpp"
+#include "micropub/request.hpp"
 #include "micropub/token_verifier.hpp"
 #include "notes/notes_service.hpp"
 
@@ -68,7 +70,12 @@ public:
     Reply query(const Incoming& in);
 
 private:
+    Reply act(const TokenInfo& info, const PostRequest& request);
     Reply source(std::string_view url, const std::vector<std::string_view>& wanted) const;
+    Reply source_list(std::string_view limit, std::string_view offset, const std::vector<std::string_view>& wanted) const;
+    Reply categories(std::string_view filter) const;
+    Outcome<notes::Note> find_note(std::string_view url) const;
+    Outcome<StoredPost> load(notes::Note note) const;
 
     const config::Config& config_;
     TokenVerifier& tokens_;

@@ -65,13 +65,75 @@ std::optional<Value> json_value(const nlohmann::json& v) {
     return std::nullopt;
 }
 
+// One operation's {"property": [values…]} object (strict: arrays only).
+Result<std::map<std::string, std::vector<Value>, std::less<>>> operation_values(const nlohmann::json& op,
+                                                                             std::string_view name) {
+    if (!op.is_object()) {
+        return invalid(fmt::format("\"{}\" must be an object of property names to arrays of values.", name));
+    }
+    std::map<std::string, std::vector<Value>, std::less<>> out;
+    for (const auto& [property, values] : op.items()) {
+        if (!values.is_array()) {
+            return invalid(fmt::format("\"{}\": the value of \"{}\" must be an array.", name,
+                                       http::printable_excerpt(property, 40)));
+        }
+        auto& list = out[property];
+        for (const auto& v : values) {
+            if (auto value = json_value(v)) list.push_back(std::move(*value));
+        }
+    }
+    return out;
+}
+
+Result<UpdateOps> update_ops(const nlohmann::json& doc) {
+    UpdateOps ops;
+    bool any = false;
+    if (auto r = doc.find("replace"); r != doc.end()) {
+        auto values = operation_values(*r, "replace");
+        if (!values) return std::move(values).error();
+        ops.replace = std::move(*values);
+        any = true;
+    }
+    if (auto a = doc.find("add"); a != doc.end()) {
+        auto values = operation_values(*a, "add");
+        if (!values) return std::move(values).error();
+        ops.add = std::move(*values);
+        any = true;
+    }
+    if (auto d = doc.find("delete"); d != doc.end()) {
+        if (d->is_array()) {
+            for (const auto& name : *d) {
+                if (!name.is_string()) return invalid("\"delete\" as an array lists property names (strings).");
+                ops.remove.push_back(name.get<std::string>());
+            }
+        } else if (d->is_object()) {
+            auto values = operation_values(*d, "delete");
+            if (!values) return std::move(values).error();
+            ops.remove_values = std::move(*values);
+        } else {
+            return invalid("\"delete\" must be an array of property names or an object of values to remove.");
+        }
+        any = true;
+    }
+    if (!any) return invalid("An update needs at least one of \"replace\", \"add\" or \"delete\".");
+    return ops;
+}
+
 Result<PostRequest> from_json(const nlohmann::json& doc) {
     if (!doc.is_object()) return invalid("The JSON body must be an object such as {\"type\": [\"h-entry\"], \"properties\": {…}}.");
     PostRequest req;
     if (auto a = doc.find("action"); a != doc.end()) {
         if (!a->is_string()) return invalid("\"action\" must be a string.");
         req.action = a->get<std::string>();
-        if (auto u = doc.find("url"); u != doc.end() && u->is_string()) req.url = u->get<std::string>();
+        if (auto u = doc.find("url"); u != doc.end()) {
+            if (!u->is_string()) return invalid("\"url\" must be a string: the post's permalink.");
+            req.url = u->get<std::string>();
+        }
+        if (to_lower(trim(*req.action)) == "update") {
+            auto ops = update_ops(doc);
+            if (!ops) return std::move(ops).error();
+            req.update = std::move(*ops);
+        }
         return req;
     }
     if (auto t = doc.find("type"); t != doc.end()) {
@@ -106,11 +168,7 @@ bool blank(std::string_view s) { return s.find_first_not_of(" \t\r\n\f\v") == st
 std::optional<std::string> body_text(const PostRequest& req, std::string_view property) {
     auto it = req.properties.find(property);
     if (it == req.properties.end()) return std::nullopt;
-    for (const Value& v : it->second) {
-        std::string text = v.html ? html_note_body(v.text) : v.text;
-        if (!blank(text)) return text;
-    }
-    return std::nullopt;
+    return first_body(it->second);
 }
 
 // Collapses runs of whitespace (newlines included) to one space; trims.
@@ -132,8 +190,21 @@ std::string one_line(std::string_view s) {
 // The first non-blank plain-text name, on one line ("" when none).
 std::string plain_title(const PostRequest& req) {
     auto it = req.properties.find("name");
-    if (it == req.properties.end()) return {};
-    for (const Value& v : it->second) {
+    return it == req.properties.end() ? std::string() : first_plain_line(it->second);
+}
+
+}  // namespace
+
+std::optional<std::string> first_body(const std::vector<Value>& values) {
+    for (const Value& v : values) {
+        std::string text = v.html ? html_note_body(v.text) : v.text;
+        if (!blank(text)) return text;
+    }
+    return std::nullopt;
+}
+
+std::string first_plain_line(const std::vector<Value>& values) {
+    for (const Value& v : values) {
         if (v.html) continue;
         std::string t = one_line(v.text);
         if (!t.empty()) return t;
@@ -141,7 +212,38 @@ std::string plain_title(const PostRequest& req) {
     return {};
 }
 
-}  // namespace
+std::string with_name(std::string_view name, std::string body) {
+    if (name.empty() || trim(body).starts_with(name)) return body;
+    return markdown_heading(name) + "\n\n" + body;
+}
+
+Result<bool> parse_post_status(const Value& status) {
+    const std::string s = to_lower(trim(status.text));
+    if (s == "draft") return false;
+    if (s == "published") return true;
+    return invalid(fmt::format("post-status \"{}\" is not supported: use published or draft.",
+                               http::printable_excerpt(status.text, 40)));
+}
+
+Result<Timestamp> parse_published(const Value& published) {
+    auto t = parse_timestamp(trim(published.text));
+    if (!t) {
+        return invalid(fmt::format(
+            "published \"{}\" is not a date-time: use ISO 8601, e.g. 2026-11-27T10:00:00Z or "
+            "2026-11-27T11:00:00+01:00.",
+            http::printable_excerpt(published.text, 40)));
+    }
+    return *t;
+}
+
+std::vector<std::string> category_texts(const std::vector<Value>& values) {
+    std::vector<std::string> out;
+    for (const Value& v : values) {
+        std::string c(trim(v.text));
+        if (!c.empty() && !v.html) out.push_back(std::move(c));
+    }
+    return out;
+}
 
 const Value* PostRequest::first(std::string_view property) const {
     auto it = properties.find(property);
@@ -210,9 +312,7 @@ Result<CreateRequest> build_create(const PostRequest& req) {
     std::optional<std::string> body = body_text(req, "content");
     if (!body) body = body_text(req, "summary");
     if (body) {
-        const std::string title = plain_title(req);
-        if (!title.empty() && !trim(*body).starts_with(title)) *body = markdown_heading(title) + "\n\n" + *body;
-        note.content = std::move(*body);
+        note.content = with_name(plain_title(req), std::move(*body));
     } else if (auto name = body_text(req, "name")) {
         note.content = std::move(*name);
     } else {
@@ -220,13 +320,9 @@ Result<CreateRequest> build_create(const PostRequest& req) {
     }
 
     if (const Value* status = req.first("post-status")) {
-        const std::string s = to_lower(trim(status->text));
-        if (s == "draft") {
-            note.published = false;
-        } else if (s != "published") {
-            return invalid(fmt::format("post-status \"{}\" is not supported: use published or draft.",
-                                       http::printable_excerpt(status->text, 40)));
-        }
+        auto published = parse_post_status(*status);
+        if (!published) return std::move(published).error();
+        note.published = *published;
     }
     if (const Value* visibility = req.first("visibility")) {
         const std::string v = to_lower(trim(visibility->text));
@@ -239,21 +335,13 @@ Result<CreateRequest> build_create(const PostRequest& req) {
         }
     }
     if (const Value* published = req.first("published")) {
-        auto t = parse_timestamp(trim(published->text));
-        if (!t) {
-            return invalid(fmt::format(
-                "published \"{}\" is not a date-time: use ISO 8601, e.g. 2026-11-27T10:00:00Z or "
-                "2026-11-27T11:00:00+01:00.",
-                http::printable_excerpt(published->text, 40)));
-        }
+        auto t = parse_published(*published);
+        if (!t) return std::move(t).error();
         note.created_at = *t;
     }
     if (const Value* slug = req.first("mp-slug")) note.custom_slug = std::string(trim(slug->text));
     if (auto it = req.properties.find("category"); it != req.properties.end()) {
-        for (const Value& v : it->second) {
-            std::string c(trim(v.text));
-            if (!c.empty() && !v.html) create.categories.push_back(std::move(c));
-        }
+        note.tags = category_texts(it->second);
     }
     return create;
 }

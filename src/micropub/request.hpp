@@ -9,7 +9,10 @@
 //     form syntax) is ignored. Multipart file parts are ignored (there is no
 //     media endpoint yet) and counted.
 //   * application/json (or +json): `{"type": ["h-entry"], "properties": {…}}`
-//     or `{"action": …, "url": …}`. Property values are arrays (a bare scalar
+//     or `{"action": …, "url": …}`; an update's `replace`/`add`/`delete`
+//     operations are parsed strictly: objects (delete: an array of names or
+//     an object) whose values are arrays, at least one operation, else
+//     invalid_input naming the malformed part. Property values are arrays (a bare scalar
 //     is taken as a one-element array, leniently); each element is a string
 //     (text), `{"html": …}` (HTML; wins over a `value` beside it) or
 //     `{"value": …}` (text). Nested mf2 objects (`{"type": […], …}`), numbers,
@@ -41,7 +44,7 @@
 //     naming the value.
 //   * mp-slug -> custom slug with CustomSlugPolicy::fall_back (an unusable slug
 //     never fails the create).
-//   * category values are returned but not stored (no tags table yet).
+//   * category values become the note's tags (notes/note_tags.hpp).
 // Pure functions; thread-safe.
 #pragma once
 
@@ -61,8 +64,17 @@ struct Value {
     bool html = false;
 };
 
+// The operations of an update (micropub/post_model.hpp).
+struct UpdateOps {
+    std::map<std::string, std::vector<Value>, std::less<>> replace;
+    std::map<std::string, std::vector<Value>, std::less<>> add;
+    std::vector<std::string> remove;                                        // delete: ["category"]
+    std::map<std::string, std::vector<Value>, std::less<>> remove_values;  // delete: {"category": ["x"]}
+};
+
 struct PostRequest {
     std::optional<std::string> action;        // "update", "delete", …: not a create
+    std::optional<UpdateOps> update;          // a JSON update's operations
     std::optional<std::string> url;           // the action's target
     std::map<std::string, std::vector<Value>, std::less<>> properties;
     std::optional<std::string> access_token;  // form field; never a property
@@ -75,12 +87,27 @@ struct PostRequest {
 Result<PostRequest> parse_post(std::string_view content_type_header, std::string_view body);
 
 struct CreateRequest {
-    notes::NewNote note;
-    std::vector<std::string> categories;  // accepted, not stored (no tags table yet)
-    bool private_visibility = false;      // visibility unlisted/private stored as a draft
+    notes::NewNote note;               // categories in note.tags
+    bool private_visibility = false;   // visibility unlisted/private stored as a draft
 };
 
 Result<CreateRequest> build_create(const PostRequest& request);
+
+// The pieces build_create() is made of, shared with updates
+// (micropub/post_model.hpp):
+// The first non-blank value as a note body (HTML values: html_note_body).
+std::optional<std::string> first_body(const std::vector<Value>& values);
+// The first non-blank plain-text value on one line ("" when none).
+std::string first_plain_line(const std::vector<Value>& values);
+// `body` under a "# name" heading, unless the name is empty or the body
+// already starts with it.
+std::string with_name(std::string_view name, std::string body);
+// post-status: published -> true, draft -> false, else invalid_input.
+Result<bool> parse_post_status(const Value& status);
+// published: a date-time (parse_timestamp forms), else invalid_input.
+Result<Timestamp> parse_published(const Value& published);
+// Non-blank plain-text category values, trimmed.
+std::vector<std::string> category_texts(const std::vector<Value>& values);
 
 // HTML as the note body: sanitised, blank lines removed, one <div> block.
 // Empty when nothing survives sanitising.

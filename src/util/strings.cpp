@@ -1,6 +1,7 @@
 #include "util/strings.hpp"
 
 #include <cctype>
+#include <charconv>
 
 namespace starpunk {
 
@@ -180,6 +181,13 @@ std::string to_hex(std::string_view bytes) {
         out.push_back(digits[b & 0x0F]);
     }
     return out;
+}
+
+std::optional<int64_t> parse_int64(std::string_view text) {
+    int64_t n = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (text.empty() || r.ec != std::errc{} || r.ptr != text.data() + text.size()) return std::nullopt;
+    return n;
 }
 
 }  // namespace starpunk

@@ -7,6 +7,10 @@
 
 namespace starpunk {
 
+// A whole decimal number filling all of `text` (an optional leading '-', no
+// spaces, no '+'); nullopt when malformed or out of int64 range.
+std::optional<int64_t> parse_int64(std::string_view text);
+
 // Decodes %XX escapes (no '+' handling: that is form encoding, see http/form.hpp).
 // nullopt when an escape is malformed or decodes to NUL.
 std::optional<std::string> percent_decode(std::string_view in);

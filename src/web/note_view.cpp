@@ -2,10 +2,13 @@
 
 #include "http/conditional.hpp"
 #include "util/clock.hpp"
+#include "util/strings.hpp"
 
 namespace starpunk::web {
 
 std::string note_url(const Site& site, const notes::Note& note) { return site.url("/note/" + note.slug); }
+
+std::string tag_url(const Site& site, const notes::Tag& tag) { return site.url("/tag/" + percent_encode(tag.name)); }
 
 namespace {
 
@@ -37,7 +40,8 @@ std::string scope_footnotes(const std::string& html, std::string_view slug) {
 
 }  // namespace
 
-Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note) {
+Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
+                                                       const std::vector<notes::Tag>& tags) {
     auto rendered = site.renderer.render(note);
     if (!rendered) return std::move(rendered).error();
     const auto& r = **rendered;
@@ -50,13 +54,26 @@ Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const n
     d.set("published_human", human_date(note.created_at));
     d.set("updated_iso", format_rfc3339(note.updated_at));
     d.set("updated_human", human_date(note.updated_at));
+    TemplateData tag_list{TemplateData::type::list};
+    for (const auto& t : tags) {
+        TemplateData item;
+        item.set("tag_url", tag_url(site, t));
+        item.set("tag", t.display);
+        tag_list.push_back(std::move(item));
+    }
+    d.set("has_tags", !tags.empty());
+    d.set("tags", std::move(tag_list));
     return std::make_pair(std::move(d), r.title);
 }
 
 Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes) {
+    auto tags = site.notes.tags_of(notes);
+    if (!tags) return std::move(tags).error();
+    static const std::vector<notes::Tag> kNone;
     TemplateData list{TemplateData::type::list};
     for (const auto& n : notes) {
-        auto entry = note_data(site, n);
+        auto it = tags->find(n.id);
+        auto entry = note_data(site, n, it == tags->end() ? kNone : it->second);
         if (!entry) return std::move(entry).error();
         list.push_back(std::move(entry->first));
     }

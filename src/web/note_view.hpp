@@ -12,13 +12,18 @@
 namespace starpunk::web {
 
 // Fields: url, html, name (only with a real title), draft, published_iso,
-// published_human, updated_iso, updated_human. Second: the page title text.
-Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note);
+// published_human, updated_iso, updated_human, tags [{tag_url, tag}] and
+// has_tags. Second: the page title text.
+Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
+                                                       const std::vector<notes::Tag>& tags);
 
-// A list of note_data objects.
+// A list of note_data objects (their tags read in one query).
 Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes);
 
 // The note's canonical absolute URL: SITE_URL/note/<slug>.
 std::string note_url(const Site& site, const notes::Note& note);
+
+// A tag's page: SITE_URL/tag/<name, percent-encoded>.
+std::string tag_url(const Site& site, const notes::Tag& tag);
 
 }  // namespace starpunk::web

@@ -210,3 +210,36 @@ def test_notice_is_never_reflected(admin):
     assert "Note created." in body, "a known notice is shown"
     assert "View it" not in body, "an unusable slug gets no link"
     assert "<b>" not in body and "&lt;b&gt;" not in body
+
+
+def test_tags_from_the_form_link_to_their_pages(admin, tmp_path):
+    r, body = admin.post("/admin/new", {"content": "Bread rising", "tags": "Baking, sourdough ,, baking",
+                                         "published": "1"})
+    assert r.status == 303, body
+    slug = parse_qs(urlsplit(r.getheader("Location")).query)["slug"][0]
+    status, page = public(admin, f"/note/{slug}")
+    assert status == 200
+    links = re.findall(r'<a class="p-category" rel="tag" href="([^"]+)">([^<]+)</a>', page)
+    assert links == [(f"{SITE_URL}/tag/baking", "Baking"), (f"{SITE_URL}/tag/sourdough", "sourdough")]
+    status, home = public(admin, "/")
+    assert 'rel="tag" href="' + SITE_URL + '/tag/baking"' in home
+    status, tag_page = public(admin, "/tag/baking")
+    assert status == 200 and "Notes tagged Baking" in tag_page and "Bread rising" in tag_page
+    r, _ = admin.s.request("GET", "/tag/BAKING?page=1")
+    assert r.status == 301 and r.getheader("Location") == f"{SITE_URL}/tag/baking?page=1"
+    assert public(admin, "/tag/nothing-here")[0] == 404
+    problems = html_validate.validate({"note": page, "tag": tag_page}, tmp_path / "html")
+    assert not problems, problems
+
+    # The edit form shows them; a new set replaces the old, and the tag pages follow at once.
+    nid = admin.note_id(slug)
+    _, form = admin.get(f"/admin/edit/{nid}")
+    assert 'name="tags" value="Baking, sourdough"' in form
+    r, _ = admin.post(f"/admin/edit/{nid}", {"content": "Bread rising", "tags": "rye", "published": "1"})
+    assert r.status == 303
+    assert public(admin, "/tag/baking")[0] == 404  # no published note has it any more
+    assert "Bread rising" in public(admin, "/tag/rye")[1]
+    # A form without the field (an older page) keeps the tags.
+    r, _ = admin.post(f"/admin/edit/{nid}", {"content": "Bread risen", "published": "1"})
+    assert r.status == 303
+    assert "Bread risen" in public(admin, "/tag/rye")[1]

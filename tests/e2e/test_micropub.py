@@ -276,7 +276,7 @@ def test_q_config_and_syndicate_to(site, mock):
     assert r.getheader("Cache-Control") == "no-store"
     doc = json.loads(body)
     assert doc["syndicate-to"] == []
-    assert set(doc["q"]) == {"config", "syndicate-to", "source"}
+    assert set(doc["q"]) == {"config", "syndicate-to", "source", "category"}
     assert {"type": "note", "name": "Note"} in doc["post-types"]
     r, body = query(site, "q=syndicate-to", token)
     assert json.loads(body) == {"syndicate-to": []}
@@ -358,16 +358,16 @@ def test_request_errors_are_400(site, mock):
         ({"content": "x", "published": "not a date"}, "published"),
         ({"content": "x", "post-status": "secret"}, "post-status"),
         ({"h": "event", "name": "Party"}, "h-entry"),
-        ({"action": "delete", "url": SITE_URL + "/note/x"}, "not supported"),
-        ({"action": "update", "url": SITE_URL + "/note/x"}, "not supported"),
-        ({"action": "undelete", "url": SITE_URL + "/note/x"}, "not supported"),
+        ({"action": "explode", "url": SITE_URL + "/note/x"}, "Unknown action"),
+        ({"action": "update", "url": SITE_URL + "/note/x"}, "JSON"),  # updates are JSON only
     ]
     for fields, words in cases:
         r, body = post_form(site, fields, token)
         doc = assert_error(r, body, 400, "invalid_request")
         assert words in doc["error_description"], (fields, doc)
-    r, body = post_json(site, {"action": "delete", "url": SITE_URL + "/note/x"}, token)
-    assert_error(r, body, 400, "invalid_request")
+    r, body = post_json(site, {"action": "update", "url": SITE_URL + "/note/x", "replace": {"content": ["y"]}}, token)
+    doc = assert_error(r, body, 400, "invalid_request")  # no such post
+    assert "no post" in doc["error_description"]
     r, body = site.request("POST", "/micropub", body="{broken", headers={"Content-Type": "application/json",
                                                                          **bearer(token)})
     assert_error(r, body, 400, "invalid_request")

@@ -391,9 +391,11 @@ TEST(MicropubCreate, MpSlugIsTheCustomSlugWithFallBack) {
     EXPECT_EQ(c.note.slug_policy, notes::CustomSlugPolicy::fall_back);
 }
 
-TEST(MicropubCreate, CategoriesAreReturned) {
+TEST(MicropubCreate, CategoriesBecomeTheNotesTags) {
     auto c = create_ok(kForm, "content=x&category[]=a&category[]=b&category=");
-    EXPECT_EQ(c.categories, (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(c.note.tags, (std::vector<std::string>{"a", "b"}));
+    auto j = create_ok(kJson, R"({"type":["h-entry"],"properties":{"content":["x"],"category":["c",{"type":["h-card"],"properties":{"name":["Person"]}}]}})");
+    EXPECT_EQ(j.note.tags, (std::vector<std::string>{"c"}));  // person tags dropped, not fatal
 }
 
 TEST(MicropubCreate, AccessTokenNeverReachesTheNote) {

@@ -21,7 +21,31 @@ struct FormValues {
     std::string content;
     std::string slug;
     bool published = true;
+    std::string tags;         // comma-separated, as typed
+    bool tags_sent = false;   // the form had the field (an older form without it keeps the tags)
 };
+
+// "a, b ,c" -> {"a", "b", "c"} (notes/note_tags.hpp normalises each).
+std::vector<std::string> split_tags(std::string_view typed) {
+    std::vector<std::string> out;
+    for (size_t start = 0; start <= typed.size();) {
+        size_t comma = typed.find(',', start);
+        if (comma == std::string_view::npos) comma = typed.size();
+        std::string_view one = trim(typed.substr(start, comma - start));
+        if (!one.empty()) out.emplace_back(one);
+        start = comma + 1;
+    }
+    return out;
+}
+
+std::string join_tags(const std::vector<notes::Tag>& tags) {
+    std::string out;
+    for (const auto& t : tags) {
+        if (!out.empty()) out += ", ";
+        out += t.display;
+    }
+    return out;
+}
 
 TemplateData form_data(const Site& site, const FormValues& v, std::optional<int64_t> id, std::string_view url) {
     TemplateData data;
@@ -32,6 +56,7 @@ TemplateData form_data(const Site& site, const FormValues& v, std::optional<int6
     data.set("content", v.content);
     data.set("slug", v.slug);
     data.set("published", v.published);
+    data.set("tags", v.tags);
     if (!url.empty()) data.set("url", std::string(url));
     return data;
 }
@@ -54,6 +79,10 @@ Result<FormValues> read_form(const http::Request& req) {
     v.content = std::string(form->get("content").value_or(""));
     v.slug = std::string(trim(form->get("slug").value_or("")));
     v.published = form->has("published");
+    if (auto tags = form->get("tags")) {
+        v.tags = std::string(*tags);
+        v.tags_sent = true;
+    }
     return v;
 }
 
@@ -98,6 +127,7 @@ http::Handler admin_create(std::shared_ptr<const Site> site) {
         n.content = v->content;
         n.custom_slug = v->slug;
         n.published = v->published;
+        n.tags = split_tags(v->tags);
         n.slug_policy = notes::CustomSlugPolicy::reject;
         auto created = site->notes.create(n);
         if (!created) {
@@ -119,7 +149,9 @@ http::Handler admin_edit_form(std::shared_ptr<const Site> site) {
             spdlog::error("note {} cannot be read for editing: {}", note.slug, content.error().message);
             return error_response(*site, req, 500, "The note's file could not be read. Run `starpunk check`.");
         }
-        FormValues v{std::move(*content), note.slug, note.published};
+        auto tags = site->notes.tags_of(note.id);
+        if (!tags) return error_response(*site, req, 500, "The note's tags could not be read.");
+        FormValues v{std::move(*content), note.slug, note.published, join_tags(*tags), true};
         return show_form(*site, req, 200, v, note.id, note_url(*site, note), {});
     };
 }
@@ -136,6 +168,7 @@ http::Handler admin_update(std::shared_ptr<const Site> site) {
         notes::NoteChange change;
         change.content = v->content;
         change.published = v->published;
+        if (v->tags_sent) change.tags = split_tags(v->tags);
         auto updated = site->notes.update(note.id, change);
         if (!updated) {
             if (updated.error().code == ErrorCode::io) spdlog::error("admin update failed: {}", updated.error().message);

@@ -12,7 +12,6 @@
 // `excerpt` HTML whose only markup is <mark>…</mark>.
 // Caching: as the search page (web/handlers/search.cpp) — the admin's answers
 // (which include drafts) are `private, no-store`.
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "http/form.hpp"
@@ -36,9 +35,8 @@ constexpr int64_t kMaxOffset = 1'000'000'000;
 std::optional<int64_t> number(const http::FormData& form, std::string_view name, int64_t fallback, int64_t minimum) {
     auto v = form.get(name);
     if (!v || v->empty()) return fallback;
-    int64_t n = 0;
-    auto r = std::from_chars(v->data(), v->data() + v->size(), n);
-    if (r.ec != std::errc{} || r.ptr != v->data() + v->size() || n < minimum) return std::nullopt;
+    auto n = parse_int64(*v);
+    if (!n || *n < minimum) return std::nullopt;
     return n;
 }
 

@@ -29,6 +29,9 @@ bool home_is_cached(const Site& site, http::Request& req);
 // GET /note/{slug} — one h-entry; 404 unknown/draft, 410 deleted (cached in memory).
 http::Handler note_page(std::shared_ptr<const Site> site);
 bool note_is_cached(const Site& site, http::Request& req);
+// GET /tag/{tag} — h-feed of the published notes with a tag, paged like home;
+// 301 to the normalised name, 404 for a tag no published note has.
+http::Handler tag_page(std::shared_ptr<const Site> site);
 // Admin login (SPEC §4). Where the browser goes once logged in.
 inline constexpr std::string_view kAfterLogin = "/admin/";
 // GET /auth/login — the form; POST /auth/login — starts IndieAuth (302 away).

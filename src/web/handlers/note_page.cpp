@@ -33,7 +33,9 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         if (note->is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
         if (!note->published && !visitor(req).is_admin) return error_response(*site, req, 404, "There is no note at this address.");
 
-        auto entry = note_data(*site, *note);
+        auto tags = site->notes.tags_of(note->id);
+        if (!tags) return error_response(*site, req, 500, "The note could not be loaded.");
+        auto entry = note_data(*site, *note, *tags);
         if (!entry) return error_response(*site, req, 500, "The note could not be rendered.");
         if (!note->published) {
             // A draft, for the admin only: never cached, here or by anyone in between.

@@ -293,7 +293,10 @@ Result<Endpoints> discover_endpoints(net::HttpClient& http, std::string_view pro
     req.url = std::string(profile_url);
     req.headers = {{"Accept", "text/html, application/xhtml+xml;q=0.9, */*;q=0.1"}};
     auto page = http.fetch(req);
-    if (!page) return make_error(ErrorCode::io, fmt::format("fetching {}: {}", where, page.error().message));
+    if (!page) {
+        const ErrorCode code = page.error().code == ErrorCode::busy ? ErrorCode::busy : ErrorCode::io;
+        return make_error(code, fmt::format("fetching {}: {}", where, page.error().message));
+    }
     if (!is_success(page->status))
         return make_error(ErrorCode::io, fmt::format("fetching {}: it answered HTTP {}", where, page->status));
 
@@ -307,6 +310,7 @@ Result<Endpoints> discover_endpoints(net::HttpClient& http, std::string_view pro
         mreq.url = metadata;
         mreq.headers = {{"Accept", "application/json"}};
         auto m = http.fetch(mreq);
+        if (!m && m.error().code == ErrorCode::busy) return std::move(m).error();  // no verdict: the metadata would win
         if (!m) {
             metadata_problem = m.error().message;
         } else if (!is_success(m->status)) {

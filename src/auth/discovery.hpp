@@ -73,12 +73,16 @@ Result<Endpoints> parse_metadata(std::string_view json, std::string_view metadat
 // Fetches `profile_url` (and the metadata document if one is advertised).
 // io: the profile could not be fetched or did not answer 2xx, or only a broken
 // metadata document was advertised; not_found: reachable, but it names no
-// authorization endpoint. Messages carry no query strings.
+// authorization endpoint; busy: the client refused a request because of its
+// outbound limit (net::CoalescingHttpClient), so nothing is known yet.
+// Messages carry no query strings.
 Result<Endpoints> discover_endpoints(net::HttpClient& http, std::string_view profile_url);
 
 // discover_endpoints() behind a cache: successful discoveries are kept for
 // `ttl` (an hour) per profile URL; failures are not cached. Thread-safe; a
-// miss discovers without holding the lock (two concurrent misses may both fetch).
+// miss discovers without holding the lock. Concurrent misses for one profile
+// share each request when `http` coalesces identical GETs, as the server's
+// net::CoalescingHttpClient does.
 class EndpointCache {
 public:
     explicit EndpointCache(const Clock& clock, std::chrono::seconds ttl = std::chrono::hours(1));

@@ -143,18 +143,26 @@ IndieAuthClient::IndieAuthClient(const config::Config& config, std::shared_ptr<s
       clock_(clock),
       endpoints_(endpoints ? std::move(endpoints) : std::make_shared<EndpointCache>(clock)) {}
 
-Result<std::string> IndieAuthClient::admin_identity() const {
-    std::string raw = config_.admin_me;
-    if (raw.empty() && config_.dev_mode) raw = config_.dev_admin_me;
+Result<std::string> admin_identity(const config::Config& config) {
+    std::string raw = config.admin_me;
+    if (raw.empty() && config.dev_mode) raw = config.dev_admin_me;
     if (raw.empty()) return make_error(ErrorCode::internal, "ADMIN_ME is not set, so nobody can log in.");
-    auto canon = canonicalize_profile_url(raw, config_.outbound_http_allowed());
+    auto canon = canonicalize_profile_url(raw, config.outbound_http_allowed());
     if (!canon) return make_error(ErrorCode::internal, "ADMIN_ME is not a usable profile URL: " + canon.error().message);
     return canon;
 }
 
-Endpoints IndieAuthClient::endpoints_for(const std::string& admin) {
+Result<std::string> IndieAuthClient::admin_identity() const { return auth::admin_identity(config_); }
+
+Result<Endpoints> IndieAuthClient::endpoints_for(const std::string& admin) {
     auto found = endpoints_->get(http_, admin);
     if (found) return std::move(*found);
+    if (found.error().code == ErrorCode::busy) {
+        // Not a verdict on the profile: falling back to INDIELOGIN_URL would
+        // send the admin elsewhere for no reason.
+        spdlog::warn("indieauth: endpoint discovery not started: {}", found.error().message);
+        return make_error(ErrorCode::busy, "The server is busy with other logins; please try again in a few seconds.");
+    }
     if (found.error().code == ErrorCode::not_found) {
         spdlog::info("indieauth: {}; using INDIELOGIN_URL {}", found.error().message, config_.indielogin_url);
     } else {
@@ -181,7 +189,9 @@ Result<std::string> IndieAuthClient::begin(std::string_view me) {
         return make_error(ErrorCode::conflict, "Only the owner of this site can log in here.");
     }
 
-    Endpoints endpoints = endpoints_for(*admin);
+    auto discovered = endpoints_for(*admin);
+    if (!discovered) return std::move(discovered).error();
+    const Endpoints endpoints = std::move(*discovered);
     auto endpoint = boost::urls::parse_uri(endpoints.authorization_endpoint);
     if (!endpoint || (to_lower(endpoint->scheme()) != "https" && !allow_http)) {
         spdlog::error("indieauth: authorization endpoint {} is not an https URL",
@@ -287,7 +297,14 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
         spdlog::error("indieauth: {}", admin.error().message);
         return admin;
     }
-    const Endpoints endpoints = pending ? pending->endpoints : endpoints_for(*admin);
+    Endpoints endpoints;
+    if (pending) {
+        endpoints = pending->endpoints;
+    } else {
+        auto discovered = endpoints_for(*admin);
+        if (!discovered) return std::move(discovered).error();
+        endpoints = std::move(*discovered);
+    }
 
     // 3. Issuer (RFC 9207): when the server has one, the callback must name it.
     if (!endpoints.issuer.empty() && (!iss || *iss != endpoints.issuer)) {
@@ -307,6 +324,10 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
                 {"redirect_uri", redirect_uri},
                 {"code_verifier", verifier}};
     auto answer = http_.fetch(req);
+    if (!answer && answer.error().code == ErrorCode::busy) {
+        spdlog::warn("indieauth: code {} not redeemed: {}", log::redact(code), answer.error().message);
+        return make_error(ErrorCode::busy, "The server is busy with other logins; please log in again in a few seconds.");
+    }
     if (!answer) {
         spdlog::warn("indieauth: redeeming code {} failed: {}", log::redact(code), answer.error().message);
         return make_error(ErrorCode::io, "Your authorization server could not be reached; please try again.");

@@ -24,7 +24,10 @@
 //   io             -> the database or an endpoint could not be reached, or the
 //                     endpoint answered an error or nonsense (the message says
 //                     which, without secrets; details go to the log);
-//   internal       -> ADMIN_ME (DEV_ADMIN_ME in DEV_MODE) is unset or unusable.
+//   internal       -> ADMIN_ME (DEV_ADMIN_ME in DEV_MODE) is unset or unusable;
+//   busy           -> the outbound limit (net::CoalescingHttpClient) is reached:
+//                     nothing was asked, try again in a few seconds (the state
+//                     of a callback refused so is used up: log in again).
 // Discovery failing (unreachable profile, no endpoint advertised) is not an
 // error: the login falls back to INDIELOGIN_URL and says so in the log.
 // Thread-safety: begin() and complete() may be called concurrently.
@@ -54,6 +57,11 @@ namespace starpunk::auth {
 // invalid_input with a message saying what is wrong.
 Result<std::string> canonicalize_profile_url(std::string_view input, bool allow_http);
 
+// The identity that may log in through IndieAuth: canonical ADMIN_ME, or
+// canonical DEV_ADMIN_ME in DEV_MODE without ADMIN_ME. internal when neither
+// is set or the value is not a usable profile URL.
+Result<std::string> admin_identity(const config::Config& config);
+
 class IndieAuthClient {
 public:
     // `endpoints` may be shared with other users of discovery (Micropub token
@@ -73,8 +81,9 @@ public:
     Result<int> purge_expired();
 
 private:
-    // The endpoints to use for ADMIN_ME: discovered (cached), else INDIELOGIN_URL.
-    Endpoints endpoints_for(const std::string& admin);
+    // The endpoints to use for ADMIN_ME: discovered (cached), else
+    // INDIELOGIN_URL; busy when the outbound limit is reached.
+    Result<Endpoints> endpoints_for(const std::string& admin);
     // Canonical ADMIN_ME (DEV_ADMIN_ME in DEV_MODE without ADMIN_ME).
     Result<std::string> admin_identity() const;
 

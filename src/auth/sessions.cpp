@@ -1,5 +1,7 @@
 #include "auth/sessions.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "util/crypto.hpp"
@@ -31,10 +33,15 @@ bool plausible_token(std::string_view token) {
 
 std::string session_token_hash(std::string_view token) { return sha256_hex(token); }
 
+std::string_view login_method_name(LoginMethod method) {
+    return method == LoginMethod::dev ? "dev" : "indieauth";
+}
+
 SessionStore::SessionStore(std::shared_ptr<storage::ConnectionPool> pool, const Clock& clock, Options options)
     : pool_(std::move(pool)), clock_(clock), options_(std::move(options)) {}
 
-Result<NewSession> SessionStore::create(std::string_view me, std::string_view user_agent, std::string_view ip) {
+Result<NewSession> SessionStore::create(std::string_view me, LoginMethod method, std::string_view user_agent,
+                                       std::string_view ip) {
     auto bytes = random_bytes(kTokenBytes);
     if (!bytes) return std::move(bytes).error();
     NewSession out;
@@ -42,6 +49,7 @@ Result<NewSession> SessionStore::create(std::string_view me, std::string_view us
     Timestamp now = clock_.now();
     Session& s = out.session;
     s.me = std::string(me);
+    s.method = method;
     s.token_hash = session_token_hash(out.token);
     s.created_at = now;
     s.expires_at = now + std::min<std::chrono::microseconds>(options_.lifetime, options_.absolute_lifetime);
@@ -49,11 +57,11 @@ Result<NewSession> SessionStore::create(std::string_view me, std::string_view us
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     auto stmt = (*lease)->prepare(
-        "INSERT INTO sessions (session_token_hash, me, created_at, expires_at, last_used_at, user_agent, ip_address) "
-        "VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6)");
+        "INSERT INTO sessions (session_token_hash, me, created_at, expires_at, last_used_at, user_agent, ip_address, "
+        "login_method) VALUES (?1, ?2, ?3, ?4, ?3, ?5, ?6, ?7)");
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, s.token_hash).bind(2, s.me).bind(3, format_db_time(now)).bind(4, format_db_time(s.expires_at));
-    (*stmt)->bind(5, clip(user_agent)).bind(6, clip(ip));
+    (*stmt)->bind(5, clip(user_agent)).bind(6, clip(ip)).bind(7, login_method_name(method));
     if (auto st = (*stmt)->run(); !st) return std::move(st).error();
     s.id = (*lease)->last_insert_rowid();
     return out;
@@ -66,7 +74,7 @@ Result<std::optional<Session>> SessionStore::validate(std::string_view token) {
     if (!lease) return std::move(lease).error();
     auto& c = **lease;
     auto stmt = c.prepare(
-        "SELECT id, me, created_at, expires_at, last_used_at FROM sessions WHERE session_token_hash = ?1");
+        "SELECT id, me, created_at, expires_at, last_used_at, login_method FROM sessions WHERE session_token_hash = ?1");
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, hash);
     auto row = (*stmt)->step();
@@ -79,10 +87,28 @@ Result<std::optional<Session>> SessionStore::validate(std::string_view token) {
     auto created = parse_timestamp((*stmt)->text(2));
     auto expires = parse_timestamp((*stmt)->text(3));
     auto last_used = parse_timestamp((*stmt)->optional_text(4).value_or(""));
+    const std::string method = (*stmt)->optional_text(5).value_or("");
     (*stmt)->reset();
 
+    // Invariant 6: still allowed by the configuration?
+    const char* refused = nullptr;
+    if (method == login_method_name(LoginMethod::indieauth)) {
+        s.method = LoginMethod::indieauth;
+        if (options_.admin_me.empty() || s.me != options_.admin_me) refused = "it was made for another ADMIN_ME";
+    } else if (method == login_method_name(LoginMethod::dev)) {
+        s.method = LoginMethod::dev;
+        if (options_.dev_me.empty()) {
+            refused = "it came from /dev/login and DEV_MODE is off";
+        } else if (s.me != options_.dev_me) {
+            refused = "it came from /dev/login for another DEV_ADMIN_ME";
+        }
+    } else {
+        refused = "it predates sessions that record how they were made";
+    }
+    if (refused) spdlog::info("session {} refused and ended: {}", s.id, refused);
+
     Timestamp now = clock_.now();
-    if (!created || !expires || now >= *expires || now >= *created + options_.absolute_lifetime) {
+    if (refused || !created || !expires || now >= *expires || now >= *created + options_.absolute_lifetime) {
         auto del = c.prepare("DELETE FROM sessions WHERE id = ?1");
         if (!del) return std::move(del).error();
         if (auto st = (*del)->bind(1, s.id).run(); !st) return std::move(st).error();

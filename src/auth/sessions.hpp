@@ -15,6 +15,14 @@
 //   5. The CSRF token is HMAC-SHA256(secret, "csrf\n" + token hash), base64url:
 //      bound to one session, derivable without storing anything, and compared in
 //      constant time.
+//   6. A session is bound to the identity it was made for and to how it was
+//      made (sessions.login_method): an IndieAuth session is live only while
+//      its `me` equals Options::admin_me (canonical ADMIN_ME), a dev-login
+//      session only while Options::dev_me is set (DEV_MODE on) and equals its
+//      `me`. A session that fails this — DEV_MODE turned off, ADMIN_ME or
+//      DEV_ADMIN_ME changed, or a row from before login_method existed — is
+//      refused and deleted when presented, like an expired one: turning the
+//      configuration back does not revive it.
 // Errors: io when the database fails (callers fail closed: no session).
 // Thread-safety: all methods may be called concurrently (pooled connections).
 #pragma once
@@ -31,9 +39,13 @@
 
 namespace starpunk::auth {
 
+// How a session was made.
+enum class LoginMethod { indieauth, dev };
+
 struct Session {
     int64_t id = 0;
     std::string me;
+    LoginMethod method = LoginMethod::indieauth;
     std::string token_hash;  // hex SHA-256 of the cookie value
     Timestamp created_at{};
     Timestamp expires_at{};
@@ -51,15 +63,21 @@ public:
         std::chrono::hours absolute_lifetime{24 * 90};  // hard cap from creation
         std::chrono::seconds touch_interval{60};
         std::string secret;  // SESSION_SECRET; keys the CSRF tokens
+        // Invariant 6: who may hold a session now. Empty admin_me: no IndieAuth
+        // session is live; empty dev_me (DEV_MODE off): no dev session is.
+        std::string admin_me;  // canonical ADMIN_ME (DEV_ADMIN_ME in DEV_MODE without ADMIN_ME)
+        std::string dev_me;    // the identity /dev/login grants, when DEV_MODE is on
     };
 
     SessionStore(std::shared_ptr<storage::ConnectionPool> pool, const Clock& clock, Options options);
 
-    // A new session for `me`. user_agent/ip are kept for the admin's information
-    // (truncated to 256 bytes).
-    Result<NewSession> create(std::string_view me, std::string_view user_agent, std::string_view ip);
+    // A new session for `me`, made by `method`. user_agent/ip are kept for the
+    // admin's information (truncated to 256 bytes).
+    Result<NewSession> create(std::string_view me, LoginMethod method, std::string_view user_agent,
+                              std::string_view ip);
 
-    // The live session for a cookie value, or nullopt (unknown, expired, malformed).
+    // The live session for a cookie value, or nullopt (unknown, expired,
+    // malformed, or no longer allowed by the configuration: invariant 6).
     Result<std::optional<Session>> validate(std::string_view token);
 
     // Ends the session this token belongs to (no error when there is none).
@@ -78,6 +96,9 @@ private:
     const Clock& clock_;
     Options options_;
 };
+
+// "indieauth" / "dev": the stored form of a LoginMethod.
+std::string_view login_method_name(LoginMethod method);
 
 // The SHA-256 hex under which a token is stored.
 std::string session_token_hash(std::string_view token);

@@ -7,6 +7,7 @@
 #include "http/server.hpp"
 #include "log/log.hpp"
 #include "micropub/micropub_service.hpp"
+#include "net/coalescing_client.hpp"
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
 #include "util/system.hpp"
@@ -15,13 +16,17 @@
 namespace starpunk::cli {
 
 namespace {
-// Sessions slide for SESSION_LIFETIME days and end for good after three times that.
+// Sessions slide for SESSION_LIFETIME days and end for good after three times
+// that; they hold only while ADMIN_ME (and, for dev logins, DEV_MODE and
+// DEV_ADMIN_ME) are what they were made under.
 Result<std::unique_ptr<auth::SessionStore>> make_session_store(const config::Config& cfg,
                                                                std::shared_ptr<storage::ConnectionPool> pool) {
     auth::SessionStore::Options o;
     o.lifetime = std::chrono::hours(24) * cfg.session_lifetime_days;
     o.absolute_lifetime = o.lifetime * 3;
     o.secret = cfg.session_secret;
+    if (auto admin = auth::admin_identity(cfg)) o.admin_me = std::move(*admin);  // else nobody can log in
+    if (cfg.dev_mode) o.dev_me = cfg.dev_identity();
     if (o.secret.empty()) {  // only possible in DEV_MODE (config refuses it otherwise)
         auto bytes = random_bytes(32);
         if (!bytes) return std::move(bytes).error();
@@ -124,7 +129,10 @@ int serve() {
     }
     site->sessions = sessions->get();
     site->metrics = &metrics;
-    net::CurlHttpClient outbound(net::Policy::outbound(cfg->outbound_http_allowed()));
+    net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
+    // Every outbound call: identical concurrent GETs share one request, and at
+    // most OUTBOUND_WORKERS threads wait on outbound calls at once.
+    net::CoalescingHttpClient outbound(curl, {static_cast<std::size_t>(cfg->outbound_workers)});
     auto endpoints = std::make_shared<auth::EndpointCache>(system_clock());  // one discovery cache: login + Micropub
     auth::IndieAuthClient indieauth(site->config, storage->pool, outbound, system_clock(), endpoints);
     if (auto purged = indieauth.purge_expired(); !purged) {
@@ -148,6 +156,9 @@ int serve() {
     options.io_threads = usable_cores();
     options.worker_threads = static_cast<unsigned>(cfg->workers);
     options.max_body_bytes = cfg->max_content_length;
+    options.max_connections = static_cast<std::size_t>(cfg->max_connections);
+    spdlog::info("at most {} connections (MAX_CONNECTIONS), {} of {} workers for outbound calls (OUTBOUND_WORKERS)",
+                 cfg->max_connections, cfg->outbound_workers, cfg->workers);
     http::Server server(options, app);
     if (auto st = server.listen(); !st) {
         spdlog::critical("{}", st.error().message);

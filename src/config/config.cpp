@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "util/strings.hpp"
@@ -132,7 +134,25 @@ bool is_loopback_host(std::string_view host) {
 
 }  // namespace
 
+std::uint64_t reserved_descriptors(int db_pool_size, int workers) {
+    return 32 + 3 * static_cast<std::uint64_t>(db_pool_size) + 2 * static_cast<std::uint64_t>(workers);
+}
+
+std::uint64_t default_max_connections(std::uint64_t open_files_limit, int db_pool_size, int workers) {
+    constexpr std::uint64_t kFloor = 8;
+    constexpr std::uint64_t kCeiling = 1'000'000;
+    const std::uint64_t reserve = reserved_descriptors(db_pool_size, workers);
+    if (open_files_limit <= reserve + kFloor) return kFloor;
+    return std::min(open_files_limit - reserve, kCeiling);
+}
+
 bool Config::site_is_https() const { return starts_with_icase(site_url, "https://"); }
+
+std::string Config::dev_identity() const {
+    if (!dev_admin_me.empty()) return dev_admin_me;
+    if (!admin_me.empty()) return admin_me;
+    return site_url + "/";
+}
 
 Result<Environment> parse_dotenv(std::string_view text) {
     Environment env;
@@ -309,6 +329,20 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.db_pool_size = static_cast<int>(r.integer("DB_POOL_SIZE", 5, 1, 100));
     c.db_timeout_seconds = r.real("DB_TIMEOUT", 10.0, 0.0, 600.0);
 
+    c.outbound_workers = static_cast<int>(r.integer("OUTBOUND_WORKERS", std::max(1, c.workers / 2), 1, 256));
+    const std::uint64_t fd_limit = open_files_limit();
+    c.max_connections = static_cast<std::uint64_t>(r.integer(
+        "MAX_CONNECTIONS", static_cast<long long>(default_max_connections(fd_limit, c.db_pool_size, c.workers)), 1,
+        10'000'000));
+    const std::uint64_t reserve = reserved_descriptors(c.db_pool_size, c.workers);
+    if (purpose == Purpose::serve && fd_limit != std::numeric_limits<std::uint64_t>::max() &&
+        c.max_connections + reserve > fd_limit) {
+        out.warnings.push_back(fmt::format(
+            "MAX_CONNECTIONS={} leaves too few of the {} open files allowed (ulimit -n) for the server's own "
+            "use ({}): under load, new connections wait until descriptors are free",
+            c.max_connections, fd_limit, reserve));
+    }
+
     c.metrics_enabled = r.boolean("METRICS_ENABLED", true);
     c.metrics_buffer_size = static_cast<int>(r.integer("METRICS_BUFFER_SIZE", 1000, 1, 100000));
     if (const std::string* rate = r.raw("METRICS_SAMPLING_RATE")) {
@@ -377,6 +411,8 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("WORKERS={}", c.workers),
         fmt::format("MAX_CONTENT_LENGTH={}", c.max_content_length),
         fmt::format("MAX_NOTE_SIZE={}", c.max_note_bytes),
+        fmt::format("MAX_CONNECTIONS={}", c.max_connections),
+        fmt::format("OUTBOUND_WORKERS={}", c.outbound_workers),
         fmt::format("DEV_MODE={}", c.dev_mode),
         fmt::format("LOG_LEVEL={}", c.log_level),
         fmt::format("LOG_FORMAT={}", c.log_format),

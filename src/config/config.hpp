@@ -43,6 +43,13 @@ struct Config {
     int workers = 0;  // defaults to the number of usable cores
     std::uint64_t max_content_length = 10ull * 1024 * 1024;
     std::uint64_t max_note_bytes = 1024 * 1024;  // MAX_NOTE_SIZE (extension: SPEC §2.4 "configurable")
+    // Open connections at most; beyond it the server stops accepting until one
+    // closes. Default: default_max_connections() of the open-file limit.
+    std::uint64_t max_connections = 1024;
+    // Worker threads that may wait on outbound HTTP (token verification,
+    // IndieAuth discovery) at once; beyond it such requests get 503 at once.
+    // Default: half of WORKERS, at least 1.
+    int outbound_workers = 1;
     // Development
     bool dev_mode = false;
     std::string dev_admin_me;
@@ -68,6 +75,8 @@ struct Config {
 
     // Outbound IndieAuth calls may use http and loopback/private addresses.
     bool outbound_http_allowed() const { return allow_http_endpoints || dev_mode; }
+    // The identity /dev/login grants: DEV_ADMIN_ME, else ADMIN_ME, else SITE_URL/.
+    std::string dev_identity() const;
     bool site_is_https() const;
 };
 
@@ -92,6 +101,15 @@ Result<Environment> read_environment(const std::string& dotenv_path);
 enum class Purpose { serve, maintenance };
 
 LoadedConfig load_config(const Environment& env, Purpose purpose = Purpose::serve);
+
+// Descriptors the server keeps for everything but client connections: 32 for
+// the process itself (standard streams, log files, epoll, timers, the
+// listening socket) + 3 per pooled SQLite connection (database, WAL, shared
+// memory) + 2 per worker (a note file, an outbound socket).
+std::uint64_t reserved_descriptors(int db_pool_size, int workers);
+// MAX_CONNECTIONS' default: what the open-file limit leaves after the reserve,
+// at least 8.
+std::uint64_t default_max_connections(std::uint64_t open_files_limit, int db_pool_size, int workers);
 
 // One line per setting, secrets shown as "(set)" / "(not set)". For `doctor` and
 // the start-up DEBUG log.

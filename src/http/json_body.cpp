@@ -43,6 +43,12 @@ Result<nlohmann::json> parse_json_text(std::string_view text) {
         return nlohmann::json::parse(text);
     } catch (const nlohmann::json::parse_error& e) {
         return make_error(ErrorCode::invalid_input, fmt::format("the body is not valid JSON (at byte {})", e.byte));
+    } catch (const nlohmann::json::out_of_range&) {
+        // A number too large for a double ([1e999]): nlohmann reports it as
+        // out_of_range (406), not as a parse_error.
+        return make_error(ErrorCode::invalid_input, "the body's JSON holds a number too large to represent");
+    } catch (const nlohmann::json::exception&) {
+        return make_error(ErrorCode::invalid_input, "the body is not JSON this server can read");
     }
 }
 

@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -17,6 +18,7 @@
 
 #include "http/conditional.hpp"
 #include "http/finalize.hpp"
+#include "http/framing.hpp"
 #include "log/log.hpp"
 #include "util/strings.hpp"
 
@@ -71,6 +73,17 @@ struct Server::Impl {
     std::mutex sessions_mutex;
     std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
 
+    // Accepting (see server.hpp). `connections` counts open connections (up
+    // when accepted, down when a Session is destroyed); `accept_paused` is set
+    // while the cap stops accepting, and whoever clears it resumes.
+    std::atomic<std::size_t> connections{0};
+    std::atomic<bool> accept_paused{false};
+    // On the acceptor's strand only:
+    asio::steady_timer accept_timer;
+    std::chrono::milliseconds accept_backoff{0};
+    std::uint64_t accept_failures = 0;  // since the last successful accept
+    log::RepeatFilter accept_log;
+
     Impl(ServerOptions opts, Application& application)
         : options(std::move(opts)),
           app(application),
@@ -78,9 +91,15 @@ struct Server::Impl {
           workers(options.worker_threads),
           acceptor(asio::make_strand(ioc)),
           signals(ioc, SIGINT, SIGTERM),
-          drain_timer(ioc) {}
+          drain_timer(ioc),
+          accept_timer(acceptor.get_executor()) {
+        if (options.max_connections == 0) options.max_connections = 1;
+    }
 
     void do_accept();
+    bool below_connection_cap();
+    void accept_failed(beast::error_code ec);
+    void connection_closed();
     void begin_shutdown();
     void check_drained();
 };
@@ -92,8 +111,11 @@ public:
     Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
 
     ~Session() {
-        std::lock_guard lock(server_.sessions_mutex);
-        server_.sessions.erase(this);
+        {
+            std::lock_guard lock(server_.sessions_mutex);
+            server_.sessions.erase(this);
+        }
+        server_.connection_closed();
     }
 
     void start() {
@@ -138,7 +160,10 @@ private:
 
     void on_header(beast::error_code ec) {
         start_ = std::chrono::steady_clock::now();
-        if (ec == bhttp::error::header_limit) return fail_early(431, "The request's header fields are too large.");
+        if (ec == bhttp::error::header_limit) {
+            fill_request_line(header_parser_->get());  // a HEAD gets its 431 without a body
+            return fail_early(431, "The request's header fields are too large.");
+        }
         if (ec == bhttp::error::body_limit) {
             // Beast checks a declared Content-Length against the cap while it
             // parses the header: the body is never read.
@@ -151,12 +176,23 @@ private:
             // learns why.
             bool malformed = ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
                              ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
-            if (malformed) return fail_early(400, "The request could not be parsed as HTTP/1.1.");
+            if (malformed) {
+                // The request line may have been read before the error: a HEAD
+                // then gets its 400 without a body.
+                fill_request_line(header_parser_->get());
+                return fail_early(400, "The request could not be parsed as HTTP/1.1.");
+            }
             return close();
         }
         ++requests_;
         phase_ = Phase::reading_body;
         auto& parser = *header_parser_;
+        if (auto problem = framing_problem_of(parser.get())) {
+            // Where the body ends is unclear (RFC 9112 §6.3): 400 and close,
+            // never read what follows as another request.
+            fill_request_line(parser.get());
+            return fail_early(400, *problem);
+        }
         auto length = parser.content_length();
         if (length && *length > server_.options.max_body_bytes) {
             fill_request_line(parser.get());
@@ -213,6 +249,18 @@ private:
         if (!decoded) return false;
         req_.path = std::move(*decoded);
         return true;
+    }
+
+    template <class Fields>
+    static std::optional<std::string_view> framing_problem_of(const bhttp::request_header<Fields>& h) {
+        RequestFraming framing;
+        for (auto [it, end] = h.equal_range(bhttp::field::transfer_encoding); it != end; ++it) {
+            framing.transfer_encoding.push_back(it->value());
+        }
+        if (framing.transfer_encoding.empty()) return std::nullopt;
+        framing.has_content_length = h.count(bhttp::field::content_length) > 0;
+        framing.version = h.version();
+        return framing_problem(framing);
     }
 
     template <class Fields>
@@ -456,16 +504,68 @@ private:
     std::chrono::steady_clock::time_point start_{};
 };
 
+// On the acceptor's strand.
 void Server::Impl::do_accept() {
+    if (stopping || !below_connection_cap()) return;
     acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (stopping) return;
         if (ec) {
             if (ec == asio::error::operation_aborted) return;
-            spdlog::warn("accept failed: {}", ec.message());
-        } else {
-            std::make_shared<Session>(*this, std::move(socket))->start();
+            return accept_failed(ec);
         }
+        if (accept_failures > 0) {
+            spdlog::info("accepting connections again after {} failed attempt(s)", accept_failures);
+            accept_failures = 0;
+        }
+        accept_backoff = std::chrono::milliseconds(0);
+        connections.fetch_add(1);
+        std::make_shared<Session>(*this, std::move(socket))->start();
         do_accept();
+    });
+}
+
+// On the acceptor's strand: may another connection be accepted? If not,
+// accepting pauses; connection_closed() resumes it.
+bool Server::Impl::below_connection_cap() {
+    if (connections.load() < options.max_connections) return true;
+    accept_paused.store(true);
+    // A connection may have closed between the load and the store, and seen
+    // no pause to end: look again. Whoever clears the flag resumes.
+    if (connections.load() < options.max_connections) {
+        if (accept_paused.exchange(false)) return true;
+        return false;  // connection_closed() cleared it and has posted do_accept()
+    }
+    if (auto held_back = accept_log.admit("connection limit")) {
+        spdlog::warn("connection limit reached ({} open); new connections wait until one closes{}",
+                     options.max_connections, log::repeated_suffix(*held_back));
+    }
+    return false;
+}
+
+// Any thread: a Session is gone.
+void Server::Impl::connection_closed() {
+    connections.fetch_sub(1);
+    if (!stopping && accept_paused.exchange(false)) {
+        asio::post(acceptor.get_executor(), [this] { do_accept(); });
+    }
+}
+
+// On the acceptor's strand. Running out of descriptors (EMFILE, ENFILE) or
+// memory does not pass by itself: retrying at once spun a core and wrote a log
+// line per attempt. Wait, doubling from 10 ms to 1 s, and log the failure at
+// most once per 10 s. A connection aborted before it was accepted concerns
+// that connection only: go on at once.
+void Server::Impl::accept_failed(beast::error_code ec) {
+    ++accept_failures;
+    const std::string what = ec.message();
+    if (auto held_back = accept_log.admit("accept failed: " + what)) {
+        spdlog::warn("accept failed: {}{}", what, log::repeated_suffix(*held_back));
+    }
+    if (ec == asio::error::connection_aborted) return do_accept();
+    accept_backoff = std::clamp(accept_backoff * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(1000));
+    accept_timer.expires_after(accept_backoff);
+    accept_timer.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec) do_accept();
     });
 }
 
@@ -473,7 +573,7 @@ void Server::Impl::begin_shutdown() {
     if (stopping.exchange(true)) return;
     spdlog::info("shutting down: no new connections, finishing requests in flight");
     beast::error_code ec;
-    acceptor.close(ec);
+    acceptor.close(ec);  // a pending back-off timer finds `stopping` and accepts nothing
     std::vector<std::shared_ptr<Session>> live;
     {
         std::lock_guard lock(sessions_mutex);

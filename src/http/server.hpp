@@ -1,12 +1,24 @@
 // The HTTP/1.1 server on Boost.Beast/Asio. This header is deliberately free of
 // Beast and Asio: only server.cpp pays for them.
 //
+// Accepting: at most max_connections connections are open at once; at the cap
+// the server stops accepting (new connections wait in the kernel's listen
+// backlog) until one closes. When accept() itself fails — EMFILE/ENFILE when
+// descriptors run out — it is retried after a back-off (10 ms doubling to 1 s),
+// never at once, and the failure is logged at most once per 10 s with a count
+// of the repeats; the first success after failures is logged too.
+//
 // Request life cycle, per connection (one strand each):
 //   1. read the header (header timeout on a fresh connection, keep-alive idle
 //      timeout between requests); over max_header_bytes -> 431 and close;
-//   2. a declared Content-Length over max_body_bytes -> 413 and close without
-//      reading the body; otherwise read the body (body timeout), a chunked body
-//      that grows past the cap -> 413 and close;
+//      bytes that are not HTTP/1.1 -> 400 and close (without a body when the
+//      request line said HEAD);
+//   2. a Transfer-Encoding other than exactly one `chunked`, or one together
+//      with a Content-Length, or in HTTP/1.0 -> 400 and close (http/framing.hpp:
+//      where the body ends would be ambiguous); a declared Content-Length over
+//      max_body_bytes -> 413 and close without reading the body; otherwise
+//      read the body (body timeout), a chunked body that grows past the cap ->
+//      413 and close;
 //   3. Application::prepare() routes it on the I/O thread; inline routes are
 //      handled right there, blocking ones on the worker pool, whose result is
 //      posted back to the connection's strand;
@@ -20,6 +32,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -79,6 +92,7 @@ struct ServerOptions {
     std::chrono::milliseconds keepalive_timeout{30'000};
     std::chrono::milliseconds write_timeout{30'000};
     std::chrono::milliseconds shutdown_grace{10'000};
+    std::size_t max_connections = 10'000;  // open at once (>= 1); see "Accepting" above
     bool access_log = true;
 };
 

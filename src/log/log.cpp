@@ -14,6 +14,8 @@ namespace {
 
 thread_local std::string t_request_id = "init";
 
+constexpr std::size_t kMaxDistinct = 64;  // RepeatFilter
+
 void append_json_escaped(std::string_view s, spdlog::memory_buf_t& dest) {
     for (char ch : s) {
         auto c = static_cast<unsigned char>(ch);
@@ -35,6 +37,30 @@ void append_json_escaped(std::string_view s, spdlog::memory_buf_t& dest) {
     }
 }
 
+// Text format: control characters (C0 and DEL) written as \r, \n, \t or \xNN,
+// everything else as it came, so one log call is one line however hostile the
+// values it carries (a path, a callback's error_description).
+void append_text_escaped(std::string_view s, spdlog::memory_buf_t& dest) {
+    size_t run = 0;  // start of the current run of bytes that need no escape
+    for (size_t i = 0; i < s.size(); ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != 0x7F) continue;
+        dest.append(s.data() + run, s.data() + i);
+        run = i + 1;
+        switch (c) {
+            case '\n': dest.append(std::string_view("\\n")); break;
+            case '\r': dest.append(std::string_view("\\r")); break;
+            case '\t': dest.append(std::string_view("\\t")); break;
+            default: {
+                char buf[8];
+                int n = std::snprintf(buf, sizeof buf, "\\x%02x", c);
+                dest.append(buf, buf + n);
+            }
+        }
+    }
+    dest.append(s.data() + run, s.data() + s.size());
+}
+
 // %* : the current request id.
 class RequestIdFlag final : public spdlog::custom_flag_formatter {
 public:
@@ -53,14 +79,24 @@ public:
     std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JsonMessageFlag>(); }
 };
 
+// %V : the message with control characters escaped (text format).
+class TextMessageFlag final : public spdlog::custom_flag_formatter {
+public:
+    void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+        append_text_escaped(std::string_view(msg.payload.data(), msg.payload.size()), dest);
+    }
+    std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<TextMessageFlag>(); }
+};
+
 std::unique_ptr<spdlog::formatter> make_formatter(const std::string& format) {
     auto f = std::make_unique<spdlog::pattern_formatter>();
     f->add_flag<RequestIdFlag>('*');
     f->add_flag<JsonMessageFlag>('J');
+    f->add_flag<TextMessageFlag>('V');
     if (format == "json") {
         f->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","request_id":"%*","pid":%P,"message":"%J"})");
     } else {
-        f->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-8l%$ [%*] %v");
+        f->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-8l%$ [%*] %V");
     }
     return f;
 }
@@ -110,6 +146,38 @@ RequestScope::RequestScope(std::string_view request_id) : previous_(std::move(t_
 RequestScope::~RequestScope() { t_request_id = std::move(previous_); }
 
 void set_thread_context(std::string_view id) { t_request_id.assign(id); }
+
+std::string escape_for_text_log(std::string_view text) {
+    spdlog::memory_buf_t buf;
+    append_text_escaped(text, buf);
+    return std::string(buf.data(), buf.size());
+}
+
+RepeatFilter::RepeatFilter(std::chrono::milliseconds interval) : interval_(interval) {}
+
+std::optional<std::uint64_t> RepeatFilter::admit(std::string_view message, std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    auto it = seen_.find(message);
+    if (it == seen_.end()) {
+        if (seen_.size() >= kMaxDistinct) seen_.clear();
+        seen_.emplace(std::string(message), Seen{now + interval_, 0});
+        return 0;
+    }
+    Seen& s = it->second;
+    if (now < s.quiet_until) {
+        ++s.held_back;
+        return std::nullopt;
+    }
+    const std::uint64_t held_back = s.held_back;
+    s = Seen{now + interval_, 0};
+    return held_back;
+}
+
+std::string repeated_suffix(std::uint64_t held_back) {
+    if (held_back == 0) return {};
+    return " (repeated " + std::to_string(held_back) + " more time" + (held_back == 1 ? "" : "s") +
+           " since the last report)";
+}
 
 std::string redact(std::string_view secret) {
     if (secret.empty()) return {};

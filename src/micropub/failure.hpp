@@ -11,7 +11,9 @@
 //   403 insufficient_scope       the token lacks the scope the request needs
 //   413 request_too_large        the note is larger than MAX_NOTE_SIZE
 //   500 server_error             storage failed (details in the log only)
-//   503 temporarily_unavailable  the token endpoint could not be used (fail closed)
+//   503 temporarily_unavailable  the token endpoint could not be used (fail closed),
+//                                or the server is busy with other outbound calls
+//                                (then with Retry-After)
 // Descriptions never contain secrets (tokens) or internal paths.
 #pragma once
 
@@ -26,6 +28,7 @@ struct Failure {
     std::string error;             // "invalid_request", "unauthorized", …
     std::string description;       // for the client
     std::string www_authenticate;  // RFC 6750 §3 challenge on 401/403; empty otherwise
+    int retry_after_seconds = 0;   // > 0: the client may retry after this long (Retry-After)
 };
 
 inline Failure invalid_request(std::string description) {

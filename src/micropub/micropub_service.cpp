@@ -37,6 +37,7 @@ Reply Reply::from(const Failure& failure) {
     r.status = failure.status;
     r.body = {{"error", failure.error}, {"error_description", failure.description}};
     r.www_authenticate = failure.www_authenticate;
+    r.retry_after_seconds = failure.retry_after_seconds;
     return r;
 }
 
@@ -44,16 +45,26 @@ MicropubService::MicropubService(const config::Config& config, TokenVerifier& to
     : config_(config), tokens_(tokens), notes_(notes) {}
 
 Reply MicropubService::post(const Incoming& in) {
-    auto parsed = parse_post(in.content_type, in.body);
-    std::optional<std::string_view> form_token;
-    if (parsed && parsed->access_token) form_token = *parsed->access_token;
-    if (!parsed && !extract_token(in.authorization, std::nullopt)) {
-        // The body might have carried the token, but it cannot be read: say why.
-        return Reply::from(from_error(parsed.error()));
+    // A token in the header is verified before the body is even parsed: an
+    // unauthenticated client costs no parsing. Only without one must the body
+    // be read first, since it may carry the token.
+    std::optional<TokenInfo> verified;
+    if (auto header_token = extract_token(in.authorization, std::nullopt)) {
+        auto info = tokens_.verify(*header_token);
+        if (!info) return Reply::from(info.failure());
+        verified = std::move(*info);
     }
-    auto info = authenticate(tokens_, in.authorization, form_token);
-    if (!info) return Reply::from(info.failure());
+    auto parsed = parse_post(in.content_type, in.body);
     if (!parsed) return Reply::from(from_error(parsed.error()));
+    std::optional<std::string_view> form_token;
+    if (parsed->access_token) form_token = *parsed->access_token;
+    if (verified && form_token) return Reply::from(extract_token(in.authorization, form_token).failure());  // both: 400
+    if (!verified) {
+        auto info = authenticate(tokens_, in.authorization, form_token);
+        if (!info) return Reply::from(info.failure());
+        verified = std::move(*info);
+    }
+    const TokenInfo* info = &*verified;
 
     if (parsed->action) return act(*info, *parsed);
     if (auto missing = require_scope(*info, "create")) return Reply::from(*missing);

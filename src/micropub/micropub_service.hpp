@@ -5,11 +5,12 @@
 // invalidates the page cache after a create.
 //
 // Order of checks, so an unauthenticated client learns nothing about the site:
-//   POST: parse the body (form / multipart / JSON, micropub/request.hpp) ->
-//         token (header or access_token field; a body that cannot be parsed
-//         leaves only the header, and without one the parse error is the
-//         answer) -> verify (micropub/token_verifier.hpp) -> parse error ->
-//         action (update/delete/undelete: 400 "not supported" for now) ->
+//   POST: a token in the Authorization header is verified
+//         (micropub/token_verifier.hpp) before the body is parsed -> parse
+//         the body (form / multipart / JSON, micropub/request.hpp; malformed
+//         -> 400, also when it may have held the token) -> without a header
+//         token, the access_token field is verified (none -> 401; both -> 400)
+//         -> action (update/delete/undelete: 400 "not supported" for now) ->
 //         scope `create` (or `post`) else 403 insufficient_scope -> validate
 //         -> NotesService::create -> 201 + Location SITE_URL/note/<slug>.
 //   GET:  token (header or access_token query field) -> verify -> q:
@@ -53,6 +54,7 @@ struct Reply {
     nlohmann::json body;  // null: no body
     std::string location;
     std::string www_authenticate;
+    int retry_after_seconds = 0;         // > 0: Retry-After
     std::optional<notes::Note> created;  // the note a 201 created
     // Every reply is `Cache-Control: no-store` (the adapter adds it).
 

@@ -1,8 +1,9 @@
 // Micropub token verification (see token_verifier.hpp for the invariants).
 //
-// verify(): shape check -> cache (SHA-256 of the token) -> token endpoint
-// (TOKEN_ENDPOINT, else discovered from ADMIN_ME) -> GET with the bearer token
-// -> 2xx JSON with `me` == ADMIN_ME -> cached for the TTL.
+// verify(): shape check -> caches (SHA-256 of the token: accepted, rejected)
+// -> token endpoint (TOKEN_ENDPOINT, else discovered from ADMIN_ME) -> GET with
+// the bearer token -> 2xx JSON with `me` == ADMIN_ME -> cached for the TTL;
+// a 401/403 -> cached for the rejection TTL.
 #include "micropub/token_verifier.hpp"
 
 #include <fmt/format.h>
@@ -30,6 +31,14 @@ Failure unauthorized(std::string description) {
 
 Failure unavailable(std::string description) {
     return Failure{503, "temporarily_unavailable", std::move(description), {}};
+}
+
+// The outbound limit is reached (net::CoalescingHttpClient): refused at once.
+constexpr int kBusyRetrySeconds = 5;
+Failure busy() {
+    return Failure{503, "temporarily_unavailable",
+                   "The server is busy verifying other access tokens; try again in a few seconds.", {},
+                   kBusyRetrySeconds};
 }
 
 // Visible ASCII only: a token with spaces, control or non-ASCII bytes is not a
@@ -129,6 +138,10 @@ Outcome<std::string> TokenVerifier::token_endpoint() {
     auto admin = admin_identity();
     if (!admin) return admin.failure();
     auto found = endpoints_->get(http_, *admin);
+    if (!found && found.error().code == ErrorCode::busy) {
+        spdlog::info("micropub: token endpoint discovery not started: {}", found.error().message);
+        return busy();
+    }
     if (!found) {
         spdlog::warn("micropub: token endpoint discovery for {} failed: {}", *admin, found.error().message);
         return unavailable("The token endpoint could not be discovered from the site owner's profile; try again later.");
@@ -149,10 +162,16 @@ Outcome<TokenInfo> TokenVerifier::verify(std::string_view token) {
     const std::string key = sha256(token);
     {
         std::lock_guard lock(mutex_);
+        const Timestamp now = clock_.now();
         auto it = cache_.find(key);
         if (it != cache_.end()) {
-            if (it->second.expires > clock_.now()) return it->second.info;
+            if (it->second.expires > now) return it->second.info;
             cache_.erase(it);
+        }
+        auto no = rejected_.find(key);
+        if (no != rejected_.end()) {
+            if (no->second.expires > now) return no->second.failure;
+            rejected_.erase(no);
         }
     }
 
@@ -163,6 +182,10 @@ Outcome<TokenInfo> TokenVerifier::verify(std::string_view token) {
     req.url = *endpoint;
     req.headers = {{"Authorization", "Bearer " + std::string(token)}, {"Accept", "application/json"}};
     auto answer = http_.fetch(req);
+    if (!answer && answer.error().code == ErrorCode::busy) {
+        spdlog::info("micropub: token {} not verified now: {}", log::redact(token), answer.error().message);
+        return busy();
+    }
     if (!answer) {
         spdlog::warn("micropub: token endpoint {} could not be used for token {}: {}", where, log::redact(token),
                      answer.error().message);
@@ -170,7 +193,7 @@ Outcome<TokenInfo> TokenVerifier::verify(std::string_view token) {
     }
     if (answer->status >= 400 && answer->status < 500) {
         spdlog::info("micropub: token {} rejected by {} (HTTP {})", log::redact(token), where, answer->status);
-        return unauthorized("The access token is invalid, expired or revoked.");
+        return rejected(key, unauthorized("The access token is invalid, expired or revoked."));
     }
     if (answer->status < 200 || answer->status >= 300) {
         spdlog::warn("micropub: token endpoint {} answered HTTP {} for token {}", where, answer->status,
@@ -184,18 +207,19 @@ Outcome<TokenInfo> TokenVerifier::verify(std::string_view token) {
     }
     if (json.contains("error") || (json.contains("active") && json["active"] != true)) {
         spdlog::info("micropub: token {} reported inactive by {}", log::redact(token), where);
-        return unauthorized("The access token is invalid, expired or revoked.");
+        return rejected(key, unauthorized("The access token is invalid, expired or revoked."));
     }
     if (!json.contains("me") || !json["me"].is_string()) {
         spdlog::warn("micropub: token endpoint {} vouched for token {} without a \"me\"", where, log::redact(token));
-        return unauthorized("The token endpoint did not say whose access token this is.");
+        return rejected(key, unauthorized("The token endpoint did not say whose access token this is."));
     }
     const std::string raw_me = json["me"].get<std::string>();
     auto me = auth::canonicalize_profile_url(raw_me, config_.outbound_http_allowed());
     if (!me || *me != *admin) {
         spdlog::warn("micropub: token {} belongs to {}, not ADMIN_ME ({})", log::redact(token),
                      me ? *me : std::string("an unusable profile URL"), *admin);
-        return Failure{403, "forbidden", "This access token was issued to someone other than this site's owner.", {}};
+        return rejected(key, Failure{403, "forbidden",
+                                     "This access token was issued to someone other than this site's owner.", {}});
     }
 
     TokenInfo info;
@@ -222,14 +246,32 @@ Outcome<TokenInfo> TokenVerifier::verify(std::string_view token) {
     return info;
 }
 
+Failure TokenVerifier::rejected(const std::string& key, Failure failure) {
+    std::lock_guard lock(mutex_);
+    if (options_.max_rejections == 0) return failure;
+    const Timestamp now = clock_.now();
+    if (rejected_.size() >= options_.max_rejections && !rejected_.contains(key)) {
+        std::erase_if(rejected_, [now](const auto& kv) { return kv.second.expires <= now; });
+        if (rejected_.size() >= options_.max_rejections) rejected_.clear();
+    }
+    rejected_.insert_or_assign(key, Rejection{failure, now + options_.rejection_ttl});
+    return failure;
+}
+
 std::size_t TokenVerifier::cached() const {
     std::lock_guard lock(mutex_);
     return cache_.size();
 }
 
+std::size_t TokenVerifier::cached_rejections() const {
+    std::lock_guard lock(mutex_);
+    return rejected_.size();
+}
+
 void TokenVerifier::clear_cache() {
     std::lock_guard lock(mutex_);
     cache_.clear();
+    rejected_.clear();
 }
 
 }  // namespace starpunk::micropub

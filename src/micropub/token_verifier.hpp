@@ -13,25 +13,35 @@
 //   3. The token endpoint is TOKEN_ENDPOINT when set, else the one discovered
 //      from ADMIN_ME through the shared auth::EndpointCache (one hour, the same
 //      cache IndieAuth login uses).
-//   4. Only accepted tokens are cached, keyed by SHA-256(token) (the token
-//      itself is never kept), for `ttl` (2 minutes): a revoked token keeps
-//      working for at most that long. At most `max_entries`; when full, expired
-//      entries go first, then the entry closest to expiry. Rejections are not
-//      cached (a flood of bad tokens cannot evict good ones).
+//   4. Accepted tokens are cached, keyed by SHA-256(token) (the token itself is
+//      never kept), for `ttl` (2 minutes): a revoked token keeps working for at
+//      most that long. At most `max_entries`; when full, expired entries go
+//      first, then the entry closest to expiry. Rejections — the endpoint's
+//      401 or another identity's 403 — are cached apart, for `rejection_ttl`
+//      (30 s), at most `max_rejections` of them (when full, expired ones go,
+//      then all): a bad token sent again and again costs one endpoint call per
+//      30 s, and a flood of bad tokens cannot evict good ones. A 503 (endpoint
+//      unusable) is never cached.
 //   5. The token never appears in a log line, error message or stored note:
 //      logs show log::redact(token) (a short prefix) at most.
+//   6. Outbound calls go through the HttpClient given, which in the server is
+//      a net::CoalescingHttpClient: concurrent verifications of one token (and
+//      discoveries of one profile) share one request, and when its limit of
+//      threads is reached the request is refused at once — 503 with
+//      Retry-After — rather than hold a worker.
 //
 // Failures (micropub/failure.hpp):
 //   401 unauthorized             the endpoint rejected the token (4xx, `active:
 //                                false`, an `error` member, or no `me`)
 //   403 forbidden                it vouched for someone other than ADMIN_ME
 //   503 temporarily_unavailable  no token endpoint known, ADMIN_ME unusable, the
-//                                endpoint unreachable, 5xx or not JSON
+//                                endpoint unreachable, 5xx or not JSON; or the
+//                                outbound limit reached (Retry-After: 5)
 // Scope is checked separately (require_scope) because queries need none.
 //
-// Thread-safety: verify() may be called concurrently; the cache has its own
-// lock and the token endpoint is fetched without holding it (two concurrent
-// misses for one token may both fetch).
+// Thread-safety: verify() may be called concurrently; the caches have their
+// own lock and the token endpoint is fetched without holding it (invariant 6
+// says how concurrent misses for one token are shared).
 #pragma once
 
 #include <chrono>
@@ -80,6 +90,8 @@ Failure missing_token();
 struct TokenVerifierOptions {
     std::chrono::seconds ttl{120};
     std::size_t max_entries = 256;
+    std::chrono::seconds rejection_ttl{30};
+    std::size_t max_rejections = 1024;
 };
 
 class TokenVerifier {
@@ -91,13 +103,16 @@ public:
     // See the invariants and failures above.
     Outcome<TokenInfo> verify(std::string_view token);
 
-    // Accepted tokens currently cached (fresh or not yet purged); for tests.
+    // Accepted / rejected tokens currently cached (fresh or not yet purged); for tests.
     std::size_t cached() const;
-    void clear_cache();
+    std::size_t cached_rejections() const;
+    void clear_cache();  // both
 
 private:
     Outcome<std::string> token_endpoint();
     Outcome<std::string> admin_identity() const;
+    // Remembers a rejection (invariant 4) and returns it.
+    Failure rejected(const std::string& key, Failure failure);
 
     const config::Config& config_;
     net::HttpClient& http_;
@@ -109,8 +124,13 @@ private:
         TokenInfo info;
         Timestamp expires;
     };
+    struct Rejection {
+        Failure failure;
+        Timestamp expires;
+    };
     mutable std::mutex mutex_;
-    std::map<std::string, Entry, std::less<>> cache_;  // key: raw SHA-256 of the token
+    std::map<std::string, Entry, std::less<>> cache_;         // key: raw SHA-256 of the token
+    std::map<std::string, Rejection, std::less<>> rejected_;  // the same key
 };
 
 }  // namespace starpunk::micropub

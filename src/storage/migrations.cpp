@@ -106,6 +106,14 @@ Status normalise_timestamps(Connection& c) {
     return {};
 }
 
+// How a session was made ('indieauth' or 'dev'), so a session ends when the
+// configuration that allowed it changes (auth/sessions.hpp, invariant 6).
+// Sessions made before have none and are refused when presented: the admin
+// logs in once more after the upgrade.
+Status sessions_login_method(Connection& c) {
+    return add_column_if_missing(c, "sessions", "login_method", "TEXT NULL");
+}
+
 // Categories as tags (notes/note_tags.hpp): one row per tag (its normalised
 // name, unique, and the spelling first written), one row per note and tag.
 // Purging a note drops its links; a tag without notes stays (harmless, and
@@ -187,6 +195,7 @@ const std::vector<Migration>& migrations() {
         {"002_notes_fts", notes_fts},
         {"003_notes_pending_hash", notes_pending_hash},
         {"004_normalise_timestamps", normalise_timestamps},
+        {"005_sessions_login_method", sessions_login_method},
         {"006_note_tags", note_tags},
     };
     return list;

@@ -20,6 +20,7 @@ enum class ErrorCode {
     conflict,        // the operation clashes with existing state (maps to 409)
     unsupported,     // a well-formed request for something we do not do (maps to 415/400)
     io,              // the operating system refused a file or network operation
+    busy,            // a shared resource is exhausted for the moment: try again shortly (maps to 503)
     internal,        // a bug or an impossible state (maps to 500)
 };
 

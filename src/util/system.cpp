@@ -1,6 +1,9 @@
 #include "util/system.hpp"
 
 #include <sched.h>
+#include <sys/resource.h>
+
+#include <limits>
 
 #include <thread>
 
@@ -15,6 +18,14 @@ unsigned usable_cores() {
     }
     unsigned n = std::thread::hardware_concurrency();
     return n == 0 ? 1 : n;
+}
+
+std::uint64_t open_files_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+        return std::numeric_limits<std::uint64_t>::max();
+    }
+    return static_cast<std::uint64_t>(limit.rlim_cur);
 }
 
 }  // namespace starpunk

@@ -24,6 +24,7 @@ int login_error_status(ErrorCode code) {
         case ErrorCode::invalid_input: return 400;
         case ErrorCode::conflict: return 403;
         case ErrorCode::io: return 502;
+        case ErrorCode::busy: return 503;
         default: return 500;
     }
 }

@@ -14,7 +14,7 @@ namespace starpunk::web {
 http::Response login_page(const Site& site, const http::Request& req, int status, std::string_view message = {},
                           std::string_view me = {});
 
-// The HTTP status for a login error of this kind (400, 403 or 502).
+// The HTTP status for a login error of this kind (400, 403, 502 or 503).
 int login_error_status(ErrorCode code);
 
 }  // namespace starpunk::web

@@ -22,6 +22,7 @@ http::Response micropub_response(const micropub::Reply& reply) {
     }
     if (!reply.location.empty()) res.set_header("Location", reply.location);
     if (!reply.www_authenticate.empty()) res.set_header("WWW-Authenticate", reply.www_authenticate);
+    if (reply.retry_after_seconds > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_seconds));
     res.set_header("Cache-Control", "no-store");
     return res;
 }

@@ -12,8 +12,8 @@ namespace starpunk::web {
 // Views into `req`, which must outlive the Incoming.
 micropub::Incoming micropub_incoming(const http::Request& req);
 
-// Status, JSON body (invalid UTF-8 replaced, never thrown), Location and
-// WWW-Authenticate as the reply says.
+// Status, JSON body (invalid UTF-8 replaced, never thrown), Location,
+// WWW-Authenticate and Retry-After as the reply says.
 http::Response micropub_response(const micropub::Reply& reply);
 
 }  // namespace starpunk::web

@@ -22,7 +22,7 @@ LISTEN_RE = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 class Server:
     """A running starpunk process. `env` overrides the defaults below."""
 
-    def __init__(self, tmp_path, env=None, args=("serve",)):
+    def __init__(self, tmp_path, env=None, args=("serve",), preexec_fn=None):
         self.data = tmp_path / "data"
         self.cwd = tmp_path
         base = {
@@ -44,7 +44,7 @@ class Server:
         self.log_path = tmp_path / "server.log"
         self.log = open(self.log_path, "w+b")
         self.proc = subprocess.Popen([BIN, *args], cwd=self.cwd, env=base,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=preexec_fn)
         self.port = self._wait_for_port()
 
     def _wait_for_port(self, timeout=20.0):
@@ -131,12 +131,12 @@ def log_text(server):
 def make_server(tmp_path):
     started = []
 
-    def start(env=None, args=("serve",), dotenv=None):
+    def start(env=None, args=("serve",), dotenv=None, preexec_fn=None):
         sub = tmp_path / f"s{len(started)}"
         sub.mkdir()
         if dotenv is not None:
             (sub / ".env").write_text(dotenv)
-        s = Server(sub, env, args)
+        s = Server(sub, env, args, preexec_fn)
         started.append(s)
         return s
 

@@ -1,9 +1,12 @@
 // A scripted net::HttpClient for unit tests: answers by "METHOD url" and
-// records every request. Thread-safe.
+// records every request. Thread-safe; an answer with a delay keeps the calling
+// thread that long (without holding the fake's lock), like a slow server.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +23,7 @@ public:
         net::Fields headers;
         std::string final_url;        // empty: the requested URL
         std::optional<Error> error;  // set: fetch fails with it
+        std::chrono::milliseconds delay{0};
     };
 
     void on(net::Method method, const std::string& url, Answer answer) {
@@ -30,12 +34,16 @@ public:
     void on_post(const std::string& url, Answer answer) { on(net::Method::post, url, std::move(answer)); }
 
     Result<net::HttpResponse> fetch(const net::HttpRequest& request) override {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
         requests_.push_back(request);
         auto it = answers_.find(key(request.method, request.url));
         if (it == answers_.end())
             return make_error(ErrorCode::io, "fake: nothing at " + net::url_for_log(request.url));
-        const Answer& a = it->second;
+        const Answer a = it->second;
+        if (a.delay.count() > 0) {
+            lock.unlock();
+            std::this_thread::sleep_for(a.delay);
+        }
         if (a.error) return *a.error;
         net::HttpResponse r;
         r.status = a.status;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/config.hpp"
+#include "util/system.hpp"
 
 using namespace starpunk::config;
 
@@ -41,6 +42,57 @@ TEST(Config, DefaultsApplyWhenUnset) {
     EXPECT_EQ(c.indielogin_url, "https://indielogin.com");
     EXPECT_FALSE(c.dev_mode);
     EXPECT_GE(c.workers, 1);
+}
+
+TEST(Config, ConnectionCapDefaultsBelowTheOpenFileLimit) {
+    // 32 + 3 per pooled connection + 2 per worker kept for the server itself.
+    EXPECT_EQ(reserved_descriptors(5, 2), 51u);
+    EXPECT_EQ(default_max_connections(1024, 5, 2), 973u);
+    EXPECT_EQ(default_max_connections(64, 5, 2), 13u);
+    EXPECT_EQ(default_max_connections(40, 5, 2), 8u) << "never below 8";
+    EXPECT_EQ(default_max_connections(UINT64_MAX, 5, 2), 1'000'000u);
+
+    auto env = production();
+    env["WORKERS"] = "2";
+    auto loaded = load_config(env);
+    ASSERT_TRUE(loaded.problems.empty());
+    EXPECT_EQ(loaded.config.max_connections, default_max_connections(starpunk::open_files_limit(), 5, 2));
+
+    env["MAX_CONNECTIONS"] = "100";
+    EXPECT_EQ(load_config(env).config.max_connections, 100u);
+    env["MAX_CONNECTIONS"] = "0";
+    EXPECT_TRUE(mentions(load_config(env).problems, "MAX_CONNECTIONS"));
+}
+
+TEST(Config, AConnectionCapBeyondTheOpenFileLimitIsAWarning) {
+    if (starpunk::open_files_limit() > 5'000'000) GTEST_SKIP() << "no open-file limit to exceed";
+    auto env = production();
+    env["MAX_CONNECTIONS"] = "10000000";
+    auto loaded = load_config(env);
+    EXPECT_TRUE(loaded.problems.empty());
+    EXPECT_TRUE(mentions(loaded.warnings, "MAX_CONNECTIONS"));
+}
+
+TEST(Config, OutboundWorkersDefaultToHalfTheWorkers) {
+    auto env = production();
+    env["WORKERS"] = "8";
+    EXPECT_EQ(load_config(env).config.outbound_workers, 4);
+    env["WORKERS"] = "1";
+    EXPECT_EQ(load_config(env).config.outbound_workers, 1);
+    env["OUTBOUND_WORKERS"] = "3";
+    EXPECT_EQ(load_config(env).config.outbound_workers, 3);
+    env["OUTBOUND_WORKERS"] = "0";
+    EXPECT_TRUE(mentions(load_config(env).problems, "OUTBOUND_WORKERS"));
+}
+
+TEST(Config, DevIdentity) {
+    Config c;
+    c.site_url = "https://site.example";
+    EXPECT_EQ(c.dev_identity(), "https://site.example/");
+    c.admin_me = "https://me.example/";
+    EXPECT_EQ(c.dev_identity(), "https://me.example/");
+    c.dev_admin_me = "http://dev.example/";
+    EXPECT_EQ(c.dev_identity(), "http://dev.example/");
 }
 
 TEST(Config, ProductionRequiresAdminMeAndSecret) {

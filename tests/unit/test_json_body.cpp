@@ -59,3 +59,18 @@ TEST(JsonBody, BracketsInsideStringsDoNotCount) {
     std::string s = "{\"a\":\"" + std::string(500, '[') + "\\\"" + "\"}";
     EXPECT_TRUE(parse_json_text(s).ok());
 }
+
+// Issue 12: `[1e999]` to /micropub was a 500 — nlohmann reports a number too
+// large for a double as out_of_range, which escaped as an exception.
+TEST(JsonBody, NumberOverflowIsInvalidInputNotAnException) {
+    for (const std::string& text :
+         std::vector<std::string>{"[1e999]", "-1e999", R"({"a": [1, 2, 1e400]})", std::string(400, '9') + "e99999"}) {
+        SCOPED_TRACE(text);
+        Result<nlohmann::json> r = make_error(ErrorCode::internal, "not run");
+        EXPECT_NO_THROW(r = parse_json_text(text));
+        ASSERT_FALSE(r.ok());
+        EXPECT_EQ(r.error().code, ErrorCode::invalid_input);
+        EXPECT_NE(r.error().message.find("JSON"), std::string::npos) << r.error().message;
+    }
+    EXPECT_TRUE(parse_json_text("[1e308]").ok()) << "large but representable";
+}

@@ -245,6 +245,31 @@ TEST_F(MicropubServiceTest, MalformedBodyWithoutAHeaderTokenIs400) {
     EXPECT_EQ(http.requests().size(), 0u);
 }
 
+// Issue 12: an unauthenticated `[1e999]` was a 500 (the JSON number overflow
+// escaped as an exception).
+TEST_F(MicropubServiceTest, JsonNumberOverflowIs400NotA500) {
+    for (const char* body : {"[1e999]", R"({"type":["h-entry"],"properties":{"content":[1e999]}})"}) {
+        SCOPED_TRACE(body);
+        Reply r = Reply::from(Failure{500, "not run", "", {}});
+        EXPECT_NO_THROW(r = post(kJson, body, std::nullopt));
+        expect_error(r, 400, "invalid_request");
+        EXPECT_NE(r.body.value("error_description", "").find("JSON"), std::string::npos) << r.body.dump();
+    }
+    EXPECT_EQ(http.requests().size(), 0u);
+}
+
+// A header token is checked before the body is parsed at all: a rejected
+// token gets its 401 whatever the body holds.
+TEST_F(MicropubServiceTest, AHeaderTokenIsVerifiedBeforeTheBodyIsParsed) {
+    endpoint_answers(401, R"({"error":"invalid_token"})");
+    for (const char* body : {"[1e999]", "{not json", R"({"a": 1})"}) {
+        SCOPED_TRACE(body);
+        Reply r = Reply::from(Failure{500, "not run", "", {}});
+        EXPECT_NO_THROW(r = post(kJson, body));
+        expect_error(r, 401, "unauthorized");
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Actions: update, delete, undelete
 

@@ -6,12 +6,16 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "auth/indieauth.hpp"
+#include "net/coalescing_client.hpp"
 #include "support/fake_http_client.hpp"
 #include "support/notes_harness.hpp"
 
@@ -130,6 +134,7 @@ TEST_F(TokenVerifierTest, AnUnusableMeIs403Forbidden) {
         auto canon = auth::canonicalize_profile_url(me, config.outbound_http_allowed());
         ASSERT_FALSE(canon) << "precondition: '" << me << "' must not parse, but gave " << *canon;
         answer(200, nlohmann::json{{"me", me}, {"scope", "create"}}.dump());
+        verifier->clear_cache();  // a 403 is remembered for a while (rejection cache)
         const size_t before = fetches();
         auto info = verifier->verify(kToken);
         ASSERT_FALSE(info) << "accepted a token vouched for by '" << me << "'";
@@ -185,6 +190,7 @@ TEST_F(TokenVerifierTest, ScopeAsAnArrayIsUnderstood) {
 TEST_F(TokenVerifierTest, RejectedTokensAre401) {
     for (int status : {400, 401, 403, 404}) {
         answer(status, R"({"error":"invalid_token"})");
+        verifier->clear_cache();  // rejections are cached for a while
         auto info = verifier->verify(kToken);
         ASSERT_FALSE(info) << status;
         EXPECT_EQ(info.failure().status, 401) << status;
@@ -198,6 +204,7 @@ TEST_F(TokenVerifierTest, InactiveOrErrorOrMeLessAnswersAre401) {
                              R"({"error":"invalid_token","me":"https://me.example/"})", R"({"scope":"create"})",
                              R"({"me":42,"scope":"create"})"}) {
         answer(200, body);
+        verifier->clear_cache();  // rejections are cached for a while
         auto info = verifier->verify(kToken);
         ASSERT_FALSE(info) << body;
         EXPECT_EQ(info.failure().status, 401) << body;
@@ -254,8 +261,10 @@ TEST_F(TokenVerifierTest, MalformedTokensAreRefusedWithoutAsking) {
 TEST_F(TokenVerifierTest, FailureDescriptionsNeverContainTheToken) {
     answer(401, "{}");
     auto a = verifier->verify(kToken);
+    verifier->clear_cache();
     answer(200, R"({"me":"https://other.example/"})");
     auto b = verifier->verify(kToken);
+    verifier->clear_cache();
     answer(500, "");
     auto c = verifier->verify(kToken);
     for (const auto* o : {&a, &b, &c}) {
@@ -306,12 +315,106 @@ TEST_F(TokenVerifierTest, ARevokedTokenIsRefusedOnceItsEntryExpires) {
     EXPECT_EQ(info.failure().status, 401);
 }
 
-TEST_F(TokenVerifierTest, RejectionsAreNotCached) {
-    answer(401, "{}");
+// Issue 12: 40 requests with a bad token made 40 token-endpoint calls.
+TEST_F(TokenVerifierTest, RejectionsAreCachedBriefly) {
+    answer(401, R"({"error":"invalid_token"})");
+    for (int i = 0; i < 40; ++i) {
+        auto info = verifier->verify(kToken);
+        ASSERT_FALSE(info);
+        EXPECT_EQ(info.failure().status, 401);
+        EXPECT_NE(info.failure().www_authenticate.find("invalid_token"), std::string::npos);
+    }
+    EXPECT_EQ(fetches(), 1u);
+    EXPECT_EQ(verifier->cached(), 0u) << "never among the accepted";
+    EXPECT_EQ(verifier->cached_rejections(), 1u);
+    clock.advance(29s);
+    EXPECT_FALSE(verifier->verify(kToken));
+    EXPECT_EQ(fetches(), 1u);
+    clock.advance(2s);  // 31 s after the rejection: asked again
+    answer_admin();
+    EXPECT_TRUE(verifier->verify(kToken));
+    EXPECT_EQ(fetches(), 2u);
+}
+
+TEST_F(TokenVerifierTest, AnotherIdentitysTokenIsRememberedAs403) {
+    answer(200, R"({"me":"https://someone-else.example/","scope":"create"})");
+    for (int i = 0; i < 3; ++i) {
+        auto info = verifier->verify(kToken);
+        ASSERT_FALSE(info);
+        EXPECT_EQ(info.failure().status, 403);
+    }
+    EXPECT_EQ(fetches(), 1u);
+}
+
+TEST_F(TokenVerifierTest, UnavailabilityIsNotCached) {
+    answer(502, "");
     EXPECT_FALSE(verifier->verify(kToken));
     EXPECT_FALSE(verifier->verify(kToken));
     EXPECT_EQ(fetches(), 2u);
-    EXPECT_EQ(verifier->cached(), 0u);
+    EXPECT_EQ(verifier->cached_rejections(), 0u);
+}
+
+TEST_F(TokenVerifierTest, RejectionsAreBoundedAndCannotEvictAcceptedTokens) {
+    TokenVerifierOptions o;
+    o.max_rejections = 5;
+    make(o);
+    answer_admin();
+    ASSERT_TRUE(verifier->verify("the-good-token"));
+    answer(401, "{}");
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_FALSE(verifier->verify("bad-token-" + std::to_string(i)));
+        EXPECT_LE(verifier->cached_rejections(), 5u);
+    }
+    const size_t before = fetches();
+    EXPECT_TRUE(verifier->verify("the-good-token"));
+    EXPECT_EQ(fetches(), before);
+}
+
+// The outbound limit (net::CoalescingHttpClient) reached: 503 at once, with
+// Retry-After, and nothing remembered.
+TEST_F(TokenVerifierTest, ABusyOutboundClientIs503WithRetryAfter) {
+    FakeHttpClient::Answer busy;
+    busy.error = make_error(ErrorCode::busy, "1 outbound request(s) already in progress");
+    http.on_get(kEndpoint, busy);
+    auto info = verifier->verify(kToken);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.failure().status, 503);
+    EXPECT_EQ(info.failure().error, "temporarily_unavailable");
+    EXPECT_GT(info.failure().retry_after_seconds, 0);
+    EXPECT_EQ(verifier->cached_rejections(), 0u);
+    answer_admin();
+    EXPECT_TRUE(verifier->verify(kToken));
+}
+
+TEST_F(TokenVerifierTest, ABusyClientDuringDiscoveryIs503WithRetryAfterNotAFallback) {
+    config.token_endpoint.clear();
+    FakeHttpClient::Answer busy;
+    busy.error = make_error(ErrorCode::busy, "1 outbound request(s) already in progress");
+    http.on_get("https://me.example/", busy);
+    auto info = verifier->verify(kToken);
+    ASSERT_FALSE(info);
+    EXPECT_EQ(info.failure().status, 503);
+    EXPECT_GT(info.failure().retry_after_seconds, 0);
+}
+
+// Concurrent verifications of one token through the server's outbound client
+// reach the token endpoint once (single flight).
+TEST_F(TokenVerifierTest, ConcurrentVerificationsOfOneTokenShareOneRequest) {
+    FakeHttpClient::Answer slow{401, R"({"error":"invalid_token"})", {}, {}, {}, 300ms};
+    http.on_get(kEndpoint, slow);
+    net::CoalescingHttpClient shared(http, {8});
+    TokenVerifier v(config, shared, clock);
+    std::vector<std::thread> threads;
+    std::atomic<int> refused{0};
+    for (int i = 0; i < 6; ++i) {
+        threads.emplace_back([&] {
+            auto info = v.verify(kToken);
+            if (!info && info.failure().status == 401) ++refused;
+        });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(refused.load(), 6);
+    EXPECT_EQ(fetches(), 1u);
 }
 
 TEST_F(TokenVerifierTest, CacheSizeIsBounded) {

@@ -81,6 +81,7 @@ void expect_current_schema(Connection& c) {
                             "content_hash", "pending_hash"})
         EXPECT_TRUE(*column_exists(c, "notes", col)) << col;
     EXPECT_TRUE(*column_exists(c, "auth_state", "code_verifier"));
+    EXPECT_TRUE(*column_exists(c, "sessions", "login_method"));
     for (const char* idx : {"idx_notes_created_at", "idx_notes_published", "idx_notes_slug", "idx_notes_deleted_at"})
         EXPECT_EQ(rows(c, std::string("SELECT name FROM sqlite_master WHERE type='index' AND name='") + idx + "'").size(),
                   1u)
@@ -201,6 +202,11 @@ constexpr const char* kIndexQuery =
     "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' "
     "AND tbl_name IN ('notes','sessions','auth_state') ORDER BY name";
 
+// The columns 1.x sessions have (005 adds login_method).
+constexpr const char* kSessionColumns =
+    "SELECT id, session_token_hash, me, created_at, expires_at, last_used_at, user_agent, ip_address "
+    "FROM sessions ORDER BY id";
+
 class FromStarPunk11 : public ::testing::TestWithParam<V11Variant> {};
 
 INSTANTIATE_TEST_SUITE_P(Variants, FromStarPunk11, ::testing::Values(V11Variant::v1_1, V11Variant::v1_0),
@@ -216,7 +222,8 @@ TEST_P(FromStarPunk11, AddsOnlyWhatIsMissingAndKeepsEveryNoteReachable) {
         auto c = open_db(h.db_path);
         notes_before = rows(*c, "SELECT id, slug, file_path, published, content_hash FROM notes ORDER BY id");
         timestamps_before = rows(*c, "SELECT created_at, updated_at, deleted_at FROM notes ORDER BY id");
-        sessions_before = rows(*c, "SELECT * FROM sessions ORDER BY id");
+        sessions_before = rows(*c, kSessionColumns);
+        EXPECT_FALSE(*column_exists(*c, "sessions", "login_method"));
         auth_before = rows(*c, "SELECT * FROM auth_state ORDER BY state");
         indexes_before = rows(*c, kIndexQuery);
         notes_sql_before = table_sql(*c, "notes");
@@ -263,7 +270,9 @@ TEST_P(FromStarPunk11, AddsOnlyWhatIsMissingAndKeepsEveryNoteReachable) {
         }
     }
     EXPECT_EQ(rows(*c, "SELECT COUNT(*) FROM notes WHERE pending_hash IS NOT NULL"), std::vector<std::string>{"0"});
-    EXPECT_EQ(rows(*c, "SELECT * FROM sessions ORDER BY id"), sessions_before);
+    EXPECT_EQ(rows(*c, kSessionColumns), sessions_before);
+    // 1.x sessions say nothing of how they were made: refused when presented (005).
+    EXPECT_EQ(rows(*c, "SELECT COUNT(*) FROM sessions WHERE login_method IS NOT NULL"), std::vector<std::string>{"0"});
     EXPECT_EQ(rows(*c, "SELECT state, created_at, expires_at, redirect_uri FROM auth_state ORDER BY state").size(),
               auth_before.size());
     EXPECT_EQ(rows(*c, kIndexQuery), indexes_before);

@@ -109,6 +109,49 @@ std::string fetch(uint16_t port, const std::string& path) {
     return out;
 }
 
+// A connected socket, or -1.
+int connect_to(uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Whatever arrives on `fd` within `wait` (until the peer closes).
+std::string read_for(int fd, std::chrono::milliseconds wait) {
+    timeval tv{};
+    tv.tv_sec = static_cast<long>(wait.count() / 1000);
+    tv.tv_usec = static_cast<long>((wait.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+    return out;
+}
+
+// Sends raw bytes on a fresh connection; everything answered until it closes.
+std::string send_raw(uint16_t port, const std::string& raw) {
+    int fd = connect_to(port);
+    if (fd < 0) return {};
+    (void)::send(fd, raw.data(), raw.size(), 0);
+    std::string out = read_for(fd, 3000ms);
+    ::close(fd);
+    return out;
+}
+
+size_t count_of(const std::string& text, std::string_view what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+}
+
 }  // namespace
 
 TEST(Server, BlockingHandlerDoesNotStallInlineRequests) {
@@ -215,6 +258,72 @@ TEST(Server, InMemoryResponseHeadIsWellFormed) {
     for (size_t at = 0; (at = head.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
     for (size_t at = 0; (at = head.find('\n', at)) != std::string::npos; ++at) --lines;
     EXPECT_EQ(lines, 0u) << "every line ends in CRLF, no bare LF";
+}
+
+// Issue 12: with descriptors running out the accept loop spun. At
+// max_connections the server stops accepting until a connection closes.
+TEST(Server, AtTheConnectionCapNewConnectionsWaitUntilOneCloses) {
+    TestApp app;
+    ServerOptions opts;
+    opts.max_connections = 2;
+    Running running(app, opts);
+    const uint16_t port = running.server->port();
+    int a = connect_to(port);
+    int b = connect_to(port);
+    ASSERT_GE(a, 0);
+    ASSERT_GE(b, 0);
+    std::this_thread::sleep_for(100ms);  // both accepted
+    int c = connect_to(port);            // the kernel still completes the handshake (backlog)
+    ASSERT_GE(c, 0);
+    const std::string req = "GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    (void)::send(c, req.data(), req.size(), 0);
+    EXPECT_EQ(read_for(c, 300ms), "") << "not accepted while two are open";
+    ::close(a);
+    const std::string answer = read_for(c, 3000ms);
+    EXPECT_NE(answer.find("\r\n\r\nfast"), std::string::npos) << answer;
+    ::close(b);
+    ::close(c);
+    EXPECT_NE(fetch(port, "/fast").find("200 OK"), std::string::npos);
+}
+
+// Issue 12: these Transfer-Encodings made the body be read as a second request.
+TEST(Server, TransferEncodingOtherThanOneFinalChunkedIs400AndClose) {
+    TestApp app;
+    Running running(app);
+    const uint16_t port = running.server->port();
+    for (std::string fields : {"Transfer-Encoding: identity", "Transfer-Encoding: chunked, chunked",
+                               "Transfer-Encoding: chunked, identity", "Transfer-Encoding: gzip",
+                               "Transfer-Encoding: identity\r\nTransfer-Encoding: chunked",
+                               "Content-Length: 5\r\nTransfer-Encoding: identity"}) {
+        SCOPED_TRACE(fields);
+        const std::string out = send_raw(port, "POST /fast HTTP/1.1\r\nHost: t\r\n" + fields +
+                                                   "\r\n\r\nGET /fast HTTP/1.1\r\nHost: t\r\n\r\n");
+        EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ")) << out;
+        EXPECT_NE(out.find("Connection: close"), std::string::npos) << out;
+        EXPECT_EQ(count_of(out, "HTTP/1.1 "), 1u) << out;
+    }
+    const std::string chunked =
+        send_raw(port, "POST /fast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                       "3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_TRUE(chunked.starts_with("HTTP/1.1 404 ")) << "read and routed: " << chunked;
+}
+
+TEST(Server, AMalformedHeadGets400WithoutABody) {
+    TestApp app;
+    Running running(app);
+    for (const std::string& raw : std::vector<std::string>{"HEAD /fast HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n",
+                            "HEAD /fast HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: identity\r\n\r\n",
+                            "HEAD /fast HTTP/1.1\r\nHost: t\r\nX: " + std::string(20 * 1024, 'a') + "\r\n\r\n"}) {
+        const std::string out = send_raw(running.server->port(), raw);
+        SCOPED_TRACE(out.substr(0, 200));
+        EXPECT_TRUE(out.starts_with("HTTP/1.1 400 ") || out.starts_with("HTTP/1.1 431 "));
+        const auto end = out.find("\r\n\r\n");
+        ASSERT_NE(end, std::string::npos);
+        EXPECT_EQ(out.substr(end + 4), "") << "a HEAD answer has no body";
+        EXPECT_NE(out.find("Content-Length: "), std::string::npos);
+    }
+    const std::string get = send_raw(running.server->port(), "GET /fast HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n");
+    EXPECT_NE(get.find("could not be parsed"), std::string::npos) << "a GET keeps its explanation";
 }
 
 TEST(Server, ListenFailsClearlyWhenPortIsTaken) {

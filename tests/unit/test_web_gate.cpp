@@ -36,12 +36,13 @@ struct GateTest : ::testing::Test {
         ASSERT_EQ(h.start(), "");
         auth::SessionStore::Options o;
         o.secret = "gate-test-secret-gate-test-secret-gate";
+        o.admin_me = "https://me.example/";
         sessions = std::make_unique<auth::SessionStore>(h.pool, h.clock, o);
         services = std::make_unique<testing::SiteServices>(h);
         site = services->site();
         site->sessions = sessions.get();
         app = std::make_unique<web::App>(site);
-        auto s = sessions->create("https://me.example/", "", "");
+        auto s = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
         ASSERT_TRUE(s.ok());
         token = s->token;
         auto live = sessions->validate(token);
@@ -138,7 +139,7 @@ TEST_F(GateTest, LogoutWithTheRightTokenEndsTheSession) {
 // A CSRF token belongs to one session: a valid token of another live session
 // (another browser of the same admin, say) opens no form of this one.
 TEST_F(GateTest, CsrfTokenOfAnotherLiveSessionIsRefused) {
-    auto other = sessions->create("https://me.example/", "", "");
+    auto other = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
     ASSERT_TRUE(other.ok());
     auto other_live = sessions->validate(other->token);
     ASSERT_TRUE(other_live.ok() && other_live->has_value());
@@ -202,7 +203,7 @@ TEST_F(GateTest, AdminRequestsWithAnExpiredSessionAreRefused) {
     h.clock.advance(sessions->options().lifetime + 1s);  // a whole lifetime without use
     refused_everywhere("sliding lifetime ran out");
 
-    auto s = sessions->create("https://me.example/", "", "");
+    auto s = sessions->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
     ASSERT_TRUE(s.ok());
     token = s->token;
     csrf = sessions->csrf_token(s->session);

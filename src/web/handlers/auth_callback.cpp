@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/indieauth.hpp"
+#include "auth/sessions.hpp"
 #include "http/form.hpp"
 #include "log/log.hpp"
 #include "web/handlers/handlers.hpp"
@@ -16,10 +17,12 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
         auto query = http::parse_urlencoded(req.query);
         if (!query) return login_page(*site, req, 400, "The login answer was malformed. Please log in again.");
         if (auto err = query->get("error")) {
-            std::string description(query->get("error_description").value_or(""));
-            spdlog::info("authorization server refused the login: {} {}", *err, description);
-            std::string message = "Your authorization server did not approve the login (" + std::string(*err) + ").";
-            return login_page(*site, req, 403, message);
+            // Anyone can send the admin a link to /auth/callback?error=…: its
+            // text goes to the log (shortened; the log escapes control
+            // characters), never onto the page, which says one fixed thing.
+            spdlog::info("authorization server refused the login: {} {}", http::printable_excerpt(*err, 64),
+                         http::printable_excerpt(query->get("error_description").value_or(""), 200));
+            return login_page(*site, req, 403, "Your authorization server did not approve the login. Please try again.");
         }
         if (!site->indieauth || !site->sessions) return login_page(*site, req, 503, "Logging in is not available on this server.");
         std::optional<std::string_view> iss;
@@ -27,7 +30,8 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
         auto me = site->indieauth->complete(query->get("code").value_or(""), query->get("state").value_or(""), iss);
         if (!me) return login_page(*site, req, login_error_status(me.error().code), me.error().message);
 
-        auto session = site->sessions->create(*me, req.header("User-Agent").value_or(""), req.remote_address);
+        auto session = site->sessions->create(*me, auth::LoginMethod::indieauth, req.header("User-Agent").value_or(""),
+                                              req.remote_address);
         if (!session) {
             spdlog::error("could not create a session: {}", session.error().message);
             return login_page(*site, req, 500, "The session could not be saved. Please try again.");

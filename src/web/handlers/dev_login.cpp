@@ -2,6 +2,7 @@
 // admin session for DEV_ADMIN_ME (or ADMIN_ME), with a loud warning each time.
 #include <spdlog/spdlog.h>
 
+#include "auth/sessions.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/session_cookie.hpp"
 
@@ -9,10 +10,10 @@ namespace starpunk::web::handlers {
 
 http::Handler dev_login(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
-        const auto& c = site->config;
-        std::string me = !c.dev_admin_me.empty() ? c.dev_admin_me : !c.admin_me.empty() ? c.admin_me : c.site_url + "/";
+        const std::string me = site->config.dev_identity();
         if (!site->sessions) return http::text_response(503, "Sessions are not available on this server.\n");
-        auto session = site->sessions->create(me, req.header("User-Agent").value_or(""), req.remote_address);
+        auto session =
+            site->sessions->create(me, auth::LoginMethod::dev, req.header("User-Agent").value_or(""), req.remote_address);
         if (!session) {
             spdlog::error("could not create a dev session: {}", session.error().message);
             return http::text_response(500, "The session could not be saved.\n");

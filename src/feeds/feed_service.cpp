@@ -138,7 +138,7 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
         url.append(note.slug);
         auto tags = cur.categories->find(note.id);
         write_item(format,
-                   Item{url, r.title, r.html, note.created_at, note.updated_at,
+                   Item{url, r.title, r.html, note.created_at, note.updated_at, note.summary ? std::string_view(*note.summary) : std::string_view(),
                         tags == cur.categories->end() ? nullptr : &tags->second},
                    cur.next, chunk);
         ++cur.next;

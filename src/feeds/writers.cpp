@@ -108,6 +108,11 @@ void atom_item(const Item& item, std::string& out) {
     out.append("</title>\n");
     element(out, "updated", format_rfc3339(item.updated));
     element(out, "published", format_rfc3339(item.published));
+    if (!item.summary.empty()) {
+        out.append("<summary type=\"text\">");
+        append_xml_escaped(out, item.summary);
+        out.append("</summary>\n");
+    }
     out.append("<link rel=\"alternate\" type=\"text/html\"");
     attribute(out, "href", item.url);
     out.append("/>\n");
@@ -144,6 +149,7 @@ void json_item(const Item& item, size_t index, std::string& out) {
     member(out, "url", item.url);
     member(out, "title", item.title);
     member(out, "content_html", item.html);
+    if (!item.summary.empty()) member(out, "summary", item.summary);
     member(out, "date_published", format_rfc3339(item.published));
     member(out, "date_modified", format_rfc3339(item.updated));
     if (item.categories && !item.categories->empty()) {

@@ -49,6 +49,7 @@ struct Item {
     std::string_view html;   // sanitised HTML body
     Timestamp published{};
     Timestamp updated{};
+    std::string_view summary;  // plain text; may be empty (Atom <summary>, JSON Feed summary)
     const std::vector<std::string>* categories = nullptr;  // tag display names (RSS <category>,
                                                            // Atom <category term>, JSON Feed tags)
 };

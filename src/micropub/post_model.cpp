@@ -16,8 +16,9 @@ using Properties = std::map<std::string, std::vector<Value>, std::less<>>;
 
 Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
 
-const std::set<std::string, std::less<>> kUpdatable = {"content", "name", "category", "post-status", "published"};
-const std::set<std::string, std::less<>> kSingleValued = {"content", "name", "post-status", "published"};
+const std::set<std::string, std::less<>> kUpdatable = {"content", "name", "summary", "category", "post-status",
+                                                        "published"};
+const std::set<std::string, std::less<>> kSingleValued = {"content", "name", "summary", "post-status", "published"};
 
 // The note's name and body (post_model.hpp: name, content).
 struct Parts {
@@ -38,6 +39,7 @@ Properties properties_of(const StoredPost& post, const Parts& parts) {
     Properties props;
     props["content"] = {Value{parts.body, false}};
     if (parts.heading) props["name"] = {Value{parts.heading->title, false}};
+    if (post.note.summary) props["summary"] = {Value{*post.note.summary, false}};
     for (const auto& t : post.tags) props["category"].push_back(Value{t.display, false});
     props["post-status"] = {Value{post.note.published ? "published" : "draft", false}};
     props["published"] = {Value{format_rfc3339(post.note.created_at), false}};
@@ -48,14 +50,6 @@ bool same_category(const Value& a, const Value& b) {
     auto x = notes::make_tag(a.text);
     auto y = notes::make_tag(b.text);
     return x && y && x->name == y->name;
-}
-
-// Which updatable properties an operation names; summary is refused.
-Status check_property(std::string_view property) {
-    if (property == "summary") {
-        return invalid("summary is not stored apart from the content here: replace content instead.");
-    }
-    return {};
 }
 
 }  // namespace
@@ -86,7 +80,6 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
     std::set<std::string, std::less<>> touched;
 
     for (const auto& [name, values] : ops.replace) {
-        if (auto st = check_property(name); !st) return std::move(st).error();
         if (!kUpdatable.contains(name)) continue;
         if (kSingleValued.contains(name) && values.size() > 1) {
             return invalid(fmt::format("{} holds one value; replace it with an array of one.", name));
@@ -99,7 +92,6 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
         touched.insert(name);
     }
     for (const auto& [name, values] : ops.add) {
-        if (auto st = check_property(name); !st) return std::move(st).error();
         if (!kUpdatable.contains(name) || values.empty()) continue;
         auto& list = props[name];
         if (kSingleValued.contains(name) && (!list.empty() || values.size() > 1)) {
@@ -109,13 +101,11 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
         touched.insert(name);
     }
     for (const auto& name : ops.remove) {
-        if (auto st = check_property(name); !st) return std::move(st).error();
         if (!kUpdatable.contains(name)) continue;
         props.erase(name);
         touched.insert(name);
     }
     for (const auto& [name, values] : ops.remove_values) {
-        if (auto st = check_property(name); !st) return std::move(st).error();
         if (!kUpdatable.contains(name)) continue;
         auto it = props.find(name);
         if (it == props.end()) continue;
@@ -149,6 +139,11 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
         } else {
             change.content = with_name(name, std::move(*body));
         }
+    }
+    if (touched.contains("summary")) {
+        const auto* summary = values_of("summary");
+        std::string text = summary ? first_plain_line(*summary) : std::string();
+        change.summary = text.empty() ? std::optional<std::string>() : std::optional<std::string>(std::move(text));
     }
     if (touched.contains("category")) {
         change.tags = values_of("category") ? category_texts(*values_of("category")) : std::vector<std::string>{};

@@ -10,11 +10,11 @@
 //   post-status published | draft;  published  created_at (RFC 3339)
 //   url        SITE_URL/note/<slug>
 //
+//   summary    the note's summary (one line of plain text), when it has one
+//
 // Updates (JSON only, as the Micropub spec requires) are replace / add /
 // delete operations whose values are arrays. Supported properties: content,
-// name, category, post-status, published. `summary` is not stored apart from
-// the content (a create without content uses it as the body), so an update of
-// summary is refused with a message saying so; other unknown properties are
+// name, summary, category, post-status, published; other properties are
 // ignored, as on create. The note is rebuilt only from what changed: an update
 // of categories or status leaves the file untouched; a new content under an
 // unchanged name keeps the heading's original source lines.
@@ -45,7 +45,7 @@ struct StoredPost {
 nlohmann::json post_properties(const StoredPost& post, std::string_view site_url);
 
 // The change an update asks for. Errors: invalid_input (a single-valued
-// property given two values or added to, summary, an unusable post-status or
+// property given two values or added to, an unusable post-status or
 // published, a result without content).
 Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& ops);
 

@@ -308,9 +308,16 @@ Result<CreateRequest> build_create(const PostRequest& req) {
     notes::NewNote& note = create.note;
     note.slug_policy = notes::CustomSlugPolicy::fall_back;
 
-    // Body: content, else summary, else name.
+    // Body: content, else summary, else name. A summary beside content is
+    // kept as the note's summary.
     std::optional<std::string> body = body_text(req, "content");
-    if (!body) body = body_text(req, "summary");
+    if (body) {
+        if (auto it = req.properties.find("summary"); it != req.properties.end()) {
+            if (std::string s = first_plain_line(it->second); !s.empty()) note.summary = std::move(s);
+        }
+    } else {
+        body = body_text(req, "summary");
+    }
     if (body) {
         note.content = with_name(plain_title(req), std::move(*body));
     } else if (auto name = body_text(req, "name")) {

@@ -23,7 +23,9 @@
 //
 // build_create() validates a create and produces the notes::NewNote:
 //   * body = content, else summary, else name (the first non-blank value of
-//     each; HTML values are sanitised first). None -> invalid_input.
+//     each; HTML values are sanitised first). None -> invalid_input. A
+//     summary sent beside content is kept as NewNote::summary (one line of
+//     plain text).
 //   * HTML (`{"html": …}`, `content[html]`) passes render::sanitize_html before
 //     storage, is made blank-line-free (a blank line would end cmark's raw
 //     HTML block; such newlines become `&#10;`, which renders identically) and

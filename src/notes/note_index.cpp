@@ -86,7 +86,7 @@ Result<std::optional<IndexedNote>> NoteIndex::entry(int64_t id, bool include_dra
     auto row = (*stmt)->step();
     if (!row) return std::move(row).error();
     if (!*row) return std::optional<IndexedNote>();
-    IndexedNote out{read_note(**stmt), (*stmt)->text(9), (*stmt)->text(10)};
+    IndexedNote out{read_note(**stmt), (*stmt)->text(10), (*stmt)->text(11)};
     (*stmt)->reset();
     return std::optional<IndexedNote>(std::move(out));
 }

@@ -11,7 +11,7 @@ namespace starpunk::notes {
 
 inline constexpr std::string_view kNoteColumns =
     "n.id, n.slug, n.file_path, n.published, n.created_at, n.updated_at, n.deleted_at, n.content_hash, "
-    "n.pending_hash";
+    "n.pending_hash, n.summary";
 
 // Maps kNoteColumns, starting at column `first`, of the current row (the
 // table aliased as `n`).

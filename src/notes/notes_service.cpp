@@ -131,6 +131,7 @@ Note read_note(const Statement& s, int first) {
     if (auto d = s.optional_text(first + 6)) n.deleted_at = parse_timestamp(*d).value_or(Timestamp{});
     n.content_hash = s.optional_text(first + 7).value_or("");
     n.pending_hash = s.optional_text(first + 8);
+    n.summary = s.optional_text(first + 9);
     return n;
 }
 
@@ -214,6 +215,7 @@ Result<Note> NotesService::create(const NewNote& input) {
         n.created_at = created;
         n.updated_at = created;
         n.content_hash = sha256_hex(input.content);
+        n.summary = input.summary;
         std::string abs = options_.notes_path + "/" + n.file_path;
         if (auto st = fs_.create_dirs(storage::parent_dir(abs)); !st) return std::move(st).error();
         auto written = storage::write_file_atomically(fs_, abs, input.content, storage::WriteMode::create_new);
@@ -227,8 +229,8 @@ Result<Note> NotesService::create(const NewNote& input) {
             auto tx = Transaction::begin(c);
             if (!tx) return std::move(tx).error();
             auto stmt = c.prepare(
-                "INSERT INTO notes (slug, file_path, published, created_at, updated_at, content_hash) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+                "INSERT INTO notes (slug, file_path, published, created_at, updated_at, content_hash, summary) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
             if (!stmt) return std::move(stmt).error();
             auto st = (*stmt)
                           ->bind(1, n.slug)
@@ -237,6 +239,7 @@ Result<Note> NotesService::create(const NewNote& input) {
                           .bind(4, format_db_time(n.created_at))
                           .bind(5, format_db_time(n.updated_at))
                           .bind(6, n.content_hash)
+                          .bind_optional(7, input.summary)
                           .run();
             if (!st) return st;
             n.id = c.last_insert_rowid();
@@ -602,12 +605,18 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     if (change.tags) {
         if (auto st = write_tags(c, id, make_tags(*change.tags)); !st) return std::move(st).error();
     }
+    if (change.summary) {
+        auto stmt = c.prepare("UPDATE notes SET summary = ?2 WHERE id = ?1");
+        if (!stmt) return std::move(stmt).error();
+        if (auto st = (*stmt)->bind(1, id).bind_optional(2, *change.summary).run(); !st) return std::move(st).error();
+    }
     if (auto st = tx->commit(); !st) return std::move(st).error();
     changes_.publish();
     n.pending_hash.reset();
     n.published = published;
     n.updated_at = now;
     if (change.created_at) n.created_at = *change.created_at;
+    if (change.summary) n.summary = *change.summary;
     return n;
 }
 

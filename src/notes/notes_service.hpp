@@ -39,6 +39,7 @@ struct Note {
     std::optional<Timestamp> deleted_at;
     std::string content_hash;
     std::optional<std::string> pending_hash;
+    std::optional<std::string> summary;  // Micropub summary beside the content (p-summary)
 
     bool is_deleted() const { return deleted_at.has_value(); }
 };
@@ -50,6 +51,7 @@ struct NewNote {
     std::optional<Timestamp> created_at;  // default: now (import passes the file's mtime)
     CustomSlugPolicy slug_policy = CustomSlugPolicy::fall_back;
     std::vector<std::string> tags;  // categories as written (notes/note_tags.hpp)
+    std::optional<std::string> summary;
 };
 
 struct NoteChange {
@@ -57,6 +59,7 @@ struct NoteChange {
     std::optional<bool> published;
     std::optional<std::vector<std::string>> tags;  // the whole new set, as written
     std::optional<Timestamp> created_at;           // Micropub `published`; the file stays where it is
+    std::optional<std::optional<std::string>> summary;  // set (a value) or clear (nullopt inside)
 };
 
 enum class Visibility {

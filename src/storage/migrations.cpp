@@ -135,6 +135,10 @@ Status note_tags(Connection& c) {
     )sql");
 }
 
+// A post's summary, when a Micropub client sends one beside its content
+// (micropub/post_model.hpp); NULL for every other note.
+Status notes_summary(Connection& c) { return add_column_if_missing(c, "notes", "summary", "TEXT NULL"); }
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -197,6 +201,7 @@ const std::vector<Migration>& migrations() {
         {"004_normalise_timestamps", normalise_timestamps},
         {"005_sessions_login_method", sessions_login_method},
         {"006_note_tags", note_tags},
+        {"007_notes_summary", notes_summary},
     };
     return list;
 }

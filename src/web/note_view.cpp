@@ -49,6 +49,7 @@ Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const n
     d.set("url", note_url(site, note));
     d.set("html", scope_footnotes(r.html, note.slug));
     if (r.name) d.set("name", *r.name);
+    if (note.summary) d.set("summary", *note.summary);
     if (!note.published) d.set("draft", true);
     d.set("published_iso", format_rfc3339(note.created_at));
     d.set("published_human", human_date(note.created_at));

@@ -11,7 +11,7 @@
 
 namespace starpunk::web {
 
-// Fields: url, html, name (only with a real title), draft, published_iso,
+// Fields: url, html, name (only with a real title), summary (when set), draft, published_iso,
 // published_human, updated_iso, updated_human, tags [{tag_url, tag}] and
 // has_tags. Second: the page title text.
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,

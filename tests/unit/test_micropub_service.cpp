@@ -331,7 +331,7 @@ TEST_F(MicropubActions, ActionErrorsAre400) {
                             R"("nothing":{})"}) {
         expect_error(update(url_of(n), ops), 400, "invalid_request");
     }
-    expect_error(update(url_of(n), R"("replace":{"summary":["s"]})"), 400, "invalid_request");
+    expect_error(update(url_of(n), R"("replace":{"summary":["a","b"]})"), 400, "invalid_request");
     expect_error(update(url_of(n), R"("replace":{"content":["a","b"]})"), 400, "invalid_request");
     expect_error(update(url_of(n), R"("add":{"content":["more"]})"), 400, "invalid_request");
     expect_error(update(url_of(n), R"("replace":{"post-status":["secret"]})"), 400, "invalid_request");
@@ -355,6 +355,26 @@ TEST_F(MicropubActions, ReplaceContentKeepsTheNameHeadingAsWritten) {
     EXPECT_EQ(content_of(reload(n)), "# Plain\n\nNew body.");
     EXPECT_EQ(update(url_of(n), R"("delete":["name"])").status, 204);
     EXPECT_EQ(content_of(reload(n)), "New body.");
+}
+
+TEST_F(MicropubActions, SummaryIsKeptBesideTheContent) {
+    auto n = created(post(kForm, "content=The+body&summary=In+short"));
+    EXPECT_EQ(reload(n).summary, std::optional<std::string>("In short"));
+    EXPECT_EQ(content_of(n), "The body");
+    auto source = get("q=source&url=" + percent_encode(url_of(n)));
+    EXPECT_EQ(source.body["properties"]["summary"], (nlohmann::json{"In short"}));
+    EXPECT_EQ(update(url_of(n), R"("replace":{"summary":["Shorter"]})").status, 204);
+    EXPECT_EQ(reload(n).summary, std::optional<std::string>("Shorter"));
+    EXPECT_EQ(content_of(reload(n)), "The body");  // the file is untouched
+    EXPECT_EQ(update(url_of(n), R"("delete":["summary"])").status, 204);
+    EXPECT_FALSE(reload(n).summary.has_value());
+    EXPECT_FALSE(get("q=source&url=" + percent_encode(url_of(n))).body["properties"].contains("summary"));
+    EXPECT_EQ(update(url_of(n), R"("add":{"summary":["Added"]})").status, 204);
+    EXPECT_EQ(reload(n).summary, std::optional<std::string>("Added"));
+    // Without content the summary is the body, as before.
+    auto only = created(post(kForm, "summary=Just+this"));
+    EXPECT_EQ(content_of(only), "Just this");
+    EXPECT_FALSE(reload(only).summary.has_value());
 }
 
 TEST_F(MicropubActions, HtmlContentIsSanitisedOnUpdate) {

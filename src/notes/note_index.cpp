@@ -114,17 +114,11 @@ Result<IndexRebuildReport> NoteIndex::rebuild(const Progress& progress) {
     if (auto st = c.exec("DROP TABLE notes_fts"); !st) return std::move(st).error();
     if (auto st = c.exec(create_sql); !st) return std::move(st).error();
 
-    std::vector<Note> all;
-    {
-        auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n ORDER BY n.id", kNoteColumns));
-        if (!stmt) return std::move(stmt).error();
-        while (true) {
-            auto row = (*stmt)->step();
-            if (!row) return std::move(row).error();
-            if (!*row) break;
-            all.push_back(read_note(**stmt));
-        }
-    }
+    auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n ORDER BY n.id", kNoteColumns));
+    if (!stmt) return std::move(stmt).error();
+    auto read = read_notes(**stmt);
+    if (!read) return std::move(read).error();
+    const std::vector<Note> all = std::move(*read);
     IndexRebuildReport report;
     std::size_t done = 0;
     for (const auto& n : all) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string_view>
+#include <vector>
 
 #include "notes/notes_service.hpp"
 #include "storage/sqlite.hpp"
@@ -16,5 +17,8 @@ inline constexpr std::string_view kNoteColumns =
 // Maps kNoteColumns, starting at column `first`, of the current row (the
 // table aliased as `n`).
 Note read_note(const storage::Statement& s, int first = 0);
+
+// Every remaining row of a statement that selects kNoteColumns first.
+Result<std::vector<Note>> read_notes(storage::Statement& s);
 
 }  // namespace starpunk::notes

@@ -146,6 +146,42 @@ NotesService::NotesService(std::shared_ptr<storage::ConnectionPool> pool, storag
     while (options_.notes_path.size() > 1 && options_.notes_path.back() == '/') options_.notes_path.pop_back();
 }
 
+Result<std::vector<Note>> read_notes(Statement& s) {
+    std::vector<Note> out;
+    while (true) {
+        auto row = s.step();
+        if (!row) return std::move(row).error();
+        if (!*row) return out;
+        out.push_back(read_note(s));
+    }
+}
+
+namespace {
+
+// The total and one page (newest first) of the notes "FROM … WHERE …" selects;
+// `param`, when given, is bound to ?1.
+Result<NotePage> query_page(Connection& c, const std::string& from_where, std::optional<std::string_view> param,
+                            int64_t limit, int64_t offset) {
+    NotePage page;
+    auto count = c.prepare("SELECT COUNT(*) " + from_where);
+    if (!count) return std::move(count).error();
+    if (param) (*count)->bind(1, *param);
+    if (auto row = (*count)->step(); !row) return std::move(row).error();
+    page.total = (*count)->integer(0);
+    (*count)->reset();
+    auto stmt = c.prepare(fmt::format("SELECT {} {} ORDER BY n.created_at DESC, n.id DESC LIMIT ?2 OFFSET ?3",
+                                      kNoteColumns, from_where));
+    if (!stmt) return std::move(stmt).error();
+    if (param) (*stmt)->bind(1, *param);
+    (*stmt)->bind(2, std::max<int64_t>(0, limit)).bind(3, std::max<int64_t>(0, offset));
+    auto notes = read_notes(**stmt);
+    if (!notes) return std::move(notes).error();
+    page.notes = std::move(*notes);
+    return page;
+}
+
+}  // namespace
+
 NotesService::~NotesService() = default;
 
 Result<std::string> NotesService::absolute_path(const Note& note) const {
@@ -291,25 +327,8 @@ Result<bool> NotesService::has_content_hash(std::string_view content_hash) const
 Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_t offset) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    Connection& c = **lease;
-    const std::string_view where = visibility_filter(visibility);
-    NotePage page;
-    auto count = c.prepare(fmt::format("SELECT COUNT(*) FROM notes n WHERE {}", where));
-    if (!count) return std::move(count).error();
-    if (auto row = (*count)->step(); !row) return std::move(row).error();
-    page.total = (*count)->integer(0);
-    (*count)->reset();
-    auto stmt = c.prepare(fmt::format(
-        "SELECT {} FROM notes n WHERE {} ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2", kNoteColumns, where));
-    if (!stmt) return std::move(stmt).error();
-    (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, std::max<int64_t>(0, offset));
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        page.notes.push_back(read_note(**stmt));
-    }
-    return page;
+    return query_page(**lease, fmt::format("FROM notes n WHERE {}", visibility_filter(visibility)), std::nullopt,
+                      limit, offset);
 }
 
 Result<NoteCounts> NotesService::counts() const {
@@ -419,30 +438,12 @@ Result<NotePage> NotesService::list_tagged(std::string_view tag_name, Visibility
                                            int64_t offset) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    Connection& c = **lease;
-    // From the tag's links (idx_note_tags_tag) to the notes, newest first.
-    const std::string from = fmt::format(
-        "FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
-        "WHERE t.name = ?1 AND {}",
-        visibility_filter(visibility));
-    NotePage page;
-    auto count = c.prepare("SELECT COUNT(*) " + from);
-    if (!count) return std::move(count).error();
-    (*count)->bind(1, tag_name);
-    if (auto row = (*count)->step(); !row) return std::move(row).error();
-    page.total = (*count)->integer(0);
-    (*count)->reset();
-    auto stmt = c.prepare(fmt::format("SELECT {} {} ORDER BY n.created_at DESC, n.id DESC LIMIT ?2 OFFSET ?3",
-                                      kNoteColumns, from));
-    if (!stmt) return std::move(stmt).error();
-    (*stmt)->bind(1, tag_name).bind(2, std::max<int64_t>(0, limit)).bind(3, std::max<int64_t>(0, offset));
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        page.notes.push_back(read_note(**stmt));
-    }
-    return page;
+    // From the tag's links (idx_note_tags_tag) to the notes.
+    return query_page(**lease,
+                      fmt::format("FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
+                                  "WHERE t.name = ?1 AND {}",
+                                  visibility_filter(visibility)),
+                      tag_name, limit, offset);
 }
 
 Result<std::vector<TagCount>> NotesService::tags_in_use(Visibility visibility) const {

@@ -195,7 +195,8 @@ RC_GTEST_PROP(SearchExcerpt, AnyInputGivesValidUtf8WithOnlyMarkTags, (const std:
         std::string marks;
         for (const auto& t : tags(e)) marks += t == "<mark>" ? '(' : ')';
         RC_ASSERT(marks.find("((") == std::string::npos && marks.find("))") == std::string::npos);
-        RC_ASSERT(marks.empty() || (marks.front() == '(' && marks.back() == ')'));
+        const bool balanced = marks.empty() || (marks.front() == '(' && marks.back() == ')');  // || inside RC_ASSERT does not short-circuit
+        RC_ASSERT(balanced);
         // No stray '<' or '>' or quotes: everything else was escaped.
         std::string rest = std::regex_replace(e, std::regex("</?mark>"), "");
         RC_ASSERT(rest.find_first_of("<>\"'") == std::string::npos);

@@ -207,6 +207,7 @@ def atom(site):
         # the display name is the label when the term is a normalised form, else the term
         out[links[0]] = {"categories": [c.get("label") or c.get("term") for c in e.findall(ATOM + "category")],
                          "title": e.findtext(ATOM + "title"),
+                         "summary": e.findtext(ATOM + "summary"),
                          "text": e.findtext(ATOM + "content") or ""}
     return out
 
@@ -214,7 +215,8 @@ def atom(site):
 def json_feed(site):
     r, body = site.request("GET", "/feed.json")
     assert r.status == 200
-    return {i["url"]: {"categories": i.get("tags", []), "title": i.get("title"), "text": i.get("content_html", "")}
+    return {i["url"]: {"categories": i.get("tags", []), "title": i.get("title"),
+                     "summary": i.get("summary"), "text": i.get("content_html", "")}
             for i in json.loads(body)["items"]}
 
 
@@ -747,17 +749,23 @@ def test_update_replace_published(site, token):
     assert props(site, token, url)["url"] == [url]
 
 
-def test_update_of_summary_is_accepted_or_clearly_refused(site, token):
-    # A summary is not stored apart from the content (it is only the body of a create without
-    # content), so an update of it may be refused — with a 400 that says so — but it must never
-    # touch the content or fail the server.
-    path, url = create(site, token, {"content": ["Content with a summary to come"]})
-    r, body = update(site, token, url, replace={"summary": ["A short summary"]})
-    if r.status != 204:
-        doc = assert_error(r, body, 400, "invalid_request")
-        assert "summary" in doc["error_description"], doc
-    assert props(site, token, url)["content"] == ["Content with a summary to come"]
-    page(site, path, 200)
+def test_summary_is_kept_beside_the_content_and_updatable(site, token):
+    # A summary sent with content is the note's p-summary (Atom <summary>, JSON Feed summary);
+    # replacing or deleting it never touches the content.
+    path, url = create(site, token, {"content": ["Content with a summary"], "summary": ["In <short>"]})
+    assert props(site, token, url)["summary"] == ["In <short>"]
+    assert page_entry(site, path)["properties"]["summary"] == ["In <short>"]
+    feeds = in_feeds(site, url)
+    assert feeds["atom"]["summary"] == "In <short>" and feeds["json"]["summary"] == "In <short>"
+    assert_204(*update(site, token, url, replace={"summary": ["A short summary"]}))
+    assert page_entry(site, path)["properties"]["summary"] == ["A short summary"]
+    assert in_feeds(site, url)["json"]["summary"] == "A short summary"
+    assert props(site, token, url)["content"] == ["Content with a summary"]
+    assert_204(*update(site, token, url, delete=["summary"]))
+    assert "summary" not in props(site, token, url)
+    assert "summary" not in page_entry(site, path)["properties"]
+    assert in_feeds(site, url)["atom"]["summary"] is None
+    assert props(site, token, url)["content"] == ["Content with a summary"]
 
 
 def test_update_that_breaks_a_single_valued_property_is_400(site, token):

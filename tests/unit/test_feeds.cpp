@@ -16,6 +16,7 @@
 #include "feeds/negotiate.hpp"
 #include "feeds/writers.hpp"
 #include "notes/note_renderer.hpp"
+#include "render/engine.hpp"
 #include "storage/fs.hpp"
 #include "support/notes_harness.hpp"
 #include "support/site_harness.hpp"
@@ -381,11 +382,12 @@ TEST(FeedNegotiate, MalformedElementsAreSkippedAndAllMalformedMeansNoPreference)
 
 struct FeedServiceTest : ::testing::Test {
     testing::NotesHarness h;
+    render::InProcessMarkdown markdown;
     std::unique_ptr<notes::NoteRenderer> renderer;
 
     void SetUp() override {
         ASSERT_EQ(h.start(), "");
-        renderer = std::make_unique<notes::NoteRenderer>(h.svc());
+        renderer = std::make_unique<notes::NoteRenderer>(h.svc(), markdown);
     }
 
     Settings settings(int max_items = 50) {

@@ -1,7 +1,10 @@
 // GET /search?q=&page= — the search page (SPEC §7).
 //
 // States: search unavailable (SEARCH_ENABLED=false or no service: 503), empty
-// query (a prompt), no results, results (20 per page, previous/next links).
+// query (a prompt), a query that cannot match anything (only exclusions or
+// punctuation: 200 with the service's hint), no results, results (20 per
+// page, previous/next links). Every state with the form shows a one-line
+// reminder of the syntax (search/query.hpp).
 // The excerpt is the only unescaped HTML on the page: it comes from
 // search::highlight_excerpt, which escapes every byte of the note and adds
 // nothing but <mark>…</mark>.
@@ -79,7 +82,9 @@ http::Handler search(std::shared_ptr<const Site> site) {
                 if (!hit.published) item.set("draft", true);
                 list.push_back(std::move(item));
             }
-            if (found->hits.empty()) {
+            if (!found->hint.empty()) {
+                data.set("hint", found->hint);
+            } else if (found->hits.empty()) {
                 data.set("no_results", true);
                 if (*page > 1 && found->total > 0) data.set("past_the_end", true);
             } else {

@@ -16,6 +16,7 @@
 #include <charconv>
 
 #include "http/form.hpp"
+#include "notes/note_text.hpp"
 #include "search/search_service.hpp"
 #include "util/clock.hpp"
 #include "util/strings.hpp"
@@ -31,6 +32,16 @@ namespace {
 namespace sp = starpunk::search;
 
 constexpr int64_t kPerPage = 20;
+// Queries longer than this are cut (with "…") in the page title.
+constexpr std::size_t kTitleQueryChars = 40;
+
+std::string title_for(std::string_view q) {
+    q = trim(q);
+    if (q.empty()) return "Search";
+    const std::string_view cut = notes::truncate_chars(q, kTitleQueryChars);
+    if (cut.size() == q.size()) return "Search: " + std::string(q);
+    return "Search: " + std::string(trim(cut)) + "\u2026";
+}
 
 std::string count_text(const sp::Results& r) {
     std::string n = std::to_string(r.total);
@@ -54,7 +65,7 @@ http::Handler search(std::shared_ptr<const Site> site) {
         TemplateData data;
         data.set("query", q);
         // The admin's navigation on the admin's page (sent private, no-store).
-        PageInfo info = page_info(req, blank ? "Search" : "Search: " + std::string(trim(q)));
+        PageInfo info = page_info(req, title_for(q));
         info.search_query = q;
         int status = 200;
         if (!site->config.search_enabled || site->search == nullptr) {

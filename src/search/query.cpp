@@ -126,11 +126,18 @@ std::vector<Item> lex(std::string_view query, const std::vector<CodePoint>& cps)
         if (is_quote(cps[i].cp)) {
             const std::size_t start = ++i;
             while (i < cps.size() && !is_quote(cps[i].cp)) ++i;
-            const std::size_t begin = start < cps.size() ? cps[start].begin : query.size();
-            const std::size_t end = i < cps.size() ? cps[i].begin : query.size();
-            if (i < cps.size()) ++i;  // the closing quote
+            // [start, i): the phrase's code points (to the end when unbalanced).
+            // Whitespace and control characters (NUL included) become one
+            // space: FTS5 reads its expression as a C string, up to a NUL.
             Term t;
-            t.text = std::string(query.substr(begin, end - begin));
+            for (std::size_t k = start; k < i; ++k) {
+                if (is_space(cps[k].cp)) {
+                    if (!t.text.empty() && t.text.back() != ' ') t.text += ' ';
+                } else {
+                    t.text.append(query.substr(cps[k].begin, cps[k].end - cps[k].begin));
+                }
+            }
+            if (i < cps.size()) ++i;  // the closing quote
             t.tokens = tokens_of(t.text);
             t.phrase = true;
             if (!t.tokens.empty()) items.push_back(Item{Item::Kind::term, std::move(t), false});

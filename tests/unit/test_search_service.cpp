@@ -166,6 +166,16 @@ TEST(SearchQuery, UnusableQueriesHaveAHintAndNoExpression) {
     }
 }
 
+// Found by fuzz_search: a NUL inside quotes ended FTS5's reading of the
+// expression ("unterminated string").
+TEST(SearchQuery, ControlCharactersInsideAPhraseBecomeOneSpace) {
+    const std::string q("\u201cwen\x01\0\0g\u201d", 13);
+    auto parsed = parse_query(q);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->fts_expression, R"~((("wen g")))~");
+    EXPECT_EQ(parse_query("\"went\t\n  running\"")->all[0].any[0].text, "went running");
+}
+
 TEST(SearchQuery, UnicodeWhitespaceAndControlCharactersSeparateTerms) {
     EXPECT_EQ(describe("caf\u00e9\u00a0cr\u00e8me\u3000x\x01y"), "caf\u00e9 cr\u00e8me x y");
 }
@@ -523,9 +533,11 @@ TEST_P(SearchServiceTest, PhraseAndOrMatchesAreHighlighted) {
 
 TEST_P(SearchServiceTest, FtsExpressionOfAnyParsedQueryIsAcceptedByTheIndex) {
     if (fallback()) GTEST_SKIP() << "the index is the FTS mode's";
-    for (const auto& row : syntax_table()) {
-        auto q = parse_query(row.query);
-        ASSERT_TRUE(q) << row.query;
+    std::vector<std::string> queries = {std::string("\"a\0b\" c\x01" "d \"e\x7f", 13)};
+    for (const auto& row : syntax_table()) queries.push_back(row.query);
+    for (const auto& query : queries) {
+        auto q = parse_query(query);
+        ASSERT_TRUE(q) << query;
         if (!q->usable()) continue;
         auto m = env->h.svc().index().matches(q->fts_expression, true, 10);
         EXPECT_TRUE(m) << q->fts_expression << ": " << m.error().message;
@@ -537,7 +549,7 @@ rc::Gen<std::string> query_gen() {
     static const std::vector<std::string> pieces = {
         "\"", "\u201c", "\u201d", "OR", "AND", "NOT", "NEAR(", "NEAR", "(", ")", "*", "-", "--", "^", "+", ":",
         "title:", "content:", "slug:", "{", "}", "'", "\\", "%", ";", "kiwi", "caramel", "went", "running", "park",
-        "ki", "kiw", "e-mail", "\u00e9t\u00e9", "\u2014", "\u00a0", "\x01", "\xff", " ", " ", " ", "\t", "\n"};
+        "ki", "kiw", "e-mail", "\u00e9t\u00e9", "\u2014", "\u00a0", "\x01", std::string(1, '\0'), "\xff", " ", " ", " ", "\t", "\n"};
     return rc::gen::map(
         rc::gen::container<std::vector<std::string>>(rc::gen::oneOf(
             rc::gen::elementOf(pieces), rc::gen::elementOf(pieces), rc::gen::elementOf(pieces),

@@ -2,8 +2,8 @@
 // builds, and the excerpt highlighter fed with its terms.
 // Input: the bytes are a query typed into the search box.
 // Oracle (any failure aborts):
-//   1. parse_query() fails only with invalid_input, and only for a blank,
-//      over-long (> kMaxQueryBytes) or invalid-UTF-8 query.
+//   1. parse_query() fails only with invalid_input, and only for a blank
+//      (util trim() empty), over-long (> kMaxQueryBytes) or invalid-UTF-8 query.
 //   2. The tree keeps its invariants: every term has tokens, each made of
 //      token characters only; every clause has a term; at most kMaxTerms
 //      terms; a prefix's last token has >= kMinPrefixChars code points;

@@ -196,13 +196,15 @@ Result<ParsedQuery> parse_query(std::string_view query) {
                           "the search query is too long (at most " + std::to_string(kMaxQueryBytes) + " bytes)");
     }
     if (!is_valid_utf8(query)) return make_error(ErrorCode::invalid_input, "the search query is not valid UTF-8");
+    // Blank as the handlers see it (ASCII whitespace only: util trim()); a
+    // query of other spaces or control characters parses to nothing usable.
+    if (trim(query).empty()) return make_error(ErrorCode::invalid_input, "the search query is empty");
     const auto cps = decode(query);
     std::size_t first = 0, last = cps.size();
     while (first < last && is_space(cps[first].cp)) ++first;
     while (last > first && is_space(cps[last - 1].cp)) --last;
-    if (first == last) return make_error(ErrorCode::invalid_input, "the search query is empty");
     ParsedQuery parsed;
-    parsed.text = std::string(query.substr(cps[first].begin, cps[last - 1].end - cps[first].begin));
+    if (first < last) parsed.text = std::string(query.substr(cps[first].begin, cps[last - 1].end - cps[first].begin));
 
     // Items -> tree. OR joins the positive term before it to the one after
     // it; NOT (or a lone '-' before a quote) excludes the next term; an

@@ -66,7 +66,7 @@ struct Clause {
 };
 
 struct ParsedQuery {
-    std::string text;              // the query, trimmed
+    std::string text;              // the query without leading/trailing whitespace and control characters
     std::vector<Clause> all;       // a note must match every clause (AND)
     std::vector<Term> none;        // ... and none of these terms (-word, NOT word)
     std::string fts_expression;    // FTS5 MATCH expression; empty when !usable()
@@ -75,8 +75,10 @@ struct ParsedQuery {
     bool usable() const { return !all.empty(); }
 };
 
-// Errors: invalid_input when the query is blank, longer than kMaxQueryBytes,
-// or not valid UTF-8. Any other string parses (see the invariants above).
+// Errors: invalid_input when the query is blank (nothing but ASCII
+// whitespace: util trim()), longer than kMaxQueryBytes, or not valid UTF-8.
+// Any other string parses (see the invariants above); one of only Unicode
+// spaces or control characters is unusable, with a hint.
 Result<ParsedQuery> parse_query(std::string_view query);
 
 // True for code points FTS5's unicode61 tokenizer treats as part of a token:

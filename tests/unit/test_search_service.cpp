@@ -188,6 +188,13 @@ TEST(SearchQuery, BlankTooLongAndInvalidQueriesAreInvalidInput) {
         EXPECT_EQ(q.error().code, ErrorCode::invalid_input);
     }
     EXPECT_TRUE(parse_query(std::string(kMaxQueryBytes, 'a')));
+    // Not blank to the handlers (util trim): parsed, unusable, with a hint.
+    for (std::string odd : {std::string("\u3000\u00a0"), std::string(" \0\n", 3), std::string("\x01\x7f")}) {
+        auto q = parse_query(odd);
+        ASSERT_TRUE(q) << odd;
+        EXPECT_FALSE(q->usable());
+        EXPECT_NE(q->hint, "");
+    }
 }
 
 TEST(SearchQuery, TermsBeyondTheLimitAreIgnored) {

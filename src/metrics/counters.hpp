@@ -45,8 +45,18 @@ public:
 
 private:
     using Key = std::tuple<std::string, std::string, int>;
+    using View = std::tuple<std::string_view, std::string_view, int>;
+    // Orders keys and views alike (look-ups without building strings). Spelled
+    // out because clang 14 with libstdc++ 12 cannot compare the two tuple types.
+    struct Less {
+        using is_transparent = void;
+        static View view(const Key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+        static const View& view(const View& v) { return v; }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+    };
     mutable std::mutex mutex_;
-    std::map<Key, RequestSeries, std::less<>> series_;
+    std::map<Key, RequestSeries, Less> series_;
     uint64_t total_ = 0;
 };
 

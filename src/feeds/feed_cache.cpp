@@ -10,10 +10,12 @@ size_t slot(Format format) { return static_cast<size_t>(format); }
 
 }  // namespace
 
-FeedCache::FeedCache(std::shared_ptr<const FeedService> service, notes::NoteChanges& changes, size_t max_body_bytes)
+FeedCache::FeedCache(std::shared_ptr<const FeedService> service, notes::NoteChanges& changes, size_t max_body_bytes,
+                     std::chrono::nanoseconds external_check)
     : service_(std::move(service)),
       changes_(changes),
       max_body_bytes_(max_body_bytes),
+      external_check_(external_check),
       subscription_(changes.subscribe([this] { invalidate(); })) {}
 
 std::shared_ptr<const CachedFeed> FeedCache::current(Format format) const {
@@ -25,8 +27,16 @@ std::shared_ptr<const CachedFeed> FeedCache::current(Format format) const {
     return entry && entry->generation == generation ? entry : nullptr;
 }
 
-std::shared_ptr<const CachedFeed> FeedCache::find(Format format) {
+void FeedCache::poll_external() {
+    using namespace std::chrono;
+    const int64_t now = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
+    if (now < next_external_check_ns_.load(std::memory_order_relaxed)) return;
+    next_external_check_ns_.store(now + external_check_.count(), std::memory_order_relaxed);
     changes_.poll(/*fresh=*/true);
+}
+
+std::shared_ptr<const CachedFeed> FeedCache::find(Format format) {
+    poll_external();
     return current(format);
 }
 
@@ -37,7 +47,7 @@ void FeedCache::invalidate() {
 
 Result<FeedCache::Built> FeedCache::build(Format format) {
     std::lock_guard building(build_mutex_[slot(format)]);
-    changes_.poll(/*fresh=*/true);
+    changes_.poll(/*fresh=*/true);  // a build reads the database anyway
     if (auto entry = current(format)) return Built{std::move(entry), {}, false};
 
     // Invariant 1: the generation before the database.

@@ -10,10 +10,10 @@ namespace {
 
 using Event = metrics::FeedCounters::Event;
 
-void common_headers(const Site& site, std::string_view etag, bool negotiated, http::Response& res) {
-    res.set_header("ETag", etag);
-    res.set_header("Cache-Control", "public, max-age=" + std::to_string(site.config.feed_cache_seconds));
-    if (negotiated) res.set_header("Vary", "Accept");
+void common_headers(const SiteFeeds& feeds, std::string_view etag, bool negotiated, http::Response& res) {
+    res.headers.emplace_back("ETag", etag);
+    res.headers.emplace_back("Cache-Control", feeds.cache_control);
+    if (negotiated) res.headers.emplace_back("Vary", "Accept");
 }
 
 http::Response failure(const Site& site, const http::Request& req, bool negotiated, std::string_view message) {
@@ -40,7 +40,8 @@ std::shared_ptr<const feeds::FeedService> make_feed_service(const Site& site) {
 }
 
 std::shared_ptr<SiteFeeds> make_site_feeds(const Site& site, size_t max_body_bytes) {
-    return std::make_shared<SiteFeeds>(make_feed_service(site), site.notes.changes(), max_body_bytes);
+    return std::make_shared<SiteFeeds>(make_feed_service(site), site.notes.changes(), site.config.feed_cache_seconds,
+                                       max_body_bytes);
 }
 
 std::optional<feeds::Format> negotiated_format(const http::Request& req) {
@@ -88,10 +89,11 @@ http::Response feed_response(const Site& site, SiteFeeds& feeds, const http::Req
 
     // 2. The answer. A hit is an answer that generated nothing.
     http::Response res;
+    res.headers.reserve(8);  // ours, then the site's security headers
     if (http::is_not_modified(req, entry->etag, {})) {
         res.status = 304;
         if (m) m->feed(name, generated ? Event::miss : Event::hit);
-        common_headers(site, entry->etag, negotiated, res);
+        common_headers(feeds, entry->etag, negotiated, res);
         return res;
     }
     std::string_view etag = entry->etag;
@@ -112,10 +114,10 @@ http::Response feed_response(const Site& site, SiteFeeds& feeds, const http::Req
             stream = feeds::FeedService::stream(feeds.service, std::move(*prepared));
         }
         res = http::stream_response(200, feeds::format_info(format).content_type, counted(m, name, std::move(stream)));
-        common_headers(site, etag, negotiated, res);
+        common_headers(feeds, etag, negotiated, res);
         return res;
     }
-    common_headers(site, etag, negotiated, res);
+    common_headers(feeds, etag, negotiated, res);
     return res;
 }
 

@@ -26,11 +26,14 @@ namespace starpunk::web {
 // Thread-safe; outlives nothing it was built from (the Site's services).
 struct SiteFeeds {
     SiteFeeds(const std::shared_ptr<const feeds::FeedService>& feed_service, notes::NoteChanges& changes,
-              size_t max_body_bytes = feeds::kDefaultFeedCacheBytes)
-        : service(feed_service), cache(feed_service, changes, max_body_bytes) {}
+              int cache_seconds, size_t max_body_bytes = feeds::kDefaultFeedCacheBytes)
+        : service(feed_service),
+          cache(feed_service, changes, max_body_bytes),
+          cache_control("public, max-age=" + std::to_string(cache_seconds)) {}
 
     std::shared_ptr<const feeds::FeedService> service;
     feeds::FeedCache cache;
+    std::string cache_control;  // public, max-age=FEED_CACHE_SECONDS
 };
 
 // The site's feeds. Does not touch the notes yet.

@@ -126,6 +126,7 @@ wait_http() {  # url, pid: wait until url answers 200 (max 15 s) while pid lives
 
 # ---------------------------------------------------------------- starpunk
 declare -A PORT
+declare -A SPID  # server -> the pid whose CPU time serves its requests
 # The same small site for every starpunk instance: NOTES (30) notes, so / lists
 # 20 and /note/bench-note-7 is an ordinary permalink (issue 4's page scenarios);
 # the feeds list the newest FEED_MAX_ITEMS (50). NOTE_EXTRA_BYTES adds a
@@ -160,6 +161,7 @@ start_starpunk() {  # LOG_LEVEL
   wait_http "http://127.0.0.1:$port/health" "$pid" ||
     { cat "$dir/server.log" >&2; die "starpunk (LOG_LEVEL=$level) does not answer /health on port $port"; }
   PORT["starpunk:$level"]=$port
+  SPID["starpunk:$level"]=$pid
   log "starpunk LOG_LEVEL=$level: pid $pid, http://127.0.0.1:$port, CPU $SERVER_CPU"
 }
 
@@ -259,6 +261,8 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 wait_http "http://127.0.0.1:$NGINX_PORT/health" "$NGINX_PID" || { cat "$NG/logs/error.log" >&2; die "nginx did not start"; }
 PORT[nginx]=$NGINX_PORT
+SPID[nginx]=$(cat "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null | awk '{print $1}')  # the one worker
+[ -n "${SPID[nginx]}" ] || SPID[nginx]=$NGINX_PID
 log "nginx: pid $NGINX_PID, http://127.0.0.1:$NGINX_PORT, worker_processes 1, CPU $SERVER_CPU"
 
 # Same bodies from every server.
@@ -326,6 +330,11 @@ run_wrk() {  # url conns seconds [header] -> tab-separated key=value fields of t
   printf '%s\n' "${line#BENCH }" | tr ' ' '\t'
 }
 field() { tr '\t' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+# User + system CPU time of a process (all threads), in clock ticks: a load-
+# independent cost per request next to req/s, which other work on the machine
+# moves a lot.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
 [ "$WRK_THREADS" -le 1 ] || log "note: WRK_THREADS=$WRK_THREADS (> 1 thread on one pinned CPU only adds switching)"
 
 SERVERS=()
@@ -366,7 +375,10 @@ for scenario in $SCENARIOS; do
         order=(); for ((i = ${#SERVERS[@]} - 1; i >= 0; i--)); do order+=("${SERVERS[i]}"); done
       fi
       for s in "${order[@]}"; do
+        t0=$(cpu_ticks "${SPID[$s]}")
         res=$(WRK_THREADS=$threads run_wrk "http://127.0.0.1:${PORT[$s]}$path" "$conns" "$DURATION" "$(header_for "$s")")
+        t1=$(cpu_ticks "${SPID[$s]}")
+        res=$(printf '%s\tcpu_us=%s' "$res" $(((t1 - t0) * TICK_US)))
         printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$conns" "$s" "$r" "$res" >>"$WORK/runs.tsv"
         log "$(printf '%-18s c=%-3s round %s %-18s %10.0f req/s  p50 %6.3f ms  p99 %6.3f ms' "$path" "$conns" "$r" "$s" \
           "$(field "$res" rps)" "$(awk -v u="$(field "$res" p50_us)" 'BEGIN{print u/1000}')" \

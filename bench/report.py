@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 WRK_FIELDS = ["requests", "duration_us", "bytes", "rps", "p50_us", "p90_us", "p99_us", "max_us",
-              "mean_us", "err_connect", "err_read", "err_write", "err_status", "err_timeout"]
+              "mean_us", "err_connect", "err_read", "err_write", "err_status", "err_timeout", "cpu_us"]
 
 
 def read_tsv(path: Path):
@@ -50,6 +50,13 @@ def rps(x: float) -> str:
 
 def errors(r) -> int:
     return int(sum(r.get(k, 0) for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout")))
+
+
+def cpu_per_request(r):
+    """Server CPU µs per request over the run (None when not measured)."""
+    if "cpu_us" not in r or r.get("requests", 0) <= 0:
+        return None
+    return r["cpu_us"] / r["requests"]
 
 
 def server_label(server: str) -> str:
@@ -101,6 +108,7 @@ def main() -> int:
     w("")
 
     verdicts = []  # (scenario label, server, median ratio, pass)
+    cpu_ratio = {}  # (title, server) -> nginx CPU/request ÷ starpunk CPU/request
     for key in order:
         scenario, conns = key
         by_server = runs[key]
@@ -143,17 +151,24 @@ def main() -> int:
         w("| " + " | ".join(med_cells) + " |")
         w("")
         w("| server | median req/s | p50 ms (median of rounds) | p99 ms (median of rounds) | worst p99 ms "
-          "| bytes/response | errors |")
-        w("|---|---|---|---|---|---|---|")
+          "| bytes/response | server CPU µs/request (median) | errors |")
+        w("|---|---|---|---|---|---|---|---|")
         for s in starpunks + ["nginx"]:
             vals = list(by_server.get(s, {}).values())
             if not vals:
                 continue
             bpr = statistics.median(v["bytes"] / v["requests"] for v in vals if v["requests"] > 0)
+            cpus = [c for c in (cpu_per_request(v) for v in vals) if c is not None]
+            cpu = f"{statistics.median(cpus):.1f}" if cpus else "—"
             w(f"| {server_label(s)} | {rps(statistics.median(v['rps'] for v in vals))} "
               f"| {ms(statistics.median(v['p50_us'] for v in vals))} "
               f"| {ms(statistics.median(v['p99_us'] for v in vals))} "
-              f"| {ms(max(v['p99_us'] for v in vals))} | {bpr:.0f} | {sum(errors(v) for v in vals)} |")
+              f"| {ms(max(v['p99_us'] for v in vals))} | {bpr:.0f} | {cpu} | {sum(errors(v) for v in vals)} |")
+        ng_cpu = [c for c in (cpu_per_request(v) for v in by_server.get("nginx", {}).values()) if c is not None]
+        for s in starpunks:
+            sp_cpu = [c for c in (cpu_per_request(v) for v in by_server.get(s, {}).values()) if c is not None]
+            if ng_cpu and sp_cpu and statistics.median(sp_cpu) > 0:
+                cpu_ratio[(title, s)] = statistics.median(ng_cpu) / statistics.median(sp_cpu)
         w("")
 
     # Idle keep-alive connections.
@@ -194,19 +209,21 @@ def main() -> int:
     # Summary.
     w("## Summary")
     w("")
-    w("| scenario | starpunk | median ratio to nginx | min–max over rounds | target | result |")
-    w("|---|---|---|---|---|---|")
+    w("| scenario | starpunk | median ratio to nginx | min–max over rounds | target | result "
+      "| CPU/request, nginx ÷ starpunk |")
+    w("|---|---|---|---|---|---|---|")
     overall = True
     for title, s, m, ok, lo, hi, goal in verdicts:
         main = s == main_server
         if main:
             overall = overall and ok
+        cr = cpu_ratio.get((title, s))
         w(f"| {title} | {server_label(s)}{'' if main else ' (info)'} | {m:.3f} | {lo:.3f}–{hi:.3f} "
-          f"| ≥ {goal:g} | {'PASS' if ok else 'FAIL'} |")
+          f"| ≥ {goal:g} | {'PASS' if ok else 'FAIL'} | {f'{cr:.2f}' if cr else '—'} |")
     if idle_ok is not None:
         overall = overall and idle_ok
         w(f"| /health p99 with {idle_n} idle conns | {server_label(main_server)} | — | — "
-          f"| p99 ≤ {idle_p99_ms:g} ms | {'PASS' if idle_ok else 'FAIL'} |")
+          f"| p99 ≤ {idle_p99_ms:g} ms | {'PASS' if idle_ok else 'FAIL'} | — |")
     w("")
     if meta.get("noisy"):
         w(f"> Note: {meta['noisy']}")

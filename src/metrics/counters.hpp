@@ -64,8 +64,8 @@ private:
 // and how often the reader's copy was still good.
 struct FeedSeries {
     std::string format;
-    uint64_t cache_hits = 0;    // answered 304 from the validator: nothing generated
-    uint64_t cache_misses = 0;  // a body had to be generated (200)
+    uint64_t cache_hits = 0;    // nothing generated: 304 to the validator, or the cached bytes
+    uint64_t cache_misses = 0;  // the feed had to be generated for this answer
     uint64_t generated = 0;     // bodies generated to the end (a transfer cut short does not count)
 };
 

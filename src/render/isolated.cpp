@@ -125,8 +125,9 @@ Status spawn(const std::string& exe, std::size_t max_memory_bytes, pid_t& pid, i
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, sv[1], 0);
+    // stdout is not used; stderr is the server's (a sanitizer's report, or
+    // cmark's "calloc returned null pointer" when the memory cap is hit).
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none;

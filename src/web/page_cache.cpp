@@ -1,5 +1,6 @@
 #include "web/page_cache.hpp"
 
+#include "http/conditional.hpp"
 #include "util/crypto.hpp"
 #include "util/strings.hpp"
 
@@ -34,6 +35,7 @@ std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body,
     page->etag = "\"" + to_hex(sha256(body)).substr(0, 20) + "\"";
     page->body = std::make_shared<const std::string>(std::move(body));
     page->last_modified = std::move(last_modified);
+    page->last_modified_at = http::parse_http_date(page->last_modified).value_or(0);
     return page;
 }
 

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <atomic>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -31,6 +32,7 @@ struct CachedPage {
     std::shared_ptr<const std::string> body;
     std::string etag;           // strong, quoted
     std::string last_modified;  // HTTP-date, may be empty
+    std::time_t last_modified_at = 0;  // the same, parsed (0 when empty)
 };
 
 class PageCache {

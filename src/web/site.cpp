@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <ctime>
+
 #include "http/conditional.hpp"
 #include "starpunk_version.hpp"
 
@@ -24,9 +26,15 @@ http::Response cached_page_response(const Site& site, const http::Request& req, 
     res.status = page.status;
     res.set_header("Cache-Control", "public, max-age=60");
     res.set_header("ETag", page.etag);
-    if (!page.last_modified.empty()) res.set_header("Last-Modified", page.last_modified);
+    // A Last-Modified is a validator only once its second is over (RFC 9110
+    // §8.8.2.2): a page changed and rebuilt later in that same second carries
+    // the same date, and a cache holding the earlier copy would get a 304 to
+    // If-Modified-Since. Within that second the page goes out without it (the
+    // ETag still validates) and If-Modified-Since is not honoured.
+    const bool dated = page.last_modified_at > 0 && page.last_modified_at < std::time(nullptr);
+    if (dated) res.set_header("Last-Modified", page.last_modified);
     res.set_header("Link", site.discovery_links.empty() ? discovery_link_header(site) : site.discovery_links);
-    if (page.status == 200 && http::is_not_modified(req, page.etag, page.last_modified)) {
+    if (page.status == 200 && http::is_not_modified(req, page.etag, dated ? page.last_modified : std::string_view())) {
         res.status = 304;
         return res;
     }

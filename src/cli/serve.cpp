@@ -2,6 +2,8 @@
 
 #include "cli/commands.hpp"
 #include "auth/indieauth.hpp"
+#include "auth/login_throttle.hpp"
+#include "auth/password.hpp"
 #include "auth/sessions.hpp"
 #include "cli/runtime.hpp"
 #include "http/server.hpp"
@@ -128,6 +130,11 @@ int serve() {
         return kExitFailure;
     }
     site->sessions = sessions->get();
+    // The owner's password login (set with `starpunk set-password`), throttled.
+    auth::PasswordStore passwords(storage->pool, system_clock());
+    auth::LoginThrottle login_throttle(system_clock());
+    site->passwords = &passwords;
+    site->login_throttle = &login_throttle;
     site->metrics = &metrics;
     net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
     // Every outbound call: identical concurrent GETs share one request, and at

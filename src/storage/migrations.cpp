@@ -139,6 +139,18 @@ Status note_tags(Connection& c) {
 // (micropub/post_model.hpp); NULL for every other note.
 Status notes_summary(Connection& c) { return add_column_if_missing(c, "notes", "summary", "TEXT NULL"); }
 
+// The owner's password (auth/password.hpp): one row at most, the Argon2id
+// encoded hash only.
+Status owner_password(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS owner_password (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            password_hash TEXT NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        );
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -202,6 +214,7 @@ const std::vector<Migration>& migrations() {
         {"005_sessions_login_method", sessions_login_method},
         {"006_note_tags", note_tags},
         {"007_notes_summary", notes_summary},
+        {"008_owner_password", owner_password},
     };
     return list;
 }

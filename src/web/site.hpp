@@ -19,6 +19,8 @@
 
 namespace starpunk::auth {
 class IndieAuthClient;
+class PasswordStore;
+class LoginThrottle;
 }
 namespace starpunk::search {
 class SearchService;
@@ -66,6 +68,9 @@ struct Site {
     // admin login (null: nobody can log in, every request is anonymous) —
     auth::SessionStore* sessions = nullptr;
     auth::IndieAuthClient* indieauth = nullptr;
+    // the owner's password login (both or neither) —
+    auth::PasswordStore* passwords = nullptr;
+    auth::LoginThrottle* login_throttle = nullptr;
     // search (SEARCH_ENABLED=false: the search routes say so) —
     search::SearchService* search = nullptr;
     // Micropub (/micropub answers 503) —

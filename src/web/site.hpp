@@ -22,6 +22,12 @@ class IndieAuthClient;
 class PasswordStore;
 class LoginThrottle;
 }
+namespace starpunk::indieauth {
+class AuthorizationServer;
+}
+namespace starpunk::net {
+class HttpClient;
+}
 namespace starpunk::search {
 class SearchService;
 }
@@ -71,6 +77,10 @@ struct Site {
     // the owner's password login (both or neither) —
     auth::PasswordStore* passwords = nullptr;
     auth::LoginThrottle* login_throttle = nullptr;
+    // the built-in IndieAuth server (INDIEAUTH_SERVER; null: its routes 404) and
+    // the outbound client it fetches client pages with —
+    indieauth::AuthorizationServer* authorization_server = nullptr;
+    net::HttpClient* outbound = nullptr;
     // search (SEARCH_ENABLED=false: the search routes say so) —
     search::SearchService* search = nullptr;
     // Micropub (/micropub answers 503) —

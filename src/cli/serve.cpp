@@ -165,7 +165,7 @@ int serve() {
             tokens.set_local_server(authorization_server.get());
             spdlog::info("built-in IndieAuth server on for {} (INDIEAUTH_SERVER)", o.me);
         } else {
-            spdlog::error("built-in IndieAuth server off: {}", admin.error().message);
+            spdlog::warn("built-in IndieAuth server off: {}", admin.error().message);
         }
     }
     site->outbound = &outbound;

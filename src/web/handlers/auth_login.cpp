@@ -80,6 +80,14 @@ http::Handler login_start(std::shared_ptr<const Site> site) {
         if (!site->indieauth) return login_page(*site, req, 503, "Logging in is not available on this server.", me);
         auto target = site->indieauth->begin(me);
         if (!target) return login_page(*site, req, login_error_status(target.error().code), target.error().message, me);
+        if (target->starts_with(site->url("/auth/authorize?"))) {
+            // ADMIN_ME advertises this site's own (built-in) server, which
+            // needs the owner logged in first: only the password gets in.
+            return login_page(*site, req, 400,
+                              "This site is its own IndieAuth server: log in with your password "
+                              "(set it with `starpunk set-password`).",
+                              me);
+        }
         return http::redirect(std::move(*target), 302);
     };
 }

@@ -156,6 +156,41 @@ Result<bool> AuthorizationServer::revoke(std::string_view token) {
     return (*lease)->changes() > 0;
 }
 
+Result<std::vector<TokenRecord>> AuthorizationServer::live_tokens(int limit) {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto q = (*lease)->prepare(
+        "SELECT id, client_id, scope, me, created_at, expires_at, last_used_at FROM indieauth_tokens "
+        "WHERE expires_at > ?1 AND me = ?2 ORDER BY id DESC LIMIT ?3");
+    if (!q) return std::move(q).error();
+    (*q)->bind(1, format_db_time(clock_.now())).bind(2, options_.me).bind(3, int64_t{limit});
+    std::vector<TokenRecord> out;
+    while (true) {
+        auto row = (*q)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        TokenRecord r;
+        r.id = (*q)->integer(0);
+        r.client_id = (*q)->text(1);
+        r.scopes = split_scope((*q)->text(2));
+        r.me = (*q)->text(3);
+        r.issued_at = parse_timestamp((*q)->text(4)).value_or(Timestamp{});
+        r.expires_at = parse_timestamp((*q)->text(5)).value_or(Timestamp{});
+        r.last_used_at = parse_timestamp((*q)->optional_text(6).value_or(""));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+Result<bool> AuthorizationServer::revoke_id(int64_t id) {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto del = (*lease)->prepare("DELETE FROM indieauth_tokens WHERE id = ?1");
+    if (!del) return std::move(del).error();
+    if (auto st = (*del)->bind(1, id).run(); !st) return std::move(st).error();
+    return (*lease)->changes() > 0;
+}
+
 Result<int> AuthorizationServer::purge_expired() {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();

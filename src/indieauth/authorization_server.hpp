@@ -84,6 +84,10 @@ public:
     Result<std::optional<TokenRecord>> find_token(std::string_view token);
     // Deletes the token; true when one was found.
     Result<bool> revoke(std::string_view token);
+    // The live tokens, newest first (for the admin's list); at most `limit`.
+    Result<std::vector<TokenRecord>> live_tokens(int limit = 500);
+    // Deletes the token with this id (the admin's revoke button); true when found.
+    Result<bool> revoke_id(int64_t id);
     // Deletes expired codes and tokens; returns how many rows went.
     Result<int> purge_expired();
 

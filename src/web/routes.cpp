@@ -40,6 +40,8 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::post, "/auth/token", Access::client, Execution::blocking, handlers::token(site)});
     r.add({Method::post, "/auth/token/introspect", Access::client, Execution::blocking, handlers::token_introspect(site)});
     r.add({Method::post, "/auth/token/revoke", Access::client, Execution::blocking, handlers::token_revoke(site)});
+    r.add({Method::get, "/admin/tokens", Access::admin, Execution::blocking, handlers::admin_tokens(site)});
+    r.add({Method::post, "/admin/tokens/revoke/{id}", Access::admin, Execution::blocking, handlers::admin_token_revoke(site)});
     r.add({Method::get, "/dev/login", Access::dev_only, Execution::blocking, handlers::dev_login(site)});
     r.add({Method::get, "/search", Access::public_, Execution::blocking, handlers::search(site)});
     r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});

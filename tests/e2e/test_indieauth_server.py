@@ -236,6 +236,34 @@ def test_whole_flow_with_authlib_discovery_to_micropub_and_revocation(site, clie
     assert access not in (site.output())
 
 
+def test_admin_lists_tokens_and_revokes_one(site, client):
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create media",
+                                                            grants=["create", "media"])
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    r, _ = micropub_create(site, token["access_token"], "before revocation")
+    assert r.status == 201
+    r, body = site.request("GET", "/admin/tokens", headers=cookie)
+    assert r.status == 200
+    page = body.decode()
+    assert client.client_id in page and "create media" in page
+    assert token["access_token"] not in page
+    token_id = re.search(r'action="[^"]*/admin/tokens/revoke/(\d+)"', page).group(1)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    # Without the CSRF token nothing happens.
+    r, _ = site.request("POST", f"/admin/tokens/revoke/{token_id}", urlencode({}), {**FORM, **cookie})
+    assert r.status == 403
+    r, _ = micropub_create(site, token["access_token"], "still valid")
+    assert r.status == 201
+    r, _ = site.request("POST", f"/admin/tokens/revoke/{token_id}", urlencode({"csrf_token": csrf}), {**FORM, **cookie})
+    assert r.status == 303
+    r, _ = micropub_create(site, token["access_token"], "after revocation")
+    assert r.status == 401
+    r, body = site.request("GET", "/admin/tokens", headers=cookie)
+    assert b"No app holds a token." in body
+
+
 def test_wrong_verifier_refused_and_the_code_is_spent(site, client):
     cookie, _ = login(site)
     session, verifier, location, code, meta = approved_code(site, client, cookie)

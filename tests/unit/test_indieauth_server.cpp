@@ -284,6 +284,22 @@ TEST_F(ServerTest, TokensAreHashedScopedExpireAndRevoke) {
     EXPECT_EQ(count("indieauth_tokens"), 0);  // deleted when presented
 }
 
+TEST_F(ServerTest, LiveTokensListNewestFirstAndRevokeById) {
+    auto a = server->issue_token(grant({"create"}));
+    auto b = server->issue_token(grant({"media"}));
+    auto list = server->live_tokens();
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].id, b->record.id);
+    EXPECT_EQ((*list)[1].scopes, (std::vector<std::string>{"create"}));
+    EXPECT_TRUE(server->revoke_id(a->record.id).value());
+    EXPECT_FALSE(server->revoke_id(a->record.id).value());
+    EXPECT_FALSE(server->find_token(a->access_token).value());
+    EXPECT_TRUE(server->find_token(b->access_token).value());
+    h.clock.advance(24h);
+    EXPECT_TRUE(server->live_tokens()->empty());
+}
+
 TEST_F(ServerTest, PurgeRemovesExpiredCodesAndTokens) {
     (void)server->issue_code(grant());
     (void)server->issue_token(grant());

@@ -59,6 +59,10 @@ http::Handler token(std::shared_ptr<const Site> site);
 http::Handler token_verify(std::shared_ptr<const Site> site);
 http::Handler token_introspect(std::shared_ptr<const Site> site);
 http::Handler token_revoke(std::shared_ptr<const Site> site);
+// GET /admin/tokens — the built-in server's live tokens; POST
+// /admin/tokens/revoke/{id} — revoke one.
+http::Handler admin_tokens(std::shared_ptr<const Site> site);
+http::Handler admin_token_revoke(std::shared_ptr<const Site> site);
 // GET /search?q=&page= — HTML search results (SPEC §7); the admin also sees drafts.
 http::Handler search(std::shared_ptr<const Site> site);
 // GET /api/search?q=&limit=&offset= — search results as JSON (SPEC §7).

@@ -21,6 +21,7 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+import html_validate
 from conftest import BIN
 
 SITE_URL = "http://127.0.0.1:8000"
@@ -399,3 +400,14 @@ def test_built_in_server_can_be_turned_off(make_server):
     assert r.status == 404
     r, body = server.request("GET", "/")
     assert "indieauth-metadata" not in r.getheader("Link") and b"authorization_endpoint" not in body
+
+
+def test_consent_login_and_token_pages_are_valid_html(site, client, tmp_path):
+    cookie, _ = login(site)
+    _, _, url, _, _ = start(site, client, "create bogus")
+    r, consent_page = site.request("GET", path_of(url), headers=cookie)
+    assert r.status == 200 and b"Not offered by this server, so not granted: bogus." in consent_page
+    r, login_page = site.request("GET", "/auth/login")
+    r, tokens_page = site.request("GET", "/admin/tokens", headers=cookie)
+    assert html_validate.validate({"/auth/authorize": consent_page.decode(), "/auth/login": login_page.decode(),
+                                   "/admin/tokens": tokens_page.decode()}, tmp_path / "hv") == {}

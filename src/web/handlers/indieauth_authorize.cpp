@@ -1,8 +1,8 @@
 // The built-in IndieAuth server's authorization endpoint (IndieAuth 2022-02
 // §5.2-5.3; docs/indieauth.md):
-//   GET  /auth/authorize          checks the request, then the owner's login
-//                                 (a password login comes back here), then the
-//                                 consent page;
+//   GET  /auth/authorize          asks for the owner's login (a password login
+//                                 comes back here), then checks the request and
+//                                 the client, then shows the consent page;
 //   POST /auth/authorize/consent  approve or deny (admin: same-origin + CSRF,
 //                                 checked by the gate); approve issues a code;
 //   POST /auth/authorize          a client redeems a code for the identity only.
@@ -136,12 +136,18 @@ http::Handler authorize(std::shared_ptr<const Site> site) {
         if (!site->authorization_server) return error_response(*site, req, 404, "There is nothing at this address.");
         auto fields = http::parse_urlencoded(req.query);
         if (!fields) return error_response(*site, req, 400, "The sign-in request is malformed: " + fields.error().message);
-        auto checked = check_request(*site, req, *fields);
-        if (checked.refusal) return std::move(*checked.refusal);
         if (!visitor(req).is_admin) {
-            // The login page continues here afterwards (web/login_page.hpp: safe_next).
+            // Strangers do not get to make this server fetch pages: only the
+            // rules that need no fetch are checked before the login, whose
+            // page continues here afterwards (web/login_page.hpp: safe_next).
+            auto parsed = indieauth::parse_authorization_request(*fields, site->config.outbound_http_allowed());
+            if (!parsed.request && !parsed.error.redirect) {
+                return error_response(*site, req, 400, "This sign-in request cannot be used: " + parsed.error.description);
+            }
             return http::redirect(indieauth::with_query("/auth/login", {{"next", "/auth/authorize?" + std::string(req.query)}}), 302);
         }
+        auto checked = check_request(*site, req, *fields);
+        if (checked.refusal) return std::move(*checked.refusal);
         return consent_page(*site, req, *checked.request, checked.client);
     };
 }

@@ -7,6 +7,7 @@ WORKDIR holds (all tab-separated, written by http_bench.sh):
   meta.tsv   key, value                       (settings and environment)
   runs.tsv   scenario, conns, server, round, <wrk fields>
   idle.tsv   condition, <wrk fields>, open_at_end
+  targets.tsv scenario, target                 (scenarios whose target is not TARGET)
 where <wrk fields> are the key=value pairs of wrk_summary.lua's BENCH line.
 
 Exit status is 0 even when a target is missed; the verdicts are in the text
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 
 WRK_FIELDS = ["requests", "duration_us", "bytes", "rps", "p50_us", "p90_us", "p99_us", "max_us",
-              "mean_us", "err_connect", "err_read", "err_write", "err_status", "err_timeout"]
+              "mean_us", "err_connect", "err_read", "err_write", "err_status", "err_timeout", "cpu_us"]
 
 
 def read_tsv(path: Path):
@@ -51,6 +52,13 @@ def errors(r) -> int:
     return int(sum(r.get(k, 0) for k in ("err_connect", "err_read", "err_write", "err_status", "err_timeout")))
 
 
+def cpu_per_request(r):
+    """Server CPU µs per request over the run (None when not measured)."""
+    if "cpu_us" not in r or r.get("requests", 0) <= 0:
+        return None
+    return r["cpu_us"] / r["requests"]
+
+
 def server_label(server: str) -> str:
     if server.startswith("starpunk:"):
         return f"starpunk (LOG_LEVEL={server.split(':', 1)[1]})"
@@ -64,6 +72,7 @@ def main() -> int:
     idle_p99_ms = float(meta.get("idle_p99_ms", "1"))
     idle_n = int(meta.get("idle_conns", "500"))
     main_server = meta.get("main_server", "starpunk:WARNING")
+    targets = {row[0]: float(row[1]) for row in read_tsv(work / "targets.tsv") if len(row) > 1}
 
     runs = {}  # (scenario, conns) -> server -> round -> stats
     order = []
@@ -94,10 +103,12 @@ def main() -> int:
     w(f"Main comparison: **{server_label(main_server)} vs nginx**. "
       + ("Other starpunk rows are informational (INFO writes one access-log line per request). "
          if len(starpunks) > 1 else "")
-      + f"Ratio = starpunk req/s ÷ nginx req/s in the same round; target: median ratio ≥ {target}.")
+      + f"Ratio = starpunk req/s ÷ nginx req/s in the same round; target: median ratio ≥ {target}"
+      + ("".join(f"; {k}: ≥ {v:g}" for k, v in targets.items())) + ".")
     w("")
 
     verdicts = []  # (scenario label, server, median ratio, pass)
+    cpu_ratio = {}  # (title, server) -> nginx CPU/request ÷ starpunk CPU/request
     for key in order:
         scenario, conns = key
         by_server = runs[key]
@@ -131,25 +142,33 @@ def main() -> int:
         for s in starpunks:
             if ratios[s]:
                 m = statistics.median(ratios[s])
-                ok = m >= target
-                verdicts.append((title, s, m, ok, min(ratios[s]), max(ratios[s])))
+                goal = targets.get(scenario, target)
+                ok = m >= goal
+                verdicts.append((title, s, m, ok, min(ratios[s]), max(ratios[s]), goal))
                 med_cells.append(f"**{m:.3f}** {'PASS' if ok else 'FAIL'}")
             else:
                 med_cells.append("—")
         w("| " + " | ".join(med_cells) + " |")
         w("")
         w("| server | median req/s | p50 ms (median of rounds) | p99 ms (median of rounds) | worst p99 ms "
-          "| bytes/response | errors |")
-        w("|---|---|---|---|---|---|---|")
+          "| bytes/response | server CPU µs/request (median) | errors |")
+        w("|---|---|---|---|---|---|---|---|")
         for s in starpunks + ["nginx"]:
             vals = list(by_server.get(s, {}).values())
             if not vals:
                 continue
             bpr = statistics.median(v["bytes"] / v["requests"] for v in vals if v["requests"] > 0)
+            cpus = [c for c in (cpu_per_request(v) for v in vals) if c is not None]
+            cpu = f"{statistics.median(cpus):.1f}" if cpus else "—"
             w(f"| {server_label(s)} | {rps(statistics.median(v['rps'] for v in vals))} "
               f"| {ms(statistics.median(v['p50_us'] for v in vals))} "
               f"| {ms(statistics.median(v['p99_us'] for v in vals))} "
-              f"| {ms(max(v['p99_us'] for v in vals))} | {bpr:.0f} | {sum(errors(v) for v in vals)} |")
+              f"| {ms(max(v['p99_us'] for v in vals))} | {bpr:.0f} | {cpu} | {sum(errors(v) for v in vals)} |")
+        ng_cpu = [c for c in (cpu_per_request(v) for v in by_server.get("nginx", {}).values()) if c is not None]
+        for s in starpunks:
+            sp_cpu = [c for c in (cpu_per_request(v) for v in by_server.get(s, {}).values()) if c is not None]
+            if ng_cpu and sp_cpu and statistics.median(sp_cpu) > 0:
+                cpu_ratio[(title, s)] = statistics.median(ng_cpu) / statistics.median(sp_cpu)
         w("")
 
     # Idle keep-alive connections.
@@ -190,19 +209,21 @@ def main() -> int:
     # Summary.
     w("## Summary")
     w("")
-    w("| scenario | starpunk | median ratio to nginx | min–max over rounds | target | result |")
-    w("|---|---|---|---|---|---|")
+    w("| scenario | starpunk | median ratio to nginx | min–max over rounds | target | result "
+      "| CPU/request, nginx ÷ starpunk |")
+    w("|---|---|---|---|---|---|---|")
     overall = True
-    for title, s, m, ok, lo, hi in verdicts:
+    for title, s, m, ok, lo, hi, goal in verdicts:
         main = s == main_server
         if main:
             overall = overall and ok
+        cr = cpu_ratio.get((title, s))
         w(f"| {title} | {server_label(s)}{'' if main else ' (info)'} | {m:.3f} | {lo:.3f}–{hi:.3f} "
-          f"| ≥ {target} | {'PASS' if ok else 'FAIL'} |")
+          f"| ≥ {goal:g} | {'PASS' if ok else 'FAIL'} | {f'{cr:.2f}' if cr else '—'} |")
     if idle_ok is not None:
         overall = overall and idle_ok
         w(f"| /health p99 with {idle_n} idle conns | {server_label(main_server)} | — | — "
-          f"| p99 ≤ {idle_p99_ms:g} ms | {'PASS' if idle_ok else 'FAIL'} |")
+          f"| p99 ≤ {idle_p99_ms:g} ms | {'PASS' if idle_ok else 'FAIL'} | — |")
     w("")
     if meta.get("noisy"):
         w(f"> Note: {meta['noisy']}")

@@ -32,6 +32,7 @@
 
 #include "feeds/feed_service.hpp"
 #include "notes/note_renderer.hpp"
+#include "render/engine.hpp"
 #include "notes/notes_service.hpp"
 #include "search/search_service.hpp"
 #include "storage/fs.hpp"
@@ -250,8 +251,9 @@ int measure(const std::string& dir, int iterations, int cold_iterations) {
     settings.site_name = "Bench";
     settings.author_name = "Bench";
     settings.max_items = 50;
+    render::InProcessMarkdown markdown;
     for (bool cold : {false, true}) {
-        notes::NoteRenderer renderer(*e.notes, cold ? 1 : 2000);
+        notes::NoteRenderer renderer(*e.notes, markdown, {.cache_bytes = cold ? 1u : 64u << 20});
         auto svc = std::make_shared<const feeds::FeedService>(e.notes.get(), &renderer, settings);
         for (feeds::Format format : {feeds::Format::rss, feeds::Format::atom, feeds::Format::json}) {
             Figures f = run(svc, format, cold ? cold_iterations : iterations);

@@ -150,7 +150,14 @@ const Case kCases[] = {
     {"rare_0.1pct", "zebra", false, 0},
     {"two_terms", "benchmark zebra", false, 0},
     {"no_match", "xylophone", false, 0},
-    {"punctuation", "\"", false, 0},
+    {"punctuation", "\"", false, 0},          // unusable: answered with a hint, no lookup
+    // Syntax (search/query.hpp), against every_note above as the baseline:
+    {"phrase_10pct", "\"a benchmark paragraph\"", false, 0},  // a phrase in 10% (positions compared)
+    {"or_every_note", "note OR benchmark", false, 0},
+    {"not_every_note", "note -benchmark", false, 0},     // 90% of the notes
+    {"or_rare", "zebra OR xylophone", false, 0},
+    {"prefix_every_note", "not*", false, 0},             // expands to "note"
+    {"prefix_13_words", "kal*", false, 0},               // kalo + the 12 kaloXX words, ~all notes
 };
 
 int run_queries(const std::string& dir, int iterations, bool fallback) {

@@ -1,13 +1,21 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include "cli/commands.hpp"
 #include "log/log.hpp"
+#include "render/worker.hpp"
 #include "starpunk_version.hpp"
 
 namespace starpunk::cli {
 
 int run(int argc, char** argv) {
+    // The server's own render workers (render/isolated.hpp): not a user
+    // command, so it bypasses configuration and the command-line parser.
+    if (argc == 3 && std::string_view(argv[1]) == "render-worker") {
+        return render::run_worker(0, std::strtoull(argv[2], nullptr, 10));
+    }
     CLI::App app{"StarPunk — a minimal single-user IndieWeb CMS.\n"
                  "Configuration comes from the environment and ./.env (see docs/configuration.md)."};
     app.require_subcommand(0, 1);

@@ -28,7 +28,8 @@ std::optional<config::Config> load_config_or_report(config::Purpose purpose) {
     return std::move(loaded.config);
 }
 
-Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer) {
+Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer,
+                             std::function<Status(std::string_view)> content_check) {
     auto& fs = storage::posix_fs();
     if (auto st = fs.create_dirs(cfg.data_path); !st) return std::move(st).error();
     if (auto st = fs.create_dirs(cfg.notes_path); !st) return std::move(st).error();
@@ -40,8 +41,9 @@ Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserv
     if (!pool) return std::move(pool).error();
     Storage s;
     s.pool = std::move(*pool);
-    s.notes = std::make_unique<notes::NotesService>(s.pool, fs, system_clock(),
-                                                    notes::NotesService::Options{cfg.notes_path, cfg.max_note_bytes});
+    notes::NotesService::Options options{cfg.notes_path, cfg.max_note_bytes};
+    options.content_check = std::move(content_check);
+    s.notes = std::make_unique<notes::NotesService>(s.pool, fs, system_clock(), std::move(options));
     return s;
 }
 

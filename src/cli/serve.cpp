@@ -1,5 +1,7 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "cli/commands.hpp"
 #include "auth/indieauth.hpp"
 #include "auth/login_throttle.hpp"
@@ -11,6 +13,8 @@
 #include "log/log.hpp"
 #include "micropub/micropub_service.hpp"
 #include "net/coalescing_client.hpp"
+#include "notes/note_renderer.hpp"
+#include "render/isolated.hpp"
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
 #include "util/system.hpp"
@@ -85,7 +89,19 @@ int serve() {
             metrics.statement(sql, took, ok);
         };
     }
-    auto storage = open_storage(*cfg, std::move(observer));
+    // Markdown renders in worker processes, each bounded in CPU time, memory
+    // and output (render/isolated.hpp); a write whose note cannot render
+    // within its budget is refused before anything is stored.
+    auto executable = render::current_executable();
+    if (!executable) {
+        spdlog::critical("cannot find this executable to start render workers: {}", executable.error().message);
+        return kExitFailure;
+    }
+    render::IsolatedMarkdown markdown({.executable = *executable,
+                                       .workers = static_cast<std::size_t>(std::clamp(cfg->workers, 1, 2))});
+    auto storage = open_storage(*cfg, std::move(observer), [&markdown](std::string_view content) {
+        return notes::check_renderable(markdown, content);
+    });
     if (!storage) {
         spdlog::critical("cannot open storage: {}", storage.error().message);
         return kExitFailure;
@@ -119,7 +135,7 @@ int serve() {
         return kExitFailure;
     }
     monitoring::HealthProbe health(cfg->database_path, cfg->data_path);
-    notes::NoteRenderer renderer(*storage->notes);
+    notes::NoteRenderer renderer(*storage->notes, markdown);
     web::PageCache pages(storage->notes->changes());
     auto site = std::make_shared<web::Site>(*cfg, *templates,
                                             web::Services{*storage->notes, renderer, pages, health, *storage->pool});

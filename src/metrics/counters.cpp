@@ -6,10 +6,10 @@ namespace starpunk::metrics {
 
 void RequestCounters::add(std::string_view route, std::string_view method, int status, double seconds) {
     std::lock_guard lock(mutex_);
-    auto it = series_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
+    auto it = series_.find(View(route, method, status));
     if (it == series_.end()) {
         if (series_.size() >= kMaxSeries) route = "other";
-        it = series_.find(std::tuple<std::string_view, std::string_view, int>(route, method, status));
+        it = series_.find(View(route, method, status));
         if (it == series_.end()) {
             RequestSeries s;
             s.route = route;

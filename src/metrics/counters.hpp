@@ -45,8 +45,18 @@ public:
 
 private:
     using Key = std::tuple<std::string, std::string, int>;
+    using View = std::tuple<std::string_view, std::string_view, int>;
+    // Orders keys and views alike (look-ups without building strings). Spelled
+    // out because clang 14 with libstdc++ 12 cannot compare the two tuple types.
+    struct Less {
+        using is_transparent = void;
+        static View view(const Key& k) { return {std::get<0>(k), std::get<1>(k), std::get<2>(k)}; }
+        static const View& view(const View& v) { return v; }
+        template <typename A, typename B>
+        bool operator()(const A& a, const B& b) const { return view(a) < view(b); }
+    };
     mutable std::mutex mutex_;
-    std::map<Key, RequestSeries, std::less<>> series_;
+    std::map<Key, RequestSeries, Less> series_;
     uint64_t total_ = 0;
 };
 
@@ -54,8 +64,8 @@ private:
 // and how often the reader's copy was still good.
 struct FeedSeries {
     std::string format;
-    uint64_t cache_hits = 0;    // answered 304 from the validator: nothing generated
-    uint64_t cache_misses = 0;  // a body had to be generated (200)
+    uint64_t cache_hits = 0;    // nothing generated: 304 to the validator, or the cached bytes
+    uint64_t cache_misses = 0;  // the feed had to be generated for this answer
     uint64_t generated = 0;     // bodies generated to the end (a transfer cut short does not count)
 };
 

@@ -20,6 +20,12 @@ Failure from_error(const Error& e) {
     return invalid_request(e.message);
 }
 
+// Every render worker stayed busy (the write gate renders the note first).
+Failure busy_rendering() {
+    return Failure{503, "temporarily_unavailable", "The server is busy rendering other notes; try again in a few seconds.",
+                   {}, 5};
+}
+
 Failure server_error(std::string description) { return Failure{500, "server_error", std::move(description), {}}; }
 
 // Verifies the token presented in the header or the access_token field.
@@ -75,6 +81,7 @@ Reply MicropubService::post(const Incoming& in) {
     if (!note) {
         const Error& e = note.error();
         if (e.code == ErrorCode::invalid_input || e.code == ErrorCode::too_large) return Reply::from(from_error(e));
+        if (e.code == ErrorCode::busy) return Reply::from(busy_rendering());
         spdlog::error("micropub: create failed: {}", e.message);
         return Reply::from(server_error("The post could not be saved: the server's storage failed. Nothing was changed."));
     }
@@ -154,6 +161,7 @@ Reply MicropubService::act(const TokenInfo& info, const PostRequest& request) {
         const Error& e = done.error();
         if (e.code == ErrorCode::invalid_input || e.code == ErrorCode::too_large) return Reply::from(from_error(e));
         if (e.code == ErrorCode::conflict) return Reply::from(Failure{409, "conflict", e.message, {}});
+        if (e.code == ErrorCode::busy) return Reply::from(busy_rendering());
         spdlog::error("micropub: {} of {} failed: {}", action, note.slug, e.message);
         return Reply::from(server_error("The post could not be changed: the server's storage failed."));
     }

@@ -1,44 +1,131 @@
 #include "notes/note_renderer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "notes/note_text.hpp"
 #include "render/markdown.hpp"
 
 namespace starpunk::notes {
+namespace {
 
-RenderedNote NoteRenderer::render_content(std::string_view content) {
-    RenderedNote r;
-    r.title = note_title(content);
+// The body under a leading heading is what becomes e-content.
+struct Split {
+    std::string_view body;
+    std::optional<std::string> name;
+    std::string body_storage;
+};
+
+Split split(std::string_view content) {
+    Split s;
     if (auto heading = leading_heading(content)) {
-        r.html = render::render_markdown(without_leading_heading(content, *heading));
-        r.name = std::move(heading->title);
+        s.body_storage = without_leading_heading(content, *heading);
+        s.body = s.body_storage;
+        s.name = std::move(heading->title);
     } else {
-        r.html = render::render_markdown(content);
+        s.body = content;
     }
+    return s;
+}
+
+RenderedNote with_text(std::string_view content, Split&& parts, std::string html) {
+    RenderedNote r;
+    r.html = std::move(html);
+    r.name = std::move(parts.name);
+    r.title = note_title(content);
     r.excerpt = note_excerpt(content);
     return r;
 }
 
-Result<std::shared_ptr<const RenderedNote>> NoteRenderer::render(const Note& note) {
+std::size_t cost(const RenderedNote& r) {
+    return sizeof(RenderedNote) + r.html.size() + r.title.size() + r.excerpt.size() + (r.name ? r.name->size() : 0) +
+           128;  // the hash key, list and map nodes
+}
+
+}  // namespace
+
+RenderedNote NoteRenderer::render_content(std::string_view content) {
+    Split parts = split(content);
+    std::string html = render::render_markdown(parts.body);
+    return with_text(content, std::move(parts), std::move(html));
+}
+
+Result<RenderedNote> NoteRenderer::render_content(std::string_view content, render::MarkdownEngine& engine,
+                                                  const render::RenderBudget& budget) {
+    Split parts = split(content);
+    auto html = engine.to_html(parts.body, budget);
+    if (!html) return std::move(html).error();
+    return with_text(content, std::move(parts), std::move(html.value()));
+}
+
+Status check_renderable(render::MarkdownEngine& engine, std::string_view content) {
+    auto rendered = NoteRenderer::render_content(content, engine, render::budget_for(content.size()));
+    if (!rendered) return std::move(rendered).error();
+    return {};
+}
+
+NoteRenderer::NoteRenderer(const NotesService& notes, render::MarkdownEngine& engine, Options options)
+    : notes_(notes), engine_(engine), options_(options) {}
+
+std::size_t NoteRenderer::cached_bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+}
+
+void NoteRenderer::remember(const std::string& hash, const Shared& rendered) {
+    std::size_t bytes = cost(*rendered);
+    if (bytes > options_.cache_bytes) return;  // would evict everything else
+    if (entries_.contains(hash)) return;
+    order_.push_front(hash);
+    entries_[hash] = Entry{rendered, bytes, order_.begin()};
+    bytes_ += bytes;
+    while (bytes_ > options_.cache_bytes) {
+        auto last = entries_.find(order_.back());
+        bytes_ -= last->second.bytes;
+        entries_.erase(last);
+        order_.pop_back();
+    }
+}
+
+Result<NoteRenderer::Shared> NoteRenderer::render_uncached(const Note& note) {
+    auto content = notes_.read_content(note);
+    if (!content) return std::move(content).error();
+    auto rendered = render_content(*content, engine_, render::budget_for(content->size(), options_.cpu_scale));
+    if (rendered) return Shared(std::make_shared<const RenderedNote>(std::move(rendered.value())));
+    if (rendered.error().code != ErrorCode::invalid_input) return std::move(rendered).error();
+    spdlog::warn("note {} cannot be rendered within the limits; it is shown as plain text until edited ({})",
+                 note.slug, rendered.error().message);
+    Split parts = split(*content);
+    RenderedNote text = with_text(*content, std::move(parts), render::escaped_text_html(*content));
+    text.name.reset();  // the heading stays in the text shown
+    text.degraded = true;
+    return Shared(std::make_shared<const RenderedNote>(std::move(text)));
+}
+
+Result<NoteRenderer::Shared> NoteRenderer::render(const Note& note) {
+    std::shared_future<Result<Shared>> flight;
+    std::promise<Result<Shared>> mine;
     {
         std::lock_guard lock(mutex_);
-        auto it = entries_.find(note.content_hash);
-        if (it != entries_.end()) {
+        if (auto it = entries_.find(note.content_hash); it != entries_.end()) {
             order_.splice(order_.begin(), order_, it->second.position);
             return it->second.rendered;
         }
+        if (auto it = in_flight_.find(note.content_hash); it != in_flight_.end()) {
+            flight = it->second;
+        } else {
+            in_flight_.emplace(note.content_hash, mine.get_future().share());
+        }
     }
-    auto content = notes_.read_content(note);
-    if (!content) return std::move(content).error();
-    auto rendered = std::make_shared<const RenderedNote>(render_content(*content));
-    std::lock_guard lock(mutex_);
-    if (entries_.contains(note.content_hash)) return entries_[note.content_hash].rendered;
-    order_.push_front(note.content_hash);
-    entries_[note.content_hash] = Entry{rendered, order_.begin()};
-    while (entries_.size() > capacity_) {
-        entries_.erase(order_.back());
-        order_.pop_back();
+    if (flight.valid()) return flight.get();  // someone else renders this content
+
+    auto result = render_uncached(note);
+    {
+        std::lock_guard lock(mutex_);
+        if (result) remember(note.content_hash, result.value());
+        in_flight_.erase(note.content_hash);
     }
-    return std::shared_ptr<const RenderedNote>(rendered);
+    mine.set_value(result);
+    return result;
 }
 
 }  // namespace starpunk::notes

@@ -213,6 +213,7 @@ Status NotesService::validate_content(const std::string& content) const {
         return make_error(ErrorCode::too_large, fmt::format("the note is {} bytes; at most {} bytes are allowed",
                                                             content.size(), options_.max_content_bytes));
     }
+    if (options_.content_check) return options_.content_check(content);
     return {};
 }
 

@@ -4,15 +4,19 @@
 // notes_service.cpp.
 //
 // Contract: every method returns a Result; nothing throws across this border.
-// Errors: invalid_input (blank or oversized content, bad custom slug with the
-// reject policy), not_found (no such note), conflict (purging a note that is not
+// Errors: invalid_input (blank content, content the Options::content_check
+// refuses, bad custom slug with the reject policy), too_large (oversized
+// content), not_found (no such note), conflict (purging a note that is not
 // in the trash), io (the disk or database failed; nothing was half-done).
 // Thread-safety: all methods may be called concurrently; each takes its own
 // pooled connection.
 #pragma once
 
+#include <functional>
+
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -131,6 +135,12 @@ public:
         // How often NoteChanges::poll() may ask the database whether another
         // process wrote (see notes/changes.hpp).
         std::chrono::milliseconds external_check{1000};
+        // Asked before any content is stored (create, and an update that
+        // changes content), after the size check; an error refuses the write
+        // and is returned as it is. The server passes
+        // notes::check_renderable (notes/note_renderer.hpp): a note must
+        // render within its budget. Empty: no check (command-line tools).
+        std::function<Status(std::string_view content)> content_check;
     };
 
     NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,

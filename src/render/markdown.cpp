@@ -14,12 +14,15 @@
 #include <cmark-gfm-extension_api.h>
 #include <cmark-gfm.h>
 
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
 
+#include "render/engine.hpp"
 #include "render/sanitizer.hpp"
+#include "util/strings.hpp"
 
 namespace starpunk::render {
 namespace {
@@ -71,6 +74,88 @@ std::string render_markdown(std::string_view markdown) {
 
 std::string markdown_to_plain_text(std::string_view markdown) {
     return html_to_plain_text(render_unsanitized(markdown));
+}
+
+RenderBudget budget_for(std::size_t markdown_bytes, int cpu_scale) {
+    constexpr std::size_t kFree = 16 * 1024;
+    const std::size_t extra_kib = markdown_bytes > kFree ? (markdown_bytes - kFree + 1023) / 1024 : 0;
+    RenderBudget b;
+    b.cpu = std::chrono::milliseconds((100 + 3 * static_cast<long long>(extra_kib)) * std::max(1, cpu_scale));
+    b.memory_bytes = (32u << 20) + extra_kib * 192 * 1024;
+    b.max_html_bytes = std::max<std::size_t>(8u << 20, 8 * markdown_bytes);
+    return b;
+}
+
+Error over_budget_error(std::string_view why) {
+    std::string message(kOverBudget);
+    message.append(": ").append(why).append(
+        " (100 ms of CPU and 32 MB of memory up to 16 KB, more for longer notes). Simplify its structure — "
+        "e.g. a table thousands of columns wide, tens of thousands of nested or unmatched brackets — or split it.");
+    return make_error(ErrorCode::invalid_input, std::move(message));
+}
+
+std::string escaped_text_html(std::string_view source) {
+    std::string out;
+    out.reserve(source.size() + source.size() / 4 + 16);
+    bool open = false;       // inside a <p>
+    size_t newlines = 0;     // pending line breaks since the last text
+    for (size_t i = 0; i < source.size();) {
+        char c = source[i];
+        if (c == '\r' || c == '\n') {
+            if (c == '\r' && i + 1 < source.size() && source[i + 1] == '\n') ++i;
+            ++newlines;
+            ++i;
+            continue;
+        }
+        if (newlines > 0 && open) {
+            bool blank_line = newlines > 1;
+            if (!blank_line) {
+                // a line of only spaces/tabs also separates paragraphs
+                size_t j = i;
+                while (j < source.size() && (source[j] == ' ' || source[j] == '\t')) ++j;
+                blank_line = j < source.size() && (source[j] == '\n' || source[j] == '\r');
+            }
+            out.append(blank_line ? "</p>\n" : "<br>\n");
+            if (blank_line) open = false;
+        }
+        newlines = 0;
+        if (!open) {
+            if (c == ' ' || c == '\t') {  // leading blanks of a paragraph
+                ++i;
+                continue;
+            }
+            out.append("<p>");
+            open = true;
+        }
+        char32_t cp;
+        size_t len = decode_utf8(source, i, cp);
+        if (len == 0) {
+            out.append("\xEF\xBF\xBD");
+            ++i;
+            continue;
+        }
+        switch (c) {
+            case '&': out.append("&amp;"); break;
+            case '<': out.append("&lt;"); break;
+            case '>': out.append("&gt;"); break;
+            case '"': out.append("&quot;"); break;
+            case '\'': out.append("&#39;"); break;
+            default:
+                if (cp == 0) out.append("\xEF\xBF\xBD");
+                else out.append(source.substr(i, len));
+        }
+        i += len;
+    }
+    if (open) out.append("</p>\n");
+    return out;
+}
+
+Result<std::string> InProcessMarkdown::to_html(std::string_view markdown, const RenderBudget& budget) {
+    std::string html = render_markdown(markdown);
+    if (html.size() > budget.max_html_bytes) {
+        return over_budget_error("its HTML would be too large");
+    }
+    return html;
 }
 
 }  // namespace starpunk::render

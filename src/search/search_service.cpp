@@ -89,6 +89,16 @@ Hit hit_for(const notes::Note& n, std::string title, std::string excerpt_html) {
     return h;
 }
 
+// The positive terms' tokens: what excerpts mark (excluded terms are not in
+// a matching note, or not where it matters).
+std::vector<std::vector<std::string>> highlight_terms(const ParsedQuery& parsed) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& clause : parsed.all) {
+        for (const auto& term : clause.any) out.push_back(term.tokens);
+    }
+    return out;
+}
+
 Status validate(const Query& q) {
     if (q.limit < 1 || q.limit > kMaxLimit) {
         return make_error(ErrorCode::invalid_input, fmt::format("limit must be between 1 and {}", kMaxLimit));
@@ -132,13 +142,20 @@ Result<Results> SearchService::search(const Query& query) const {
     if (auto st = validate(query); !st) return std::move(st).error();
     auto parsed = parse_query(query.text);
     if (!parsed) return std::move(parsed).error();
+    if (!parsed->usable()) {
+        // Only exclusions, or nothing but punctuation and operators: no note
+        // can match, and the reader is told what to change.
+        Results results;
+        results.mode = mode_;
+        results.hint = parsed->hint;
+        return results;
+    }
     return mode_ == Mode::fts ? search_fts(query, *parsed) : search_fallback(query, *parsed);
 }
 
 Result<Results> SearchService::search_fts(const Query& query, const ParsedQuery& parsed) const {
     Results results;
     results.mode = Mode::fts;
-    if (parsed.fts_expression.empty()) return results;  // only punctuation: nothing can match
 
     // 1. The ranked id list: from the cache, or ranked now. The generation is
     // read before the index, so a list ranked across a write is never kept.
@@ -149,9 +166,10 @@ Result<Results> SearchService::search_fts(const Query& query, const ParsedQuery&
     if (!ranked) {
         auto matches = notes_.index().matches(parsed.fts_expression, query.include_drafts, options_.max_ranked + 1);
         if (!matches) {
-            // The expression is built from quoted phrases only, so FTS5
-            // should never reject it; if it ever does, the reader gets "no
-            // results" (SPEC §7: never a 500 for query syntax).
+            // The expression is built from the syntax tree with every term
+            // quoted (search/query.hpp), so FTS5 should never reject it; if
+            // it ever does, the reader gets "no results" (SPEC §7: never a
+            // 500 for query syntax). The tests check matches() directly.
             if (matches.error().message.find("fts5") != std::string::npos) {
                 spdlog::warn("search: FTS5 rejected the expression {}: {}", parsed.fts_expression,
                              matches.error().message);
@@ -181,6 +199,7 @@ Result<Results> SearchService::search_fts(const Query& query, const ParsedQuery&
     // checked again (a change between ranking and now drops the note).
     ExcerptOptions excerpt;
     excerpt.word_start_only = true;
+    const auto marked = highlight_terms(parsed);
     const auto size = static_cast<int64_t>(ranked->ids.size());
     for (int64_t i = query.offset; i < size && i < query.offset + query.limit; ++i) {
         auto entry = notes_.index().entry(ranked->ids[static_cast<std::size_t>(i)], query.include_drafts,
@@ -189,8 +208,7 @@ Result<Results> SearchService::search_fts(const Query& query, const ParsedQuery&
         if (!*entry) continue;
         const notes::Note& n = (*entry)->note;
         results.hits.push_back(hit_for(n, (*entry)->title,
-                                       highlight_excerpt(excerpt_source((*entry)->content_prefix), parsed.fts_words,
-                                                         excerpt)));
+                                       highlight_matches(excerpt_source((*entry)->content_prefix), marked, excerpt)));
     }
     return results;
 }
@@ -198,8 +216,22 @@ Result<Results> SearchService::search_fts(const Query& query, const ParsedQuery&
 Result<Results> SearchService::search_fallback(const Query& query, const ParsedQuery& parsed) const {
     Results results;
     results.mode = Mode::fallback;
-    std::vector<std::u32string> needles;
-    for (const auto& t : parsed.terms) needles.push_back(fold(t));
+    // The tree over needles: every clause has a needle in the note's words,
+    // no excluded needle does (text_match.hpp fold_words: substrings of the
+    // folded text with punctuation runs as one space).
+    std::vector<std::vector<std::u32string>> all;
+    for (const auto& clause : parsed.all) {
+        auto& any = all.emplace_back();
+        for (const auto& term : clause.any) any.push_back(fold_tokens(term.tokens));
+    }
+    std::vector<std::u32string> none;
+    for (const auto& term : parsed.none) none.push_back(fold_tokens(term.tokens));
+    auto matches = [&](const std::u32string& words) {
+        auto found = [&](const std::u32string& needle) { return words.find(needle) != std::u32string::npos; };
+        return std::ranges::all_of(all, [&](const auto& any) { return std::ranges::any_of(any, found); }) &&
+               std::ranges::none_of(none, found);
+    };
+    const auto marked = highlight_terms(parsed);
     // One more match than the page needs tells whether another page exists.
     const int64_t wanted = query.offset + query.limit + 1;
     int64_t found = 0;
@@ -219,11 +251,11 @@ Result<Results> SearchService::search_fallback(const Query& query, const ParsedQ
                 spdlog::warn("search: note {} skipped: {}", n.slug, content.error().message);
                 continue;
             }
-            if (!contains_all(fold(*content), needles)) continue;
+            if (!matches(fold_words(*content))) continue;
             ++found;
             if (found > query.offset && found <= query.offset + query.limit) {
                 results.hits.push_back(
-                    hit_for(n, notes::note_title(*content), highlight_excerpt(excerpt_source(*content), parsed.terms)));
+                    hit_for(n, notes::note_title(*content), highlight_matches(excerpt_source(*content), marked)));
             }
             if (found >= wanted) break;
         }

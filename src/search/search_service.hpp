@@ -2,16 +2,21 @@
 //
 // Two modes, chosen once when the service is opened:
 //   * fts — the notes' full-text index exists (notes/note_index.hpp: FTS5
-//     compiled in, `notes_fts` present). The query (search/query.hpp: terms
-//     quoted as phrases, AND-ed) is matched by the index and ranked by its
+//     compiled in, `notes_fts` present). The query's syntax tree
+//     (search/query.hpp: words, phrases, OR, NOT, prefix*) becomes an FTS5
+//     expression with every term quoted, matched by the index and ranked by its
 //     bm25 score (a match in the title weighs ten times one in the content);
 //     equal scores go newest first.
 //   * fallback — no FTS5, no `notes_fts`, or Options::force_fallback
 //     (SEARCH_FORCE_FALLBACK=true): note files are read newest first and
-//     matched as case-insensitive substrings (every term must occur); the scan
+//     matched against the same tree, each term a case-insensitive substring
+//     of the note's words (text_match.hpp fold_words: a phrase matches across
+//     spaces and punctuation as in FTS5, a prefix* is its word); the scan
 //     stops as soon as the requested page is full (plus one match, to know
 //     whether another page exists). No ranking beyond recency.
-// Both: deleted notes (deleted_at set) never match; drafts match only when
+// Both: a query that cannot match anything (only exclusions, only
+// punctuation: ParsedQuery::usable() false) gives no hits, total 0 and
+// Results::hint. Deleted notes (deleted_at set) never match; drafts match only when
 // Query::include_drafts (the requester is the admin).
 //
 // Bounded cost (SPEC §7, §14: p99 < 20 ms on 100,000 notes, including a term
@@ -103,6 +108,7 @@ struct Results {
     int64_t total = 0;      // matching notes counted (see total_exact)
     bool total_exact = true;  // false: at least `total` notes match (cap reached / scan stopped early)
     Mode mode = Mode::fts;
+    std::string hint;  // non-empty when the query cannot match anything (search/query.hpp: !usable()): what to change
 };
 
 using RebuildReport = notes::IndexRebuildReport;

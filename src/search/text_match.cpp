@@ -89,12 +89,55 @@ std::u32string fold(std::string_view utf8) {
     return out;
 }
 
-bool contains_all(const std::u32string& folded_text, const std::vector<std::u32string>& folded_terms) {
-    return std::all_of(folded_terms.begin(), folded_terms.end(),
-                       [&](const std::u32string& t) { return folded_text.find(t) != std::u32string::npos; });
+std::u32string fold_words(std::string_view utf8) {
+    std::u32string out;
+    out.reserve(utf8.size());
+    const auto* bytes = reinterpret_cast<const uint8_t*>(utf8.data());
+    const auto length = static_cast<int32_t>(utf8.size());
+    int32_t i = 0;
+    bool gap = false;  // a run of non-token characters is pending
+    while (i < length) {
+        char32_t cp = 0;
+        bool token = false;
+        if (bytes[i] < 0x80) {  // ASCII fast path: letters and digits are the token characters
+            const char c = static_cast<char>(bytes[i++]);
+            token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+            cp = static_cast<char32_t>(c);
+        } else {
+            UChar32 c = 0;
+            U8_NEXT(bytes, i, length, c);
+            cp = c < 0 ? U'\uFFFD' : static_cast<char32_t>(c);
+            token = is_token_char(cp);
+        }
+        if (!token) {
+            gap = true;
+            continue;
+        }
+        if (gap && !out.empty()) out.push_back(U' ');
+        gap = false;
+        out.push_back(fold_one(cp));
+    }
+    return out;
+}
+
+std::u32string fold_tokens(const std::vector<std::string>& tokens) {
+    std::u32string out;
+    for (const auto& t : tokens) {
+        if (!out.empty()) out.push_back(U' ');
+        out += fold(t);
+    }
+    return out;
 }
 
 std::string highlight_excerpt(std::string_view input, const std::vector<std::string>& terms,
+                              const ExcerptOptions& options) {
+    std::vector<std::vector<std::string>> literal;
+    literal.reserve(terms.size());
+    for (const auto& t : terms) literal.push_back({t});
+    return highlight_matches(input, literal, options);
+}
+
+std::string highlight_matches(std::string_view input, const std::vector<std::vector<std::string>>& terms,
                               const ExcerptOptions& options) {
     if (input.empty() || options.max_chars == 0) return {};
     const std::string text = valid_utf8(input);
@@ -104,18 +147,39 @@ std::string highlight_excerpt(std::string_view input, const std::vector<std::str
     for (auto& cp : folded) cp = fold_one(cp);
     const std::size_t n = folded.size();
 
-    std::vector<std::u32string> needles;
-    for (const auto& t : terms) {
-        if (auto f = fold(t); !f.empty()) needles.push_back(std::move(f));
+    // Each term as its folded tokens; terms with an empty token are left out.
+    std::vector<std::vector<std::u32string>> needles;
+    for (const auto& term : terms) {
+        std::vector<std::u32string> folded_tokens;
+        for (const auto& token : term) {
+            if (auto f = fold(token); !f.empty()) folded_tokens.push_back(std::move(f));
+            else break;
+        }
+        if (!term.empty() && folded_tokens.size() == term.size()) needles.push_back(std::move(folded_tokens));
     }
-    std::sort(needles.begin(), needles.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    // Length of the match starting at code point i, 0 when none.
+    // Length of the longest match starting at code point i, 0 when none.
+    // Between two tokens of a term: at least one non-token code point.
     auto match_at = [&](std::size_t i) -> std::size_t {
         if (options.word_start_only && i > 0 && is_token_char(original[i - 1]) && is_token_char(original[i])) return 0;
+        std::size_t best = 0;
         for (const auto& needle : needles) {
-            if (i + needle.size() <= n && folded.compare(i, needle.size(), needle) == 0) return needle.size();
+            std::size_t pos = i;
+            bool ok = true;
+            for (std::size_t k = 0; k < needle.size() && ok; ++k) {
+                if (k > 0) {
+                    if (pos >= n || is_token_char(original[pos])) {
+                        ok = false;
+                        break;
+                    }
+                    while (pos < n && !is_token_char(original[pos])) ++pos;
+                }
+                const auto& token = needle[k];
+                ok = pos + token.size() <= n && folded.compare(pos, token.size(), token) == 0;
+                pos += token.size();
+            }
+            if (ok) best = std::max(best, pos - i);
         }
-        return 0;
+        return best;
     };
 
     // Window start: some context before the first match, preferably just

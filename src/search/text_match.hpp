@@ -31,9 +31,13 @@ namespace starpunk::search {
 // `utf8` decoded and simple-case-folded (invalid sequences read as U+FFFD).
 std::u32string fold(std::string_view utf8);
 
-// True when every term occurs in `folded_text` (both from fold()). Empty terms
-// match everywhere; no terms match everything.
-bool contains_all(const std::u32string& folded_text, const std::vector<std::u32string>& folded_terms);
+// fold(utf8) with every run of non-token characters (search/query.hpp
+// is_token_char: spaces, punctuation, symbols) replaced by one U' ': the text
+// fallback mode matches terms in. A term's needle is its folded tokens joined
+// by U' ' (fold_tokens), so in this text a phrase matches across any spaces,
+// line breaks or punctuation, as in FTS5, and a word matches as a substring.
+std::u32string fold_words(std::string_view utf8);
+std::u32string fold_tokens(const std::vector<std::string>& tokens);
 
 // Excerpts are cut from the first kExcerptSourceBytes of a note: a match
 // further in still finds the note, its excerpt is then the note's start.
@@ -55,10 +59,18 @@ struct ExcerptOptions {
     bool word_start_only = false;
 };
 
-// An HTML excerpt of `text` (e.g. excerpt_source(content)) around the
-// first match of any of `terms`, with every match in it wrapped in
-// <mark>…</mark> (longest term first where several match at one position).
-// Without a match it is the start of the text, unmarked. Empty for empty text.
+// An HTML excerpt of `text` (e.g. excerpt_source(content)) around the first
+// match of any of `terms`, with every match in it wrapped in <mark>…</mark>
+// (the longest where several match at one position). Each term is a sequence
+// of tokens (search/query.hpp Term::tokens) matched case-insensitively, with
+// at least one non-token character (space, punctuation) between two tokens:
+// the phrase "went running" marks "went, running" as one match. Without a
+// match it is the start of the text, unmarked. Empty for empty text.
+std::string highlight_matches(std::string_view text, const std::vector<std::vector<std::string>>& terms,
+                              const ExcerptOptions& options = {});
+
+// highlight_matches() with each string a literal term of one token (matched
+// as it is, punctuation included).
 std::string highlight_excerpt(std::string_view text, const std::vector<std::string>& terms,
                               const ExcerptOptions& options = {});
 

@@ -1,6 +1,7 @@
 #include "web/routes.hpp"
 
 #include "web/access.hpp"
+#include "web/feed_response.hpp"
 #include "web/handlers/handlers.hpp"
 
 namespace starpunk::web {
@@ -47,13 +48,23 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});
     r.add({Method::get, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_get(site)});
     r.add({Method::post, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_post(site)});
-    // Feeds: streamed on a worker, one item at a time (feeds/feed_service.hpp).
-    r.add({Method::get, "/feed.xml", Access::public_, Execution::blocking, handlers::feed_rss(site)});
-    r.add({Method::get, "/feed.rss", Access::public_, Execution::blocking, handlers::feed_rss(site)});
-    r.add({Method::get, "/feed.atom", Access::public_, Execution::blocking, handlers::feed_atom(site)});
-    r.add({Method::get, "/feed.json", Access::public_, Execution::blocking, handlers::feed_json(site)});
-    r.add({Method::get, "/feed", Access::public_, Execution::blocking, handlers::feed_negotiated(site)});
-    r.add({Method::get, "/opml.xml", Access::public_, Execution::blocking, handlers::opml(site)});
+    // Feeds: answered inline from memory when unchanged, else built on a
+    // worker (web/feed_response.hpp); one SiteFeeds (service + cache) for all.
+    auto feeds = make_site_feeds(*site);
+    auto cached = [f = feeds.get()](std::optional<feeds::Format> format) {
+        return [f, format](http::Request& req) { return feed_is_cached(*f, req, format); };
+    };
+    r.add({Method::get, "/feed.xml", Access::public_, Execution::blocking, handlers::feed_rss(site, feeds),
+           cached(feeds::Format::rss)});
+    r.add({Method::get, "/feed.rss", Access::public_, Execution::blocking, handlers::feed_rss(site, feeds),
+           cached(feeds::Format::rss)});
+    r.add({Method::get, "/feed.atom", Access::public_, Execution::blocking, handlers::feed_atom(site, feeds),
+           cached(feeds::Format::atom)});
+    r.add({Method::get, "/feed.json", Access::public_, Execution::blocking, handlers::feed_json(site, feeds),
+           cached(feeds::Format::json)});
+    r.add({Method::get, "/feed", Access::public_, Execution::blocking, handlers::feed_negotiated(site, feeds),
+           cached(std::nullopt)});
+    r.add({Method::get, "/opml.xml", Access::public_, Execution::blocking, handlers::opml(site, feeds)});
     r.add({Method::get, "/health", Access::public_, Execution::blocking, handlers::health(site), handlers::health_is_simple});
     r.add({Method::get, "/admin/health", Access::admin_api, Execution::blocking, handlers::admin_health(site)});
     r.add({Method::get, "/admin/metrics", Access::admin_api, Execution::blocking, handlers::admin_metrics(site)});

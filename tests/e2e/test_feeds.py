@@ -333,11 +333,36 @@ def test_every_path_serves_its_format_with_charset_and_caching(start_site, tmp_p
         assert r.getheader("Content-Type") == TYPES[kind], path
         assert r.getheader("Cache-Control") == "public, max-age=120", path
         assert re.fullmatch(r'W/"[0-9a-f]{32}"', r.getheader("ETag")), r.getheader("ETag")
-        assert r.getheader("Transfer-Encoding") == "chunked", "streamed, not buffered"
+        # A modest feed is answered from the feed cache: its whole bytes, with
+        # their length (a feed over the cache's cap is streamed, below).
+        assert r.getheader("Content-Length") == str(len(body)), path
         assert r.getheader("X-Content-Type-Options") == "nosniff"
     r_xml, _ = site.ok("/feed.xml")
     r_rss, _ = site.ok("/feed.rss")
     assert r_xml.getheader("ETag") == r_rss.getheader("ETag")
+
+
+def test_a_feed_over_the_cache_cap_is_streamed_item_by_item(start_site, tmp_path):
+    # 50 notes of ~30 KB: each feed is over 1 MiB, more than the feed cache
+    # keeps (feeds/feed_cache.hpp), so every 200 is generated and streamed.
+    prose = ("Long prose & more, <b>bold</b> words. " * 800).strip()
+    notes = [Note(f"big-{i:02d}", f"# Big {i}\n\n{prose}", BASE_TIME + i * 60) for i in range(50)]
+    site = start_site(notes)
+    for path, kind in (("/feed.xml", "rss"), ("/feed.atom", "atom"), ("/feed.json", "json")):
+        r, body = site.ok(path)
+        assert r.getheader("Transfer-Encoding") == "chunked", "streamed, not buffered"
+        assert r.getheader("Content-Length") is None
+        assert len(body) > 1024 * 1024, len(body)
+        etag = r.getheader("ETag")
+        r2, body2 = site.ok(path)
+        assert r2.getheader("Transfer-Encoding") == "chunked" and body2 == body and r2.getheader("ETag") == etag
+        r3, body3 = site.get(path, {"If-None-Match": etag})
+        assert r3.status == 304 and body3 == b"", path
+        if kind == "json":
+            assert [i["url"] for i in check_json_feed(json.loads(body))][:2] == [notes[49].url, notes[48].url]
+        else:
+            xmllint(body, tmp_path, f"big.{kind}")
+            assert len(feedparser.parse(body).entries) == 50
 
 
 def test_drafts_and_deleted_notes_are_absent(start_site, tmp_path):
@@ -443,6 +468,55 @@ def test_etag_changes_when_a_note_changes(start_site, tmp_path):
 
     import_notes(tmp_path, site.data, [Note("late", "A later note", BASE_TIME + 10_000)])  # another process
     assert all(etags()[p] != unpublished[p] for p in before)
+
+
+def test_every_write_is_in_the_very_next_response_of_every_feed(start_site, tmp_path):
+    """Feeds are cached per change (issue 11): each kind of write — through the
+    admin in this process, or `starpunk import` in another — is in the next
+    response of every feed path, even right after that feed was cached."""
+    site = start_site(numbered(3), env={"DEV_MODE": "true", "DEV_ADMIN_ME": "http://dev.example/", "ADMIN_ME": ""})
+    admin = Admin(site.server)
+    paths = ["/feed.xml", "/feed.rss", "/feed.atom", "/feed.json", "/feed"]
+
+    def warm():  # every path answered from the cache at least once
+        out = {}
+        for p in paths:
+            r1, b1 = site.ok(p)
+            r2, b2 = site.ok(p)
+            assert b2 == b1 and r2.getheader("ETag") == r1.getheader("ETag"), p
+            out[p] = (r1.getheader("ETag"), b1)
+        return out
+
+    def next_responses(before, expect_in=None, expect_out=None):
+        for p in paths:
+            r, body = site.get(p, {"If-None-Match": before[p][0]})  # a feed reader's poll
+            assert r.status == 200, f"{p}: the write is not visible ({r.status})"
+            assert r.getheader("ETag") != before[p][0], p
+            if expect_in:
+                assert expect_in.encode() in body, (p, expect_in)
+            if expect_out:
+                assert expect_out.encode() not in body, (p, expect_out)
+
+    before = warm()
+    admin.post("/admin/new", {"content": "Created through the admin", "slug": "fresh-one", "published": "1"})
+    next_responses(before, expect_in="/note/fresh-one")
+
+    before = warm()
+    nid = site.stored("fresh-one")["id"]
+    admin.post(f"/admin/edit/{nid}", {"content": "Edited words", "published": "1"})
+    next_responses(before, expect_in="Edited words")
+
+    before = warm()
+    admin.post(f"/admin/delete/{nid}", {})
+    next_responses(before, expect_out="/note/fresh-one")
+
+    before = warm()
+    admin.post(f"/admin/restore/{nid}", {})
+    next_responses(before, expect_in="/note/fresh-one")
+
+    before = warm()
+    import_notes(tmp_path, site.data, [Note("imported", "Imported by another process", BASE_TIME + 90_000)])
+    next_responses(before, expect_in="/note/imported")
 
 
 NEGOTIATION = [

@@ -202,9 +202,114 @@ def test_malformed_fts_syntax_is_never_an_error(start_site, mode):
         assert r.status == 200, (q, body[:300])
         r, body = site.get("/search?" + urlencode({"q": q}))
         assert r.status == 200, (q, body[:300])
-    assert site.slugs("AND") == ["ops"]
-    assert site.slugs("NEAR(") == ["ops"]
+    assert site.slugs("NEAR(") == ["ops"]  # the word "near"
     assert site.slugs("foo*(") == ["ops"]
+    assert site.slugs("AND") == []  # a capital operator alone: nothing to search for
+
+
+SYNTAX_NOTES = [
+    ("run-park", "I went running in the park this morning."),
+    ("run-home", "Running went badly, so I walked home."),
+    ("caramel", "Caramel apples at the market."),
+    ("kiwi", "Kiwis and mangoes, a fruit salad."),
+    ("email", "Send me an e-mail about the city park."),
+    ("trail", "Trail running on the ridge, went far."),
+    ("punct", "We went, running, to the station."),
+    ("mixed", "After running: caramel fudge."),
+]
+RUNNING = {"run-park", "run-home", "trail", "punct", "mixed"}
+SYNTAX_TABLE = [
+    ("running", RUNNING),
+    ("went running", {"run-park", "run-home", "trail", "punct"}),
+    ('"went running"', {"run-park", "punct"}),
+    ("\u201cwent running\u201d", {"run-park", "punct"}),
+    ('"running went"', {"run-home"}),
+    ("caramel OR kiwi", {"caramel", "kiwi", "mixed"}),
+    ("running caramel OR kiwi", {"mixed"}),
+    ("running -park", RUNNING - {"run-park"}),
+    ("running NOT park", RUNNING - {"run-park"}),
+    ('running -"went running"', {"run-home", "trail", "mixed"}),
+    ("park OR caramel -city", {"run-park", "caramel", "mixed"}),
+    ("kiw*", {"kiwi"}),
+    ("e-mail", {"email"}),
+    ('"city park"', {"email"}),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_phrases_or_exclusion_and_prefix_find_the_same_notes_in_both_modes(start_site, mode):
+    site = start_site(notes=SYNTAX_NOTES, env=MODES[mode])
+    for q, expected in SYNTAX_TABLE:
+        _, body = site.api(q=q)
+        assert {item["slug"] for item in body["results"]} == expected, q
+        assert body["total"] == len(expected) and "hint" not in body, q
+        r, html = site.get("/search?" + urlencode({"q": q}))
+        assert r.status == 200, q
+        page = Page(html)
+        found = {a["href"].rsplit("/", 1)[1] for a in page.find("a") if a["href"].startswith(f"{SITE_URL}/note/")}
+        assert found == expected, q
+    # Phrase and OR matches are marked, and nothing else is markup.
+    _, body = site.api(q='"went running"')
+    excerpts = {item["slug"]: item["excerpt"] for item in body["results"]}
+    assert excerpts["punct"] == "We <mark>went, running</mark>, to the station."
+    _, body = site.api(q="running OR caramel -park")
+    excerpts = {item["slug"]: item["excerpt"] for item in body["results"]}
+    assert excerpts["mixed"] == "After <mark>running</mark>: <mark>caramel</mark> fudge."
+
+
+HOSTILE = ['"unbalanced', 'went "running', '"', '""', "OR", "running OR", "-", "- running", "NOT", "NEAR(",
+           "NEAR(running park, 2)", "title:x", "title:running", "content:park OR", "{slug}:x", "(running", "^running",
+           "running*", "ru*", "*", "-park", 'NOT "city park"', "\\", "%00", "\u2014", "!" * 500,
+           "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum()) * 5]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_hostile_queries_answer_results_or_an_empty_page_with_a_hint(start_site, tmp_path, mode):
+    site = start_site(notes=SYNTAX_NOTES, env=MODES[mode])
+    pages = {}
+    for q in HOSTILE:
+        assert len(q.encode()) <= 500, q
+        r, body = site.get("/api/search?" + urlencode({"q": q}))
+        assert r.status == 200, (q, body[:300])
+        answer = json.loads(body)
+        assert isinstance(answer["results"], list) and answer["total"] >= len(answer["results"]), q
+        if "hint" in answer:
+            assert answer["results"] == [] and answer["total"] == 0, q
+        r, html = site.get("/search?" + urlencode({"q": q}))
+        assert r.status == 200, (q, html[:300])
+        pages[f"q{len(pages)}"] = html
+        text = Page(html).text
+        if "hint" in answer:
+            assert answer["hint"] in text and "No notes can match" in text, q
+    # The title holds at most 40 characters of the query; html-validate measures
+    # its source, where each escaped `&"'<>` counts 4-6, so a query of pure
+    # punctuation can still trip its long-title lint (SEO advice, not validity).
+    problems = {name: kept for name, msgs in html_validate.validate(pages, tmp_path / f"html-hostile-{mode}").items()
+                if (kept := [m for m in msgs if "long-title" not in m])}
+    assert not problems, "html-validate found errors:\n" + "\n".join(
+        f"{name}:\n  " + "\n  ".join(msgs) for name, msgs in problems.items())
+    # The unusable ones say what to change; the rest search for their words.
+    assert "hint" in site.api(q="-park")[1] and "hint" in site.api(q="!" * 500)[1]
+    assert "hint" in site.api(q="OR")[1] and "hint" in site.api(q="-")[1]
+    _, html = site.get("/search?" + urlencode({"q": "kiwi " * 20}))
+    assert "<title>Search: " + "kiwi " * 7 + "kiwi\u2026" in html  # the title holds 40 characters of it
+    assert set(site.slugs('"unbalanced')) == set()
+    assert set(site.slugs('went "running')) == {"run-park", "run-home", "trail", "punct"}
+    assert set(site.slugs("NEAR(running park, 2)")) == set()  # "NEAR(running" is the phrase "near running"
+    assert set(site.slugs("running OR")) == RUNNING
+    # Over the documented limit: a 400 that says so, not a 5xx.
+    r, body = site.get("/api/search?" + urlencode({"q": "!" * 501}))
+    assert r.status == 400 and "too long" in json.loads(body)["error_description"], body
+
+
+def test_search_page_shows_the_syntax_hint(start_site):
+    site = start_site(notes=SYNTAX_NOTES)
+    for path in ["/search", "/search?q=running", "/search?q=zzzqqq", "/search?q=-park"]:
+        _, html = site.get(path)
+        hint = [a for a in Page(html).find("p") if "search-hint" in a.get("class", "")]
+        assert len(hint) == 1, path
+    _, html = site.get("/search")
+    assert '<code>"exact phrase"</code>' in html and "<code>-word</code>" in html
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -285,7 +390,7 @@ def test_note_markup_and_the_query_never_reach_the_page_unescaped(start_site, mo
         assert "<script>alert" not in html and "<img src=x" not in html, q
         marks = [t for t, _, in_main in page.tags if in_main and t not in
                  ("main", "section", "h1", "form", "label", "input", "button", "p", "q", "ol", "li", "h2", "a",
-                  "time", "nav", "span")]
+                  "time", "nav", "span", "code")]
         assert set(marks) <= {"mark"}, (q, marks)
     _, body = site.api(q="needle")
     excerpt = body["results"][0]["excerpt"]

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -30,6 +31,7 @@ struct NotesHarness {
         // How often other connections' writes are looked for (0: on every
         // poll, so a test sees them at once).
         std::chrono::milliseconds external_check{0};
+        std::function<Status(std::string_view)> content_check;  // NotesService::Options::content_check
     };
 
     TempDir dir;
@@ -56,9 +58,9 @@ struct NotesHarness {
         auto p = storage::ConnectionPool::open(po);
         if (!p) return p.error().message;
         pool = *p;
-        service = std::make_unique<notes::NotesService>(
-            pool, fs(), clock,
-            notes::NotesService::Options{notes_path, options.max_content_bytes, options.external_check});
+        notes::NotesService::Options so{notes_path, options.max_content_bytes, options.external_check};
+        so.content_check = options.content_check;
+        service = std::make_unique<notes::NotesService>(pool, fs(), clock, std::move(so));
         return {};
     }
 

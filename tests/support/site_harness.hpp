@@ -7,6 +7,7 @@
 
 #include "monitoring/health.hpp"
 #include "notes/note_renderer.hpp"
+#include "render/engine.hpp"
 #include "support/notes_harness.hpp"
 #include "web/page_cache.hpp"
 #include "web/site.hpp"
@@ -16,7 +17,7 @@ namespace starpunk::testing {
 
 struct SiteServices {
     explicit SiteServices(NotesHarness& h)
-        : harness(h), renderer(h.svc()), pages(h.svc().changes()), health(h.db_path, h.dir.path()) {}
+        : harness(h), renderer(h.svc(), markdown), pages(h.svc().changes()), health(h.db_path, h.dir.path()) {}
 
     // SITE_URL https://blog.example, everything else the defaults.
     static config::Config default_config() {
@@ -35,6 +36,7 @@ struct SiteServices {
     }
 
     NotesHarness& harness;
+    render::InProcessMarkdown markdown;  // unbounded: tests render trusted text
     notes::NoteRenderer renderer;
     web::PageCache pages;
     monitoring::HealthProbe health;

@@ -47,36 +47,137 @@ bool only_mark_tags(const std::string& html) {
 
 // ------------------------------------------------------------------ query
 
-TEST(SearchQuery, QuotesEachWhitespaceSeparatedTermAsAPhrase) {
+// The tree in a compact form: clauses in order, `(a | b)` for OR, `"…"` for
+// a phrase (its tokens), `*` for a prefix, `-x` for an exclusion.
+std::string describe(const ParsedQuery& q) {
+    auto term = [](const Term& t) {
+        std::string s;
+        if (t.phrase) {
+            s = "\"";
+            for (std::size_t i = 0; i < t.tokens.size(); ++i) s += (i ? " " : "") + t.tokens[i];
+            s += "\"";
+        } else {
+            s = t.text;
+        }
+        return t.prefix ? s + "*" : s;
+    };
+    std::string out;
+    auto add = [&](const std::string& part) { out += (out.empty() ? "" : " ") + part; };
+    for (const auto& c : q.all) {
+        if (c.any.size() == 1) {
+            add(term(c.any[0]));
+            continue;
+        }
+        std::string group = "(";
+        for (std::size_t i = 0; i < c.any.size(); ++i) group += (i ? " | " : "") + term(c.any[i]);
+        add(group + ")");
+    }
+    for (const auto& t : q.none) add("-" + term(t));
+    return out;
+}
+
+std::string describe(std::string_view query) {
+    auto q = parse_query(query);
+    if (!q) return "error: " + q.error().message;
+    return describe(*q);
+}
+
+TEST(SearchQuery, PlainWordsAreAndedAndEachQuotedForFts) {
     auto q = parse_query("  hello \t world\n");
     ASSERT_TRUE(q) << q.error().message;
     EXPECT_EQ(q->text, "hello \t world");
-    EXPECT_EQ(q->terms, (std::vector<std::string>{"hello", "world"}));
-    EXPECT_EQ(q->fts_expression, R"("hello" "world")");
+    EXPECT_EQ(describe(*q), "hello world");
+    EXPECT_EQ(q->fts_expression, R"((("hello") AND ("world")))");
+    EXPECT_TRUE(q->usable());
+    EXPECT_EQ(q->hint, "");
 }
 
-TEST(SearchQuery, DoublesQuotesAndTreatsOperatorsAsWords) {
-    EXPECT_EQ(parse_query(R"(say"hi)")->fts_expression, R"("say""hi")");
-    EXPECT_EQ(parse_query("AND OR NOT")->fts_expression, R"("AND" "OR" "NOT")");
-    EXPECT_EQ(parse_query("NEAR(")->fts_expression, R"("NEAR(")");
-    EXPECT_EQ(parse_query("foo*(")->fts_expression, R"("foo*(")");
-    EXPECT_EQ(parse_query("title:foo")->fts_expression, R"("title:foo")");
-    EXPECT_EQ(parse_query("foo*(")->fts_words, (std::vector<std::string>{"foo"}));
+TEST(SearchQuery, PhrasesOrExclusionAndPrefixBuildTheTree) {
+    EXPECT_EQ(describe(R"("went running")"), R"("went running")");
+    EXPECT_EQ(describe("\u201cwent running\u201d"), R"("went running")");  // curly quotes
+    EXPECT_EQ(describe("caramel OR running"), "(caramel | running)");
+    EXPECT_EQ(describe("x caramel OR running OR kiwi y"), "x (caramel | running | kiwi) y");
+    EXPECT_EQ(describe("running -park"), "running -park");
+    EXPECT_EQ(describe("running NOT park"), "running -park");
+    EXPECT_EQ(describe(R"(running -"city park")"), R"(running -"city park")");
+    EXPECT_EQ(describe(R"(running NOT "city park")"), R"(running -"city park")");
+    EXPECT_EQ(describe("kiw* caramel**"), "kiw* caramel*");
+    EXPECT_EQ(describe("caramel AND running"), "caramel running");
+    EXPECT_EQ(describe("e-mail"), "e-mail");
+    EXPECT_EQ(parse_query("e-mail")->all[0].any[0].tokens, (std::vector<std::string>{"e", "mail"}));
+    EXPECT_EQ(parse_query(R"(running -"city park" kiw* OR caramel)")->fts_expression,
+              R"((("running") AND ("kiw" * OR "caramel")) NOT ("city park"))");
 }
 
-TEST(SearchQuery, TermsWithoutTokenCharactersAreLeftOutOfTheFtsExpression) {
-    auto only = parse_query(R"(" !!! — *)");
-    ASSERT_TRUE(only);
-    EXPECT_EQ(only->terms.size(), 4u);
-    EXPECT_EQ(only->fts_expression, "");
-    auto mixed = parse_query(R"(hello " world)");
-    EXPECT_EQ(mixed->fts_expression, R"("hello" "world")");
+TEST(SearchQuery, PrefixNeedsThreeCharactersBeforeTheStar) {
+    auto short_prefix = parse_query("ki*");
+    ASSERT_TRUE(short_prefix);
+    EXPECT_FALSE(short_prefix->all[0].any[0].prefix);
+    EXPECT_EQ(short_prefix->fts_expression, R"((("ki")))");
+    EXPECT_TRUE(parse_query("kiw*")->all[0].any[0].prefix);
+    // Counted in characters, not bytes; the last token is the prefix.
+    EXPECT_FALSE(parse_query("\u00e9\u00e9*")->all[0].any[0].prefix);
+    EXPECT_TRUE(parse_query("\u00e9\u00e9\u00e9*")->all[0].any[0].prefix);
+    EXPECT_FALSE(parse_query("e-ma*")->all[0].any[0].prefix);
+    EXPECT_EQ(parse_query("e-mai*")->fts_expression, R"((("e-mai" *)))");
+    // A star not right after the last token is punctuation.
+    EXPECT_FALSE(parse_query("foo*(")->all[0].any[0].prefix);
+    EXPECT_FALSE(parse_query("foo.*")->all[0].any[0].prefix);
+    EXPECT_FALSE(parse_query("*foo")->all[0].any[0].prefix);
+}
+
+TEST(SearchQuery, OperatorsWithoutOperandsAreIgnored) {
+    EXPECT_EQ(describe("running OR"), "running");
+    EXPECT_EQ(describe("OR running"), "running");
+    EXPECT_EQ(describe("running OR OR kiwi"), "(running | kiwi)");
+    EXPECT_EQ(describe("running NOT"), "running");
+    EXPECT_EQ(describe("running - kiwi"), "running kiwi");
+    EXPECT_EQ(describe("running OR -kiwi"), "running -kiwi");  // an exclusion is never part of an OR
+    EXPECT_EQ(describe("-kiwi OR running"), "running -kiwi");
+    EXPECT_EQ(describe("or and not"), "or and not");  // operators only in capitals
+}
+
+TEST(SearchQuery, HostileInputIsQuotedPunctuation) {
+    EXPECT_EQ(parse_query("NEAR(")->fts_expression, R"((("NEAR(")))");
+    EXPECT_EQ(parse_query("title:foo")->fts_expression, R"((("title:foo")))");
+    EXPECT_EQ(parse_query("title:foo")->all[0].any[0].tokens, (std::vector<std::string>{"title", "foo"}));
+    EXPECT_EQ(parse_query("a^b +c {d} (e)")->fts_expression, R"~((("a^b") AND ("+c") AND ("{d}") AND ("(e)")))~");
+    // Unbalanced quote: the phrase runs to the end.
+    EXPECT_EQ(describe(R"(kiwi "went running)"), R"(kiwi "went running")");
+    EXPECT_EQ(describe(R"(say"hi there)"), R"(say "hi there")");
+}
+
+TEST(SearchQuery, UnusableQueriesHaveAHintAndNoExpression) {
+    const std::vector<std::string> nothing = {R"(")", R"(" !!! — *)", "OR", "NOT", "AND OR NOT", "-", "- -- ---",
+                                              "\"\"", "***", std::string(kMaxQueryBytes, '!')};
+    for (const auto& q : nothing) {
+        auto parsed = parse_query(q);
+        ASSERT_TRUE(parsed) << q;
+        EXPECT_FALSE(parsed->usable()) << q;
+        EXPECT_EQ(parsed->fts_expression, "") << q;
+        EXPECT_NE(parsed->hint.find("nothing to search for"), std::string::npos) << q;
+    }
+    for (std::string q : {"-park", "NOT park", R"(-"city park")", "-park -kiwi OR"}) {
+        auto parsed = parse_query(q);
+        ASSERT_TRUE(parsed) << q;
+        EXPECT_FALSE(parsed->usable()) << q;
+        EXPECT_EQ(parsed->fts_expression, "") << q;
+        EXPECT_NE(parsed->hint.find("not only words to leave out"), std::string::npos) << q;
+    }
+}
+
+// Found by fuzz_search: a NUL inside quotes ended FTS5's reading of the
+// expression ("unterminated string").
+TEST(SearchQuery, ControlCharactersInsideAPhraseBecomeOneSpace) {
+    const std::string q("\u201cwen\x01\0\0g\u201d", 13);
+    auto parsed = parse_query(q);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->fts_expression, R"~((("wen g")))~");
+    EXPECT_EQ(parse_query("\"went\t\n  running\"")->all[0].any[0].text, "went running");
 }
 
 TEST(SearchQuery, UnicodeWhitespaceAndControlCharactersSeparateTerms) {
-    auto q = parse_query("caf\u00e9\u00a0cr\u00e8me\u3000x\x01y");
-    ASSERT_TRUE(q);
-    EXPECT_EQ(q->terms, (std::vector<std::string>{"caf\u00e9", "cr\u00e8me", "x", "y"}));
+    EXPECT_EQ(describe("caf\u00e9\u00a0cr\u00e8me\u3000x\x01y"), "caf\u00e9 cr\u00e8me x y");
 }
 
 TEST(SearchQuery, BlankTooLongAndInvalidQueriesAreInvalidInput) {
@@ -87,15 +188,23 @@ TEST(SearchQuery, BlankTooLongAndInvalidQueriesAreInvalidInput) {
         EXPECT_EQ(q.error().code, ErrorCode::invalid_input);
     }
     EXPECT_TRUE(parse_query(std::string(kMaxQueryBytes, 'a')));
+    // Not blank to the handlers (util trim): parsed, unusable, with a hint.
+    for (std::string odd : {std::string("\u3000\u00a0"), std::string(" \0\n", 3), std::string("\x01\x7f")}) {
+        auto q = parse_query(odd);
+        ASSERT_TRUE(q) << odd;
+        EXPECT_FALSE(q->usable());
+        EXPECT_NE(q->hint, "");
+    }
 }
 
 TEST(SearchQuery, TermsBeyondTheLimitAreIgnored) {
     std::string many;
-    for (int i = 0; i < 40; ++i) many += "t" + std::to_string(i) + " ";
+    for (int i = 0; i < 40; ++i) many += "t" + std::to_string(i) + (i % 2 ? " OR " : " -x" + std::to_string(i) + " ");
     auto q = parse_query(many);
     ASSERT_TRUE(q);
-    EXPECT_EQ(q->terms.size(), kMaxTerms);
-    EXPECT_EQ(q->terms.back(), "t15");
+    std::size_t terms = q->none.size();
+    for (const auto& c : q->all) terms += c.any.size();
+    EXPECT_EQ(terms, kMaxTerms);
 }
 
 // ------------------------------------------------------------------ excerpts
@@ -326,10 +435,170 @@ TEST_P(SearchServiceTest, MalformedFtsSyntaxNeverErrors) {
         auto r = env->search->search({q, false, 20, 0});
         ASSERT_TRUE(r) << "query " << q << ": " << r.error().message;
     }
-    // Operators are words: they find the notes that contain them.
-    EXPECT_EQ(env->slugs("AND"), (std::vector<std::string>{"near"}));
+    // Hostile words are their letters and digits: "NEAR(" is the word near.
     EXPECT_EQ(env->slugs("NEAR("), (std::vector<std::string>{"near"}));
-    EXPECT_EQ(env->slugs("foo*("), fallback() ? std::vector<std::string>{} : std::vector<std::string>{"near"});
+    EXPECT_EQ(env->slugs("foo*("), (std::vector<std::string>{"near"}));
+    EXPECT_EQ(env->slugs("(bar)"), (std::vector<std::string>{"near"}));
+    // Capital operators alone: nothing to search for, and the reader is told.
+    auto lone = env->find("AND");
+    EXPECT_TRUE(lone.hits.empty());
+    EXPECT_NE(lone.hint, "");
+}
+
+// The syntax table: each query's result set, the same in both modes (the
+// notes avoid the documented differences: stems, diacritics, substrings
+// inside words).
+void add_syntax_corpus(Env& env) {
+    env.add("run-park", "I went running in the park this morning.");
+    env.add("run-home", "Running went badly, so I walked home.");
+    env.add("caramel", "Caramel apples at the market.");
+    env.add("kiwi", "Kiwis and mangoes, a fruit salad.");
+    env.add("email", "Send me an e-mail about the city park.");
+    env.add("trail", "Trail running on the ridge, went far.");
+    env.add("punct", "We went, running, to the station.");
+    env.add("mixed", "After running: caramel fudge.");
+}
+
+struct SyntaxRow {
+    std::string query;
+    std::set<std::string> expected;
+    bool hint = false;  // the query cannot match anything: a hint, no results
+};
+
+const std::vector<SyntaxRow>& syntax_table() {
+    static const std::vector<SyntaxRow> rows = {
+        {"running", {"run-park", "run-home", "trail", "punct", "mixed"}},
+        {"RUNNING", {"run-park", "run-home", "trail", "punct", "mixed"}},
+        {"went running", {"run-park", "run-home", "trail", "punct"}},
+        {R"("went running")", {"run-park", "punct"}},
+        {"\u201cwent running\u201d", {"run-park", "punct"}},
+        {R"("went running)", {"run-park", "punct"}},  // unbalanced: to the end
+        {R"("running went")", {"run-home"}},
+        {"caramel OR kiwi", {"caramel", "kiwi", "mixed"}},
+        {"caramel OR OR kiwi", {"caramel", "kiwi", "mixed"}},
+        {"running caramel OR kiwi", {"mixed"}},
+        {"park OR caramel -city", {"run-park", "caramel", "mixed"}},
+        {"running -park", {"run-home", "trail", "punct", "mixed"}},
+        {"running NOT park", {"run-home", "trail", "punct", "mixed"}},
+        {"running -park -station", {"run-home", "trail", "mixed"}},
+        {R"(running -"went running")", {"run-home", "trail", "mixed"}},
+        {R"(went NOT "went running")", {"run-home", "trail"}},
+        {"kiw*", {"kiwi"}},
+        {"caramel*", {"caramel", "mixed"}},
+        {"e-mail", {"email"}},
+        {R"("city park")", {"email"}},
+        {"caramel AND apples", {"caramel"}},
+        {"running OR", {"run-park", "run-home", "trail", "punct", "mixed"}},
+        {"OR running", {"run-park", "run-home", "trail", "punct", "mixed"}},
+        {"running NOT", {"run-park", "run-home", "trail", "punct", "mixed"}},
+        {"title:caramel", {}},
+        {"NEAR(caramel, apples)", {}},
+        {"-park", {}, true},
+        {"NOT park", {}, true},
+        {"OR", {}, true},
+        {"-", {}, true},
+        {"!!! ()", {}, true},
+        {std::string(kMaxQueryBytes, '('), {}, true},
+    };
+    return rows;
+}
+
+TEST_P(SearchServiceTest, SyntaxTableGivesTheSameResultSetsInBothModes) {
+    add_syntax_corpus(*env);
+    for (const auto& row : syntax_table()) {
+        auto r = env->search->search({row.query, false, 20, 0});
+        ASSERT_TRUE(r) << row.query << ": " << r.error().message;
+        std::set<std::string> got;
+        for (const auto& hit : r->hits) {
+            got.insert(hit.slug);
+            EXPECT_NE(hit.excerpt_html.find("<mark>"), std::string::npos) << row.query << " " << hit.excerpt_html;
+            EXPECT_TRUE(only_mark_tags(hit.excerpt_html)) << hit.excerpt_html;
+        }
+        EXPECT_EQ(got, row.expected) << "query " << row.query;
+        EXPECT_EQ(r->total, static_cast<int64_t>(row.expected.size())) << row.query;
+        EXPECT_EQ(!r->hint.empty(), row.hint) << row.query << ": hint " << r->hint;
+    }
+}
+
+TEST_P(SearchServiceTest, PhraseAndOrMatchesAreHighlighted) {
+    add_syntax_corpus(*env);
+    auto excerpt = [&](const std::string& q, const std::string& slug) {
+        for (const auto& hit : env->find(q).hits) {
+            if (hit.slug == slug) return hit.excerpt_html;
+        }
+        return std::string("(not found)");
+    };
+    EXPECT_EQ(excerpt(R"("went running")", "punct"), "We <mark>went, running</mark>, to the station.");
+    EXPECT_EQ(excerpt(R"("went running")", "run-park"), "I <mark>went running</mark> in the park this morning.");
+    EXPECT_EQ(excerpt("caramel OR kiwi", "mixed"), "After running: <mark>caramel</mark> fudge.");
+    EXPECT_EQ(excerpt("caramel OR kiwi", "kiwi"), "<mark>Kiwi</mark>s and mangoes, a fruit salad.");
+    EXPECT_EQ(excerpt("running OR caramel", "mixed"), "After <mark>running</mark>: <mark>caramel</mark> fudge.");
+    EXPECT_EQ(excerpt("e-mail", "email"), "Send me an <mark>e-mail</mark> about the city park.");
+    // Excluded words are not marked.
+    EXPECT_EQ(excerpt("walked -park", "run-home"), "Running went badly, so I <mark>walked</mark> home.");
+}
+
+TEST_P(SearchServiceTest, FtsExpressionOfAnyParsedQueryIsAcceptedByTheIndex) {
+    if (fallback()) GTEST_SKIP() << "the index is the FTS mode's";
+    std::vector<std::string> queries = {std::string("\"a\0b\" c\x01" "d \"e\x7f", 13)};
+    for (const auto& row : syntax_table()) queries.push_back(row.query);
+    for (const auto& query : queries) {
+        auto q = parse_query(query);
+        ASSERT_TRUE(q) << query;
+        if (!q->usable()) continue;
+        auto m = env->h.svc().index().matches(q->fts_expression, true, 10);
+        EXPECT_TRUE(m) << q->fts_expression << ": " << m.error().message;
+    }
+}
+
+// Pieces a hostile or confused reader types, for the property below.
+rc::Gen<std::string> query_gen() {
+    static const std::vector<std::string> pieces = {
+        "\"", "\u201c", "\u201d", "OR", "AND", "NOT", "NEAR(", "NEAR", "(", ")", "*", "-", "--", "^", "+", ":",
+        "title:", "content:", "slug:", "{", "}", "'", "\\", "%", ";", "kiwi", "caramel", "went", "running", "park",
+        "ki", "kiw", "e-mail", "\u00e9t\u00e9", "\u2014", "\u00a0", "\x01", std::string(1, '\0'), "\xff", " ", " ", " ", "\t", "\n"};
+    return rc::gen::map(
+        rc::gen::container<std::vector<std::string>>(rc::gen::oneOf(
+            rc::gen::elementOf(pieces), rc::gen::elementOf(pieces), rc::gen::elementOf(pieces),
+            rc::gen::string<std::string>())),
+        [](const std::vector<std::string>& parts) {
+            std::string out;
+            for (const auto& p : parts) out += p;
+            return out;
+        });
+}
+
+// Any string is accepted: results or an empty page (with a hint when nothing
+// could match), never an error — except the documented invalid_input for a
+// blank, over-long or invalid-UTF-8 query. In FTS mode the index itself
+// accepts every expression (the service's safety net for an FTS5 rejection
+// would otherwise hide a bad one).
+TEST_P(SearchServiceTest, AnyQueryGivesResultsOrAnEmptyPageNeverAnError) {
+    add_syntax_corpus(*env);
+    const bool fts = !fallback();
+    auto& e = *env;
+    const bool ok = rc::check("any query", [&e, fts] {
+        const std::string q = *query_gen();
+        const bool documented_refusal = trim(q).empty() || q.size() > kMaxQueryBytes || !is_valid_utf8(q);
+        auto r = e.search->search({q, false, 20, 0});
+        if (!r) {
+            RC_ASSERT(r.error().code == ErrorCode::invalid_input);
+            RC_ASSERT(documented_refusal);
+            return;
+        }
+        RC_ASSERT(!documented_refusal);
+        if (!r->hint.empty()) RC_ASSERT(r->hits.empty());
+        for (const auto& hit : r->hits) RC_ASSERT(only_mark_tags(hit.excerpt_html));
+        auto parsed = parse_query(q);
+        RC_ASSERT(bool(parsed));
+        const bool usable_iff_expression = parsed->usable() == !parsed->fts_expression.empty();
+        RC_ASSERT(usable_iff_expression);
+        if (fts && parsed->usable()) {
+            auto m = e.h.svc().index().matches(parsed->fts_expression, true, 10);
+            RC_ASSERT(bool(m));
+        }
+    });
+    EXPECT_TRUE(ok);
 }
 
 TEST_P(SearchServiceTest, ExcerptEscapesNoteHtmlAndMarksOnlyTheMatch) {
@@ -563,14 +832,20 @@ TEST(SearchFallback, RebuildIsUnsupportedAndNeverNeeded) {
     EXPECT_EQ(r.error().code, ErrorCode::unsupported);
 }
 
-TEST(SearchFallback, MatchesPunctuationAsSubstrings) {
+TEST(SearchFallback, MatchesWordsAsSubstringsAndPhrasesAcrossPunctuation) {
     Env env(true);
     env.add("q", "He said \"hello\" (twice) and used foo*( in code.");
-    EXPECT_EQ(env.slugs("\""), (std::vector<std::string>{"q"}));
     EXPECT_EQ(env.slugs("foo*("), (std::vector<std::string>{"q"}));
     EXPECT_EQ(env.slugs("ELL"), (std::vector<std::string>{"q"}));  // substring, anywhere
+    EXPECT_EQ(env.slugs("\"hello twice\""), (std::vector<std::string>{"q"}));  // as FTS5: punctuation between
+    EXPECT_EQ(env.slugs("\"ello twi\""), (std::vector<std::string>{"q"}));    // substring of the words
+    EXPECT_TRUE(env.slugs("\"hel twice\"").empty());  // inside a phrase, tokens are whole
     auto r = env.find("ELL");
     EXPECT_NE(r.hits[0].excerpt_html.find("h<mark>ell</mark>o"), std::string::npos) << r.hits[0].excerpt_html;
+    // A quote alone is the phrase operator, not a character to look for.
+    auto quote = env.find("\"");
+    EXPECT_TRUE(quote.hits.empty());
+    EXPECT_NE(quote.hint, "");
 }
 
 TEST(SearchFallback, ScansPastBatchesNewestFirst) {
@@ -643,6 +918,39 @@ TEST_F(SearchHandlers, PageAnswersTheAdminWithDraftsAndPrivateNoStore) {
     EXPECT_EQ(admin.header("Cache-Control").value_or(""), "private, no-store");
     EXPECT_NE(admin.body.find("https://blog.example/note/secret"), std::string::npos);
     EXPECT_NE(admin.body.find("Draft</span>"), std::string::npos);
+}
+
+TEST_F(SearchHandlers, UnusableQueryShowsTheHintOnThePageAndInTheApi) {
+    auto page = get(web::handlers::search(site), "/search", "q=-kiwi", false);
+    ASSERT_EQ(page.status, 200);
+    EXPECT_NE(page.body.find("not only words to leave out"), std::string::npos) << page.body;
+    EXPECT_EQ(page.body.find("search-results"), std::string::npos);
+    auto api = get(web::handlers::api_search(site), "/api/search", "q=%21%21%21", false);
+    ASSERT_EQ(api.status, 200);
+    auto body = nlohmann::json::parse(api.body);
+    EXPECT_EQ(body["total"], 0);
+    EXPECT_TRUE(body["results"].empty());
+    EXPECT_NE(body["hint"].get<std::string>().find("nothing to search for"), std::string::npos);
+    // A usable query carries no hint; the page reminds of the syntax.
+    auto found = nlohmann::json::parse(get(web::handlers::api_search(site), "/api/search", "q=kiwi", false).body);
+    EXPECT_FALSE(found.contains("hint"));
+    EXPECT_NE(page.body.find("class=\"search-hint\""), std::string::npos);
+}
+
+// Any query string reaches the handlers as 200 (results or an empty page) or
+// a 400 that says what to fix — never a 5xx.
+TEST_F(SearchHandlers, AnyQueryIsAnsweredWithoutA5xx) {
+    auto page_handler = web::handlers::search(site);
+    auto api_handler = web::handlers::api_search(site);
+    const bool ok = rc::check("any q", [&] {
+        const std::string q = *query_gen();
+        const std::string qs = "q=" + percent_encode(q);
+        for (const auto* handler : {&page_handler, &api_handler}) {
+            auto res = get(*handler, handler == &page_handler ? "/search" : "/api/search", qs, false);
+            RC_ASSERT(res.status == 200 || res.status == 400);
+        }
+    });
+    EXPECT_TRUE(ok);
 }
 
 TEST_F(SearchHandlers, DisabledSearchAnswers503) {

@@ -91,6 +91,7 @@ int status_for(const Error& e) {
         case ErrorCode::invalid_input: return 400;
         case ErrorCode::too_large: return 413;
         case ErrorCode::conflict: return 409;
+        case ErrorCode::busy: return 503;
         default: return 500;
     }
 }

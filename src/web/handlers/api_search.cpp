@@ -2,6 +2,8 @@
 //
 //   200 {"query", "total", "total_exact", "limit", "offset",
 //        "results": [{"slug", "title", "excerpt", "published_at", "url"}]}
+//       plus "hint" (what to change) when the query cannot match anything
+//       (only exclusions or punctuation; results is then empty)
 //   400 JSON error: q missing or blank; limit not a whole number from 1 up;
 //       offset not a whole number from 0 up (or absurdly large); query too long
 //   503 JSON error: search disabled (SEARCH_ENABLED=false)
@@ -81,6 +83,7 @@ http::Handler api_search(std::shared_ptr<const Site> site) {
                                        {"limit", query.limit},
                                        {"offset", query.offset},
                                        {"results", std::move(results)}};
+        if (!found->hint.empty()) body["hint"] = found->hint;
         auto res = http::json_response(200, body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
         res.set_header("Cache-Control", visitor(req).is_admin ? "private, no-store" : "public, max-age=60");
         res.set_header("Vary", "Cookie");

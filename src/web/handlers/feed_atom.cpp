@@ -4,10 +4,9 @@
 
 namespace starpunk::web::handlers {
 
-http::Handler feed_atom(std::shared_ptr<const Site> site) {
-    auto feeds = make_feed_service(*site);
+http::Handler feed_atom(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds) {
     return [site = std::move(site), feeds = std::move(feeds)](http::Request& req) {
-        return feed_response(*site, feeds, req, feeds::Format::atom, false);
+        return feed_response(*site, *feeds, req, feeds::Format::atom, false);
     };
 }
 

@@ -7,6 +7,10 @@
 #include "http/router.hpp"
 #include "web/site.hpp"
 
+namespace starpunk::web {
+struct SiteFeeds;
+}
+
 namespace starpunk::web::handlers {
 
 // GET /health — public liveness probe (SPEC §8).
@@ -79,14 +83,17 @@ http::Handler admin_purge(std::shared_ptr<const Site> site);
 // GET /micropub — queries; POST /micropub — create (SPEC §5). Bearer token.
 http::Handler micropub_get(std::shared_ptr<const Site> site);
 http::Handler micropub_post(std::shared_ptr<const Site> site);
-// Feeds (SPEC §6), streamed item by item: GET /feed.xml and /feed.rss (RSS 2.0),
-// /feed.atom (Atom 1.0), /feed.json (JSON Feed 1.1); GET /feed negotiates on
-// Accept (406 when nothing offered is acceptable); GET /opml.xml lists them.
-http::Handler feed_rss(std::shared_ptr<const Site> site);
-http::Handler feed_atom(std::shared_ptr<const Site> site);
-http::Handler feed_json(std::shared_ptr<const Site> site);
-http::Handler feed_negotiated(std::shared_ptr<const Site> site);
-http::Handler opml(std::shared_ptr<const Site> site);
+// Feeds (SPEC §6), from memory when unchanged (web/feed_response.hpp), else
+// built once per change (a large feed: streamed item by item): GET /feed.xml
+// and /feed.rss (RSS 2.0), /feed.atom (Atom 1.0), /feed.json (JSON Feed 1.1);
+// GET /feed negotiates on Accept (406 when nothing offered is acceptable);
+// GET /opml.xml lists them. All share one SiteFeeds (make_site_feeds); the
+// routes' inline probe is feed_is_cached.
+http::Handler feed_rss(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds);
+http::Handler feed_atom(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds);
+http::Handler feed_json(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds);
+http::Handler feed_negotiated(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds);
+http::Handler opml(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds);
 // GET /static/{path*} — embedded CSS/JS/fonts with ETag and long cache.
 http::Handler static_file(std::shared_ptr<const Site> site);
 

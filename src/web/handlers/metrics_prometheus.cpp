@@ -49,9 +49,10 @@ void http_families(metrics::Exposition& e, const metrics::Metrics& m) {
                  {{"route", s.route}, {"method", s.method}, {"status", status}}, static_cast<double>(s.count));
     }
     e.family("starpunk_feed_responses_total", "counter",
-             "Feed answers by format: not_modified (304 from the validator) or generated (200).");
+             "Feed answers by format: cached (304 or 200 from the feed cache, nothing generated) or "
+             "generated (the feed was generated for the answer).");
     for (const auto& f : m.feeds().snapshot()) {
-        e.sample("starpunk_feed_responses_total", {{"format", f.format}, {"result", "not_modified"}},
+        e.sample("starpunk_feed_responses_total", {{"format", f.format}, {"result", "cached"}},
                  static_cast<double>(f.cache_hits));
         e.sample("starpunk_feed_responses_total", {{"format", f.format}, {"result", "generated"}},
                  static_cast<double>(f.cache_misses));

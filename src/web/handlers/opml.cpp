@@ -4,10 +4,9 @@
 
 namespace starpunk::web::handlers {
 
-http::Handler opml(std::shared_ptr<const Site> site) {
-    auto feeds = make_feed_service(*site);
+http::Handler opml(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds) {
     return [site = std::move(site), feeds = std::move(feeds)](http::Request& req) {
-        return opml_response(*site, *feeds, req);
+        return opml_response(*site, *feeds->service, req);
     };
 }
 

@@ -1,7 +1,10 @@
 // GET /search?q=&page= — the search page (SPEC §7).
 //
 // States: search unavailable (SEARCH_ENABLED=false or no service: 503), empty
-// query (a prompt), no results, results (20 per page, previous/next links).
+// query (a prompt), a query that cannot match anything (only exclusions or
+// punctuation: 200 with the service's hint), no results, results (20 per
+// page, previous/next links). Every state with the form shows a one-line
+// reminder of the syntax (search/query.hpp).
 // The excerpt is the only unescaped HTML on the page: it comes from
 // search::highlight_excerpt, which escapes every byte of the note and adds
 // nothing but <mark>…</mark>.
@@ -13,6 +16,7 @@
 #include <charconv>
 
 #include "http/form.hpp"
+#include "notes/note_text.hpp"
 #include "search/search_service.hpp"
 #include "util/clock.hpp"
 #include "util/strings.hpp"
@@ -28,6 +32,16 @@ namespace {
 namespace sp = starpunk::search;
 
 constexpr int64_t kPerPage = 20;
+// Queries longer than this are cut (with "…") in the page title.
+constexpr std::size_t kTitleQueryChars = 40;
+
+std::string title_for(std::string_view q) {
+    q = trim(q);
+    if (q.empty()) return "Search";
+    const std::string_view cut = notes::truncate_chars(q, kTitleQueryChars);
+    if (cut.size() == q.size()) return "Search: " + std::string(q);
+    return "Search: " + std::string(trim(cut)) + "\u2026";
+}
 
 std::string count_text(const sp::Results& r) {
     std::string n = std::to_string(r.total);
@@ -51,7 +65,7 @@ http::Handler search(std::shared_ptr<const Site> site) {
         TemplateData data;
         data.set("query", q);
         // The admin's navigation on the admin's page (sent private, no-store).
-        PageInfo info = page_info(req, blank ? "Search" : "Search: " + std::string(trim(q)));
+        PageInfo info = page_info(req, title_for(q));
         info.search_query = q;
         int status = 200;
         if (!site->config.search_enabled || site->search == nullptr) {
@@ -79,7 +93,9 @@ http::Handler search(std::shared_ptr<const Site> site) {
                 if (!hit.published) item.set("draft", true);
                 list.push_back(std::move(item));
             }
-            if (found->hits.empty()) {
+            if (!found->hint.empty()) {
+                data.set("hint", found->hint);
+            } else if (found->hits.empty()) {
                 data.set("no_results", true);
                 if (*page > 1 && found->total > 0) data.set("past_the_end", true);
             } else {

@@ -15,6 +15,7 @@
 #include "feeds/feed_service.hpp"
 #include "http/conditional.hpp"
 #include "notes/note_renderer.hpp"
+#include "render/engine.hpp"
 #include "storage/sqlite.hpp"
 #include "support/notes_harness.hpp"
 #include "support/site_harness.hpp"
@@ -30,12 +31,13 @@ constexpr Format kFormats[] = {Format::rss, Format::atom, Format::json};
 
 struct FeedCacheTest : ::testing::Test {
     testing::NotesHarness h;
+    render::InProcessMarkdown markdown;
     std::unique_ptr<notes::NoteRenderer> renderer;
     std::shared_ptr<const FeedService> service;
 
     void SetUp() override {
         ASSERT_EQ(h.start(), "");
-        renderer = std::make_unique<notes::NoteRenderer>(h.svc());
+        renderer = std::make_unique<notes::NoteRenderer>(h.svc(), markdown);
         Settings s;
         s.site_url = "https://blog.example";
         s.site_name = "Blog";

@@ -167,6 +167,9 @@ void take(ProfileLinks& links, const std::vector<std::string>& rels, std::string
     fill(links.metadata, "indieauth-metadata");
     fill(links.authorization_endpoint, "authorization_endpoint");
     fill(links.token_endpoint, "token_endpoint");
+    if (has_rel(rels, "redirect_uri")) {
+        if (auto u = resolve_url(base, target)) links.redirect_uris.push_back(std::move(*u));
+    }
 }
 
 std::vector<std::string> split_rels(std::string_view value) {

@@ -51,6 +51,9 @@ struct ProfileLinks {
     std::string metadata;
     std::string authorization_endpoint;
     std::string token_endpoint;
+    // rel="redirect_uri", every one (an IndieAuth client's page lists the
+    // redirect URIs it uses on other origins).
+    std::vector<std::string> redirect_uris;
 };
 // From every Link header field of a response (links with an anchor are ignored).
 ProfileLinks links_from_headers(const net::Headers& headers, std::string_view base_url);

@@ -34,7 +34,12 @@ bool plausible_token(std::string_view token) {
 std::string session_token_hash(std::string_view token) { return sha256_hex(token); }
 
 std::string_view login_method_name(LoginMethod method) {
-    return method == LoginMethod::dev ? "dev" : "indieauth";
+    switch (method) {
+        case LoginMethod::dev: return "dev";
+        case LoginMethod::password: return "password";
+        case LoginMethod::indieauth: break;
+    }
+    return "indieauth";
 }
 
 SessionStore::SessionStore(std::shared_ptr<storage::ConnectionPool> pool, const Clock& clock, Options options)
@@ -92,8 +97,8 @@ Result<std::optional<Session>> SessionStore::validate(std::string_view token) {
 
     // Invariant 6: still allowed by the configuration?
     const char* refused = nullptr;
-    if (method == login_method_name(LoginMethod::indieauth)) {
-        s.method = LoginMethod::indieauth;
+    if (method == login_method_name(LoginMethod::indieauth) || method == login_method_name(LoginMethod::password)) {
+        s.method = method == login_method_name(LoginMethod::password) ? LoginMethod::password : LoginMethod::indieauth;
         if (options_.admin_me.empty() || s.me != options_.admin_me) refused = "it was made for another ADMIN_ME";
     } else if (method == login_method_name(LoginMethod::dev)) {
         s.method = LoginMethod::dev;

@@ -16,8 +16,10 @@
 //      bound to one session, derivable without storing anything, and compared in
 //      constant time.
 //   6. A session is bound to the identity it was made for and to how it was
-//      made (sessions.login_method): an IndieAuth session is live only while
-//      its `me` equals Options::admin_me (canonical ADMIN_ME), a dev-login
+//      made (sessions.login_method): an IndieAuth or password session is live
+//      only while its `me` equals Options::admin_me (canonical ADMIN_ME), a
+//      password session also only until the password is set again or removed
+//      (auth/password.hpp deletes them), a dev-login
 //      session only while Options::dev_me is set (DEV_MODE on) and equals its
 //      `me`. A session that fails this — DEV_MODE turned off, ADMIN_ME or
 //      DEV_ADMIN_ME changed, or a row from before login_method existed — is
@@ -40,7 +42,7 @@
 namespace starpunk::auth {
 
 // How a session was made.
-enum class LoginMethod { indieauth, dev };
+enum class LoginMethod { indieauth, dev, password };
 
 struct Session {
     int64_t id = 0;
@@ -97,7 +99,7 @@ private:
     Options options_;
 };
 
-// "indieauth" / "dev": the stored form of a LoginMethod.
+// "indieauth" / "dev" / "password": the stored form of a LoginMethod.
 std::string_view login_method_name(LoginMethod method);
 
 // The SHA-256 hex under which a token is stored.

@@ -33,6 +33,10 @@ int run(int argc, char** argv) {
     import_cmd->add_option("dir", import_dir, "Directory to import (searched recursively)")->required();
     import_cmd->add_flag("--draft", import_draft, "Import as drafts instead of published notes");
     auto* reindex_cmd = app.add_subcommand("reindex", "Rebuild the search index from the note files");
+    bool remove_password = false;
+    auto* password_cmd = app.add_subcommand(
+        "set-password", "Set the owner's password for /auth/login, read from the terminal (no echo) or stdin");
+    password_cmd->add_flag("--remove", remove_password, "Remove the password instead (password login stops)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -49,6 +53,7 @@ int run(int argc, char** argv) {
     if (*backup_cmd) return backup(backup_dest);
     if (*import_cmd) return import_notes(import_dir, import_draft);
     if (*reindex_cmd) return reindex();
+    if (*password_cmd) return set_password(remove_password);
     (void)serve_cmd;
     return serve();
 }

@@ -24,5 +24,7 @@ int backup(const std::string& dest);
 int import_notes(const std::string& dir, bool as_draft);
 // Rebuild the search index from the note files (progress bar on a terminal).
 int reindex();
+// Set the owner's password (read from the terminal or stdin), or remove it.
+int set_password(bool remove);
 
 }  // namespace starpunk::cli

@@ -4,9 +4,12 @@
 
 #include "cli/commands.hpp"
 #include "auth/indieauth.hpp"
+#include "auth/login_throttle.hpp"
+#include "auth/password.hpp"
 #include "auth/sessions.hpp"
 #include "cli/runtime.hpp"
 #include "http/server.hpp"
+#include "indieauth/authorization_server.hpp"
 #include "log/log.hpp"
 #include "micropub/micropub_service.hpp"
 #include "net/coalescing_client.hpp"
@@ -144,6 +147,11 @@ int serve() {
         return kExitFailure;
     }
     site->sessions = sessions->get();
+    // The owner's password login (set with `starpunk set-password`), throttled.
+    auth::PasswordStore passwords(storage->pool, system_clock());
+    auth::LoginThrottle login_throttle(system_clock());
+    site->passwords = &passwords;
+    site->login_throttle = &login_throttle;
     site->metrics = &metrics;
     net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
     // Every outbound call: identical concurrent GETs share one request, and at
@@ -156,6 +164,27 @@ int serve() {
     }
     site->indieauth = &indieauth;
     micropub::TokenVerifier tokens(site->config, outbound, system_clock(), endpoints);
+    // The built-in IndieAuth server (INDIEAUTH_SERVER): its tokens are checked
+    // locally by Micropub; it needs an owner identity to issue anything.
+    std::unique_ptr<indieauth::AuthorizationServer> authorization_server;
+    if (cfg->indieauth_server) {
+        if (auto admin = auth::admin_identity(*cfg)) {
+            indieauth::AuthorizationServer::Options o;
+            o.issuer = cfg->site_url + "/";
+            o.me = std::move(*admin);
+            o.token_lifetime = std::chrono::hours(24) * cfg->indieauth_token_lifetime_days;
+            authorization_server = std::make_unique<indieauth::AuthorizationServer>(storage->pool, system_clock(), o);
+            if (auto purged = authorization_server->purge_expired(); !purged) {
+                spdlog::warn("could not purge expired IndieAuth codes and tokens: {}", purged.error().message);
+            }
+            site->authorization_server = authorization_server.get();
+            tokens.set_local_server(authorization_server.get());
+            spdlog::info("built-in IndieAuth server on for {} (INDIEAUTH_SERVER)", o.me);
+        } else {
+            spdlog::warn("built-in IndieAuth server off: {}", admin.error().message);
+        }
+    }
+    site->outbound = &outbound;
     micropub::MicropubService micropub(site->config, tokens, *storage->notes);
     site->micropub = &micropub;
     auto search = open_search(*cfg, *storage);

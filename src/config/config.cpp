@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "util/url.hpp"
 
 #include <fmt/format.h>
 
@@ -282,6 +283,17 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
         problems.push_back(fmt::format("TOKEN_ENDPOINT: \"{}\" is not an http(s) URL", c.token_endpoint));
     }
     c.allow_http_endpoints = r.boolean("ALLOW_HTTP_ENDPOINTS", false);
+    {
+        const std::string admin_origin = origin_of(c.admin_me);
+        const bool own_site = !admin_origin.empty() && admin_origin == origin_of(c.site_url);
+        c.indieauth_server = r.boolean("INDIEAUTH_SERVER", own_site);
+        if (c.indieauth_server && !own_site && purpose == Purpose::serve) {
+            out.warnings.push_back(
+                "INDIEAUTH_SERVER=true although ADMIN_ME is not on SITE_URL's origin: clients will find the "
+                "authorization server through ADMIN_ME's page only if it links to this site's endpoints");
+        }
+        c.indieauth_token_lifetime_days = static_cast<int>(r.integer("INDIEAUTH_TOKEN_LIFETIME", 30, 1, 3650));
+    }
 
     c.data_path = r.str("DATA_PATH", c.data_path);
     while (c.data_path.size() > 1 && c.data_path.back() == '/') c.data_path.pop_back();
@@ -402,6 +414,8 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("SESSION_LIFETIME={}", c.session_lifetime_days),
         fmt::format("INDIELOGIN_URL={}", c.indielogin_url),
         fmt::format("TOKEN_ENDPOINT={}", c.token_endpoint),
+        fmt::format("INDIEAUTH_SERVER={}", c.indieauth_server ? "true" : "false"),
+        fmt::format("INDIEAUTH_TOKEN_LIFETIME={}", c.indieauth_token_lifetime_days),
         fmt::format("ALLOW_HTTP_ENDPOINTS={}", c.allow_http_endpoints),
         fmt::format("DATA_PATH={}", c.data_path),
         fmt::format("NOTES_PATH={}", c.notes_path),

@@ -33,6 +33,10 @@ struct Config {
     std::string indielogin_url = "https://indielogin.com";
     std::string token_endpoint;
     bool allow_http_endpoints = false;
+    // The built-in IndieAuth server (INDIEAUTH_SERVER): default on when
+    // ADMIN_ME is on SITE_URL's origin; false turns it off.
+    bool indieauth_server = false;
+    int indieauth_token_lifetime_days = 30;  // INDIEAUTH_TOKEN_LIFETIME
     // Storage
     std::string data_path = "./data";
     std::string notes_path;     // defaults to data_path/notes

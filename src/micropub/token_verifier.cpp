@@ -159,6 +159,28 @@ Outcome<TokenInfo> TokenVerifier::verify(std::string_view token) {
     auto admin = admin_identity();
     if (!admin) return admin.failure();
 
+    if (local_) {  // invariant 7
+        auto found = local_->find_token(token);
+        if (!found) {
+            spdlog::error("micropub: token {} could not be looked up: {}", log::redact(token), found.error().message);
+            return unavailable("The access token could not be checked; try again later.");
+        }
+        if (*found) {
+            TokenInfo info;
+            info.me = (*found)->me;
+            info.client_id = (*found)->client_id;
+            info.scopes = (*found)->scopes;
+            if (info.me != *admin) {
+                return Failure{403, "forbidden", "This access token was issued to someone other than this site's owner.", {}};
+            }
+            return info;
+        }
+        if (config_.token_endpoint.empty()) {
+            spdlog::info("micropub: token {} is not one of the built-in server's live tokens", log::redact(token));
+            return unauthorized("The access token is invalid, expired or revoked.");
+        }
+    }
+
     const std::string key = sha256(token);
     {
         std::lock_guard lock(mutex_);

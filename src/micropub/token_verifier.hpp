@@ -24,6 +24,12 @@
 //      unusable) is never cached.
 //   5. The token never appears in a log line, error message or stored note:
 //      logs show log::redact(token) (a short prefix) at most.
+//   7. With the built-in IndieAuth server (indieauth/authorization_server.hpp)
+//      a token is first looked up locally, on every request and never cached
+//      (a revocation holds at once): a live token of its own is accepted with
+//      its scopes, no outbound call made. A token it does not know goes to
+//      TOKEN_ENDPOINT when one is set, else it is refused (401): the built-in
+//      server is then the site's only token endpoint.
 //   6. Outbound calls go through the HttpClient given, which in the server is
 //      a net::CoalescingHttpClient: concurrent verifications of one token (and
 //      discoveries of one profile) share one request, and when its limit of
@@ -56,6 +62,7 @@
 
 #include "auth/discovery.hpp"
 #include "config/config.hpp"
+#include "indieauth/authorization_server.hpp"
 #include "micropub/failure.hpp"
 #include "net/http_client.hpp"
 #include "util/clock.hpp"
@@ -100,6 +107,10 @@ public:
     TokenVerifier(const config::Config& config, net::HttpClient& http, const Clock& clock,
                   std::shared_ptr<auth::EndpointCache> endpoints = nullptr, TokenVerifierOptions options = {});
 
+    // Invariant 7: tokens of the built-in server (null: none; it must outlive
+    // the verifier). Set before the first verify().
+    void set_local_server(indieauth::AuthorizationServer* server) { local_ = server; }
+
     // See the invariants and failures above.
     Outcome<TokenInfo> verify(std::string_view token);
 
@@ -119,6 +130,7 @@ private:
     const Clock& clock_;
     std::shared_ptr<auth::EndpointCache> endpoints_;
     TokenVerifierOptions options_;
+    indieauth::AuthorizationServer* local_ = nullptr;
 
     struct Entry {
         TokenInfo info;

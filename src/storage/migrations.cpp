@@ -139,6 +139,46 @@ Status note_tags(Connection& c) {
 // (micropub/post_model.hpp); NULL for every other note.
 Status notes_summary(Connection& c) { return add_column_if_missing(c, "notes", "summary", "TEXT NULL"); }
 
+// The owner's password (auth/password.hpp): one row at most, the Argon2id
+// encoded hash only.
+Status owner_password(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS owner_password (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            password_hash TEXT NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        );
+    )sql");
+}
+
+// The built-in IndieAuth server (indieauth/authorization_server.hpp): codes
+// and access tokens, each stored only as the SHA-256 of its value.
+Status indieauth_server(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS indieauth_codes (
+            code_hash TEXT PRIMARY KEY,
+            client_id TEXT NOT NULL,
+            redirect_uri TEXT NOT NULL,
+            code_challenge TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            me TEXT NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS indieauth_tokens (
+            id INTEGER PRIMARY KEY,
+            token_hash TEXT UNIQUE NOT NULL,
+            client_id TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            me TEXT NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL,
+            last_used_at TIMESTAMP NULL
+        );
+        CREATE INDEX IF NOT EXISTS idx_indieauth_tokens_expires ON indieauth_tokens(expires_at);
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -202,6 +242,8 @@ const std::vector<Migration>& migrations() {
         {"005_sessions_login_method", sessions_login_method},
         {"006_note_tags", note_tags},
         {"007_notes_summary", notes_summary},
+        {"008_owner_password", owner_password},
+        {"009_indieauth_server", indieauth_server},
     };
     return list;
 }

@@ -16,11 +16,19 @@ enum Access : std::uint8_t {
     admin_api,    // admin session; JSON endpoints answer 401 without one
     bearer,       // Micropub bearer token, checked by the handler's service
     dev_only,     // exists only when DEV_MODE=true; 404 otherwise
+    client,       // OAuth client endpoints (token, revocation, introspection, code
+                  // redemption): called from anywhere, no session or CSRF; the
+                  // handler authenticates what it must
 };
+
 
 inline Access access_of(const http::Route& route) { return static_cast<Access>(route.access); }
 inline bool is_admin_route(const http::Route& route) {
     return access_of(route) == Access::admin || access_of(route) == Access::admin_api;
+}
+// Routes other sites call by design: the gate's cross-site POST check skips them.
+inline bool called_cross_site(const http::Route& route) {
+    return access_of(route) == Access::bearer || access_of(route) == Access::client;
 }
 
 }  // namespace starpunk::web

@@ -63,7 +63,7 @@ http::Response App::handle(http::Request& req) {
     if (!(served_inline && access_of(route) == Access::public_)) identify(req);
 
     const bool is_post = req.method == http::Method::post;
-    if (is_post && access_of(route) != Access::bearer && !same_origin_request(site_->config.site_url, req)) {
+    if (is_post && !called_cross_site(route) && !same_origin_request(site_->config.site_url, req)) {
         spdlog::warn("refused a cross-site POST to {} (Origin: {})", req.path, req.header("Origin").value_or("-"));
         return error(req, 403, "This form was sent from another site. Open the page on this site and submit it again.");
     }

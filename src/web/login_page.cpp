@@ -6,10 +6,12 @@
 namespace starpunk::web {
 
 http::Response login_page(const Site& site, const http::Request& req, int status, std::string_view message,
-                          std::string_view me) {
+                          std::string_view me, std::string_view next) {
     TemplateData data;
     if (!message.empty()) data.set("message", std::string(message));
     data.set("me", std::string(me));
+    data.set("password_login", site.passwords != nullptr && site.login_throttle != nullptr);
+    if (auto n = safe_next(next); !n.empty()) data.set("next", n);
     if (visitor(req).is_admin) data.set("logged_in_as", site.config.admin_me.empty() ? site.config.dev_admin_me : site.config.admin_me);
     auto page = render_page(site, page_info(req, "Log in"), "login", std::move(data));
     if (!page) {
@@ -27,6 +29,15 @@ int login_error_status(ErrorCode code) {
         case ErrorCode::busy: return 503;
         default: return 500;
     }
+}
+
+std::string safe_next(std::string_view next) {
+    constexpr std::string_view kAllowed = "/auth/authorize?";
+    if (!next.starts_with(kAllowed)) return {};
+    for (char c : next) {
+        if (static_cast<unsigned char>(c) < 0x21 || c == '\\' || c == 0x7F) return {};
+    }
+    return std::string(next);
 }
 
 }  // namespace starpunk::web

@@ -30,6 +30,19 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::post, "/admin/delete/{id}", Access::admin, Execution::blocking, handlers::admin_delete(site)});
     r.add({Method::post, "/admin/restore/{id}", Access::admin, Execution::blocking, handlers::admin_restore(site)});
     r.add({Method::post, "/admin/purge/{id}", Access::admin, Execution::blocking, handlers::admin_purge(site)});
+    // The built-in IndieAuth server: consent is the owner's (admin: CSRF); the
+    // client endpoints are called from anywhere and authenticate themselves.
+    r.add({Method::get, "/.well-known/oauth-authorization-server", Access::public_, Execution::inline_,
+           handlers::indieauth_metadata(site)});
+    r.add({Method::get, "/auth/authorize", Access::public_, Execution::blocking, handlers::authorize(site)});
+    r.add({Method::post, "/auth/authorize", Access::client, Execution::blocking, handlers::authorize_redeem(site)});
+    r.add({Method::post, "/auth/authorize/consent", Access::admin, Execution::blocking, handlers::authorize_consent(site)});
+    r.add({Method::get, "/auth/token", Access::client, Execution::blocking, handlers::token_verify(site)});
+    r.add({Method::post, "/auth/token", Access::client, Execution::blocking, handlers::token(site)});
+    r.add({Method::post, "/auth/token/introspect", Access::client, Execution::blocking, handlers::token_introspect(site)});
+    r.add({Method::post, "/auth/token/revoke", Access::client, Execution::blocking, handlers::token_revoke(site)});
+    r.add({Method::get, "/admin/tokens", Access::admin, Execution::blocking, handlers::admin_tokens(site)});
+    r.add({Method::post, "/admin/tokens/revoke/{id}", Access::admin, Execution::blocking, handlers::admin_token_revoke(site)});
     r.add({Method::get, "/dev/login", Access::dev_only, Execution::blocking, handlers::dev_login(site)});
     r.add({Method::get, "/search", Access::public_, Execution::blocking, handlers::search(site)});
     r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});

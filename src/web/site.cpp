@@ -17,7 +17,15 @@ std::string discovery_link_header(const Site& site) {
         "<{0}/feed.atom>; rel=\"alternate\"; type=\"application/atom+xml\", "
         "<{0}/feed.json>; rel=\"alternate\"; type=\"application/feed+json\"",
         c.site_url);
-    if (!c.token_endpoint.empty()) link += fmt::format(", <{}>; rel=\"token_endpoint\"", c.token_endpoint);
+    if (c.indieauth_server) {
+        // The built-in IndieAuth server (docs/indieauth.md).
+        link += fmt::format(", <{0}/.well-known/oauth-authorization-server>; rel=\"indieauth-metadata\", "
+                            "<{0}/auth/authorize>; rel=\"authorization_endpoint\"",
+                            c.site_url);
+        link += fmt::format(", <{}/auth/token>; rel=\"token_endpoint\"", c.site_url);
+    } else if (!c.token_endpoint.empty()) {
+        link += fmt::format(", <{}>; rel=\"token_endpoint\"", c.token_endpoint);
+    }
     return link;
 }
 
@@ -80,7 +88,15 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
     layout.set("content", *inner);
     set_author(layout, c);
     layout.set("version", std::string(kVersion));
-    if (!c.token_endpoint.empty()) layout.set("token_endpoint", c.token_endpoint);
+    // The built-in IndieAuth server's endpoints win over TOKEN_ENDPOINT (whose
+    // tokens Micropub still accepts): its codes are redeemed only here.
+    if (c.indieauth_server) {
+        layout.set("indieauth_metadata", c.site_url + "/.well-known/oauth-authorization-server");
+        layout.set("authorization_endpoint", c.site_url + "/auth/authorize");
+        layout.set("token_endpoint", c.site_url + "/auth/token");
+    } else if (!c.token_endpoint.empty()) {
+        layout.set("token_endpoint", c.token_endpoint);
+    }
     if (!page.scripts.empty()) {
         TemplateData scripts{TemplateData::type::list};
         for (const auto& src : page.scripts) {

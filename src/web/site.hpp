@@ -19,6 +19,14 @@
 
 namespace starpunk::auth {
 class IndieAuthClient;
+class PasswordStore;
+class LoginThrottle;
+}
+namespace starpunk::indieauth {
+class AuthorizationServer;
+}
+namespace starpunk::net {
+class HttpClient;
 }
 namespace starpunk::search {
 class SearchService;
@@ -66,6 +74,13 @@ struct Site {
     // admin login (null: nobody can log in, every request is anonymous) —
     auth::SessionStore* sessions = nullptr;
     auth::IndieAuthClient* indieauth = nullptr;
+    // the owner's password login (both or neither) —
+    auth::PasswordStore* passwords = nullptr;
+    auth::LoginThrottle* login_throttle = nullptr;
+    // the built-in IndieAuth server (INDIEAUTH_SERVER; null: its routes 404) and
+    // the outbound client it fetches client pages with —
+    indieauth::AuthorizationServer* authorization_server = nullptr;
+    net::HttpClient* outbound = nullptr;
     // search (SEARCH_ENABLED=false: the search routes say so) —
     search::SearchService* search = nullptr;
     // Micropub (/micropub answers 503) —

@@ -215,7 +215,7 @@ TEST_F(BoundSessionsTest, SessionsFromBeforeTheLoginMethodAreRefused) {
     EXPECT_EQ(rows(), 0);
     auto t = store->create("https://me.example/", auth::LoginMethod::indieauth, "", "");
     ASSERT_TRUE(t);
-    ASSERT_EQ(h.sql("UPDATE sessions SET login_method = 'password'"), "");
+    ASSERT_EQ(h.sql("UPDATE sessions SET login_method = 'webauthn'"), "");
     EXPECT_FALSE(*store->validate(t->token)) << "an unknown method is refused";
 }
 

@@ -64,6 +64,7 @@ http::Handler admin_list(std::shared_ptr<const Site> site) {
         data.set(trash ? "is_trash" : "is_notes", true);
         data.set("notes_total", std::to_string(trash ? other->total : list->total));
         data.set("trash_total", std::to_string(trash ? list->total : other->total));
+        data.set("indieauth_server", site->authorization_server != nullptr);
         data.set("has_rows", !list->notes.empty());
         data.set("rows", std::move(rows));
         data.set("empty_message", trash ? "The trash is empty." : "No notes yet. Write the first one!");

@@ -1,17 +1,66 @@
-// GET /auth/login shows the form; POST /auth/login starts the IndieAuth flow
-// (SPEC §4.1 steps 1-4) and sends the browser to the authorization endpoint.
+// GET /auth/login shows the form; POST /auth/login either checks the owner's
+// password (a `password` field: throttled, auth/password.hpp) and signs them
+// in, or starts the IndieAuth flow with an outside server (a `me` field, SPEC
+// §4.1 steps 1-4) and sends the browser to its authorization endpoint.
 #include <spdlog/spdlog.h>
 
 #include "auth/indieauth.hpp"
+#include "auth/password.hpp"
+#include "auth/sessions.hpp"
 #include "http/form.hpp"
 #include "util/strings.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/login_page.hpp"
+#include "web/session_cookie.hpp"
 
 namespace starpunk::web::handlers {
 
+namespace {
+
+http::Response password_login(const Site& site, const http::Request& req, std::string_view password,
+                              std::string_view next) {
+    if (!site.passwords || !site.login_throttle || !site.sessions) {
+        return login_page(site, req, 503, "Logging in with a password is not available on this server.");
+    }
+    const std::string& me = site.sessions->options().admin_me;
+    if (me.empty()) return login_page(site, req, 503, "This site's owner (ADMIN_ME) is not set or not a usable profile URL.");
+    auto attempt = auth::attempt_password_login(*site.passwords, *site.login_throttle, req.remote_address, password);
+    if (!attempt) {
+        spdlog::error("password login could not be checked: {}", attempt.error().message);
+        return login_page(site, req, 500, "The password could not be checked. Please try again.", {}, next);
+    }
+    using O = auth::PasswordAttempt::Outcome;
+    if (attempt->outcome == O::throttled) {
+        auto res = login_page(site, req, 429,
+                              "Too many failed attempts. Wait " + std::to_string(attempt->retry_after.count()) +
+                                  " second(s), then try again.",
+                              {}, next);
+        res.set_header("Retry-After", std::to_string(attempt->retry_after.count()));
+        return res;
+    }
+    if (attempt->outcome == O::refused) return login_page(site, req, 403, "That password is not right.", {}, next);
+
+    auto session =
+        site.sessions->create(me, auth::LoginMethod::password, req.header("User-Agent").value_or(""), req.remote_address);
+    if (!session) {
+        spdlog::error("could not create a session: {}", session.error().message);
+        return login_page(site, req, 500, "The session could not be saved. Please try again.");
+    }
+    spdlog::info("admin logged in as {} with the password from {}", me, req.remote_address);
+    std::string target = safe_next(next);
+    auto res = http::redirect(target.empty() ? std::string(kAfterLogin) : site.url(target), 302);
+    res.add_header("Set-Cookie", session_set_cookie(site, session->token));
+    return res;
+}
+
+}  // namespace
+
 http::Handler login_form(std::shared_ptr<const Site> site) {
-    return [site = std::move(site)](http::Request& req) { return login_page(*site, req, 200); };
+    return [site = std::move(site)](http::Request& req) {
+        std::string next;
+        if (auto query = http::parse_urlencoded(req.query)) next = std::string(query->get("next").value_or(""));
+        return login_page(*site, req, 200, {}, {}, next);
+    };
 }
 
 http::Handler login_start(std::shared_ptr<const Site> site) {
@@ -21,11 +70,24 @@ http::Handler login_start(std::shared_ptr<const Site> site) {
         }
         auto form = http::parse_urlencoded(req.body);
         if (!form) return login_page(*site, req, 400, form.error().message);
+        const std::string next(form->get("next").value_or(""));
+        if (auto password = form->get("password")) {
+            if (password->empty()) return login_page(*site, req, 400, "Enter your password.", {}, next);
+            return password_login(*site, req, *password, next);
+        }
         std::string me(trim(form->get("me").value_or("")));
         if (me.empty()) return login_page(*site, req, 400, "Enter your website's address, e.g. https://example.com/.");
         if (!site->indieauth) return login_page(*site, req, 503, "Logging in is not available on this server.", me);
         auto target = site->indieauth->begin(me);
         if (!target) return login_page(*site, req, login_error_status(target.error().code), target.error().message, me);
+        if (target->starts_with(site->url("/auth/authorize?"))) {
+            // ADMIN_ME advertises this site's own (built-in) server, which
+            // needs the owner logged in first: only the password gets in.
+            return login_page(*site, req, 400,
+                              "This site is its own IndieAuth server: log in with your password "
+                              "(set it with `starpunk set-password`).",
+                              me);
+        }
         return http::redirect(std::move(*target), 302);
     };
 }

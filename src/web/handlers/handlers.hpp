@@ -47,6 +47,26 @@ http::Handler login_callback(std::shared_ptr<const Site> site);
 http::Handler logout(std::shared_ptr<const Site> site);
 // GET /dev/login — DEV_MODE only: instant admin session.
 http::Handler dev_login(std::shared_ptr<const Site> site);
+// The built-in IndieAuth server (docs/indieauth.md); every one 404s when it is off.
+// GET /.well-known/oauth-authorization-server — RFC 8414 metadata.
+http::Handler indieauth_metadata(std::shared_ptr<const Site> site);
+// GET /auth/authorize — checks the request, asks for login, shows the consent page;
+// POST /auth/authorize/consent — approve (a code back to the client) or deny;
+// POST /auth/authorize — a client redeems a code for the identity only.
+http::Handler authorize(std::shared_ptr<const Site> site);
+http::Handler authorize_consent(std::shared_ptr<const Site> site);
+http::Handler authorize_redeem(std::shared_ptr<const Site> site);
+// POST /auth/token — code + PKCE verifier -> access token; GET /auth/token —
+// legacy Bearer verification; POST /auth/token/introspect (RFC 7662) and
+// /auth/token/revoke (RFC 7009).
+http::Handler token(std::shared_ptr<const Site> site);
+http::Handler token_verify(std::shared_ptr<const Site> site);
+http::Handler token_introspect(std::shared_ptr<const Site> site);
+http::Handler token_revoke(std::shared_ptr<const Site> site);
+// GET /admin/tokens — the built-in server's live tokens; POST
+// /admin/tokens/revoke/{id} — revoke one.
+http::Handler admin_tokens(std::shared_ptr<const Site> site);
+http::Handler admin_token_revoke(std::shared_ptr<const Site> site);
 // GET /search?q=&page= — HTML search results (SPEC §7); the admin also sees drafts.
 http::Handler search(std::shared_ptr<const Site> site);
 // GET /api/search?q=&limit=&offset= — search results as JSON (SPEC §7).

@@ -106,33 +106,15 @@ std::string join_scopes(const std::vector<std::string>& scopes) {
     return out;
 }
 
-std::string form_encode(std::string_view value) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(value.size());
-    for (char ch : value) {
-        const auto c = static_cast<unsigned char>(ch);
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            out += ch;
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 0xF];
-        }
-    }
-    return out;
-}
-
 std::string with_query(std::string_view uri, const std::vector<std::pair<std::string, std::string>>& params) {
     std::string out(uri.substr(0, uri.find('#')));
     char sep = out.find('?') == std::string::npos ? '?' : '&';
     if (sep == '&' && (out.back() == '?' || out.back() == '&')) sep = '\0';
     for (const auto& [k, v] : params) {
         if (sep != '\0') out += sep;
-        out += form_encode(k);
+        out += percent_encode(k);
         out += '=';
-        out += form_encode(v);
+        out += percent_encode(v);
         sep = '&';
     }
     return out;

@@ -73,11 +73,9 @@ std::string redirect_uri_problem(std::string_view redirect_uri, bool allow_http)
 std::vector<std::string> split_scope(std::string_view scope);
 std::string join_scopes(const std::vector<std::string>& scopes);
 
-// Percent-encodes everything but RFC 3986's unreserved characters (so '+',
-// '&' and '=' survive form decoding).
-std::string form_encode(std::string_view value);
 // `uri` with the query parameters appended (`?` or `&` as needed, names and
-// values form_encode()d), any fragment dropped.
+// values percent_encode()d — util/strings.hpp: all but RFC 3986's unreserved
+// characters, so '+', '&' and '=' survive form decoding), any fragment dropped.
 std::string with_query(std::string_view uri, const std::vector<std::pair<std::string, std::string>>& params);
 
 }  // namespace starpunk::indieauth

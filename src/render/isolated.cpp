@@ -84,13 +84,15 @@ bool wait_for(int fd, short events, Clock::time_point deadline) {
     }
 }
 
-bool send_until(int fd, const void* data, std::size_t size, Clock::time_point deadline) {
-    const auto* p = static_cast<const char*>(data);
+// Sends (or receives) exactly `size` bytes before the deadline; false on
+// EOF, error or timeout. Non-blocking calls and poll(), so a worker that stops
+// reading or writing can never hold the caller past the deadline.
+bool transfer_until(bool sending, int fd, char* p, std::size_t size, Clock::time_point deadline) {
     while (size > 0) {
-        ssize_t n = ::send(fd, p, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = sending ? ::send(fd, p, size, MSG_NOSIGNAL | MSG_DONTWAIT) : ::recv(fd, p, size, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_for(fd, POLLOUT, deadline)) return false;
+            if (!wait_for(fd, sending ? POLLOUT : POLLIN, deadline)) return false;
             continue;
         }
         if (n <= 0) return false;
@@ -99,21 +101,11 @@ bool send_until(int fd, const void* data, std::size_t size, Clock::time_point de
     }
     return true;
 }
-
+bool send_until(int fd, const void* data, std::size_t size, Clock::time_point deadline) {
+    return transfer_until(true, fd, const_cast<char*>(static_cast<const char*>(data)), size, deadline);
+}
 bool recv_until(int fd, void* data, std::size_t size, Clock::time_point deadline) {
-    auto* p = static_cast<char*>(data);
-    while (size > 0) {
-        ssize_t n = ::recv(fd, p, size, MSG_DONTWAIT);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_for(fd, POLLIN, deadline)) return false;
-            continue;
-        }
-        if (n <= 0) return false;
-        p += n;
-        size -= static_cast<std::size_t>(n);
-    }
-    return true;
+    return transfer_until(false, fd, static_cast<char*>(data), size, deadline);
 }
 
 // Starts `<exe> render-worker <max_memory_bytes>` on one end of a socketpair.

@@ -69,23 +69,19 @@ void set_author(TemplateData& data, const config::Config& c) {
 }
 }  // namespace
 
-Result<std::string> render_page(const Site& site, const PageInfo& page, std::string_view name, TemplateData data) {
-    const auto& c = site.config;
-    data.set("site_url", c.site_url);
-    data.set("site_name", c.site_name);
-    if (!c.site_description.empty()) data.set("site_description", c.site_description);
-    set_author(data, c);
-    auto inner = site.templates->render(name, data);
-    if (!inner) return inner;
+namespace {
 
+// Everything the layout shows, for `page`, around `content` (already HTML).
+TemplateData layout_data(const Site& site, const PageInfo& page, std::string page_title, std::string content) {
+    const auto& c = site.config;
     TemplateData layout;
-    layout.set("page_title", page.title.empty() ? c.site_name : page.title + " — " + c.site_name);
+    layout.set("page_title", std::move(page_title));
     layout.set("site_url", c.site_url);
     layout.set("site_name", c.site_name);
     layout.set("stylesheet", site.static_files.url("style.css"));
     layout.set("favicon", site.static_files.url("favicon.svg"));
     layout.set("search_query", page.search_query);
-    layout.set("content", *inner);
+    layout.set("content", std::move(content));
     set_author(layout, c);
     layout.set("version", std::string(kVersion));
     // The built-in IndieAuth server's endpoints win over TOKEN_ENDPOINT (whose
@@ -112,7 +108,81 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
         admin.set("csrf_token", page.csrf_token);
         layout.set("admin", admin);
     }
-    return site.templates->render("layout", layout);
+    return layout;
+}
+
+std::string full_title(const Site& site, const PageInfo& page) {
+    return page.title.empty() ? site.config.site_name : page.title + " — " + site.config.site_name;
+}
+
+// What the frame leaves out is exactly what a public page never has.
+bool fits_public_frame(const PageInfo& page) {
+    return !page.admin && page.scripts.empty() && !page.htmx && page.search_query.empty();
+}
+
+// The same escaping the template engine applies to {{page_title}}.
+std::string escape_like_templates(const std::string& text) { return kainjow::mustache::html_escape(text); }
+
+std::string assemble(const LayoutFrame& frame, std::string_view escaped_title, std::string_view content) {
+    std::size_t size = 0;
+    for (const auto& l : frame.literals) size += l.size();
+    for (auto slot : frame.slots) size += slot == LayoutFrame::Slot::title ? escaped_title.size() : content.size();
+    std::string out;
+    out.reserve(size);
+    for (std::size_t i = 0; i < frame.slots.size(); ++i) {
+        out.append(frame.literals[i]);
+        out.append(frame.slots[i] == LayoutFrame::Slot::title ? escaped_title : content);
+    }
+    out.append(frame.literals.back());
+    return out;
+}
+
+// Stand-ins that no escaping changes and no configuration value holds (the
+// build-time check in make_layout_frame catches one that does).
+constexpr std::string_view kTitleMarker = "\x01page-title\x01";
+constexpr std::string_view kContentMarker = "\x01page-content\x01";
+
+}  // namespace
+
+std::shared_ptr<const LayoutFrame> make_layout_frame(const Site& site) {
+    const PageInfo page;
+    auto marked = site.templates->render("layout", layout_data(site, page, std::string(kTitleMarker), std::string(kContentMarker)));
+    if (!marked) return nullptr;
+    auto frame = std::make_shared<LayoutFrame>();
+    const std::string& text = *marked;
+    std::size_t pos = 0;
+    while (true) {
+        const std::size_t title = text.find(kTitleMarker, pos);
+        const std::size_t content = text.find(kContentMarker, pos);
+        const std::size_t next = std::min(title, content);
+        frame->literals.push_back(text.substr(pos, next == std::string::npos ? std::string::npos : next - pos));
+        if (next == std::string::npos) break;
+        const bool is_title = next == title;
+        frame->slots.push_back(is_title ? LayoutFrame::Slot::title : LayoutFrame::Slot::content);
+        pos = next + (is_title ? kTitleMarker.size() : kContentMarker.size());
+    }
+    PageInfo sample;
+    sample.title = "A <sample> & \"title\" — 'quoted'";
+    const std::string sample_content = "<p>Sample &amp; content</p>\n";
+    auto expected = site.templates->render("layout", layout_data(site, sample, full_title(site, sample), sample_content));
+    if (!expected || assemble(*frame, escape_like_templates(full_title(site, sample)), sample_content) != *expected) {
+        return nullptr;
+    }
+    return frame;
+}
+
+Result<std::string> render_page(const Site& site, const PageInfo& page, std::string_view name, TemplateData data) {
+    const auto& c = site.config;
+    data.set("site_url", c.site_url);
+    data.set("site_name", c.site_name);
+    if (!c.site_description.empty()) data.set("site_description", c.site_description);
+    set_author(data, c);
+    auto inner = site.templates->render(name, data);
+    if (!inner) return inner;
+    if (site.public_layout && fits_public_frame(page)) {
+        return assemble(*site.public_layout, escape_like_templates(full_title(site, page)), *inner);
+    }
+    return site.templates->render("layout", layout_data(site, page, full_title(site, page), std::move(*inner)));
 }
 
 PageInfo page_info(const http::Request& req, std::string title) {

@@ -47,6 +47,22 @@ struct Services {
     storage::ConnectionPool& pool;  // detailed health, metrics
 };
 
+// The layout of public pages — no admin navigation, scripts, htmx or search
+// query — rendered once: the literal text around the two things that vary,
+// the page's <title> and its content. render_page assembles such pages by
+// concatenation instead of rendering the layout each time.
+struct LayoutFrame {
+    enum class Slot { title, content };
+    std::vector<std::string> literals;  // literals.size() == slots.size() + 1
+    std::vector<Slot> slots;
+};
+
+struct Site;
+// The frame for `site`'s configuration and templates, checked at build time:
+// assembling a sample page from it gives exactly what rendering the layout
+// gives, or the result is nullptr (pages are then rendered in full).
+std::shared_ptr<const LayoutFrame> make_layout_frame(const Site& site);
+
 struct Site {
     Site(config::Config site_config, std::shared_ptr<const Templates> site_templates, Services services)
         : config(std::move(site_config)),
@@ -68,6 +84,8 @@ struct Site {
     // discovery_link_header(), computed once by the code that builds the Site
     // (it is constant); empty means "compute per response".
     std::string discovery_links;
+    // make_layout_frame(), likewise; null means "render the layout per page".
+    std::shared_ptr<const LayoutFrame> public_layout;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
     // What a deployment may leave out (owned elsewhere; null = absent):

@@ -29,7 +29,7 @@ std::optional<config::Config> load_config_or_report(config::Purpose purpose) {
 }
 
 Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer,
-                             std::function<Status(std::string_view)> content_check) {
+                             std::function<Result<notes::RenderedNote>(std::string_view)> render) {
     auto& fs = storage::posix_fs();
     if (auto st = fs.create_dirs(cfg.data_path); !st) return std::move(st).error();
     if (auto st = fs.create_dirs(cfg.notes_path); !st) return std::move(st).error();
@@ -42,7 +42,7 @@ Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserv
     Storage s;
     s.pool = std::move(*pool);
     notes::NotesService::Options options{cfg.notes_path, cfg.max_note_bytes};
-    options.content_check = std::move(content_check);
+    options.render = std::move(render);
     s.notes = std::make_unique<notes::NotesService>(s.pool, fs, system_clock(), std::move(options));
     return s;
 }

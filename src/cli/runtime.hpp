@@ -25,10 +25,10 @@ struct Storage {
 // Creates DATA_PATH and NOTES_PATH, runs pending migrations (logging what ran),
 // opens the connection pool and the notes service.
 // `observer` (metrics) is installed on every pooled connection;
-// `content_check` becomes NotesService::Options::content_check (the server's
-// render gate; command-line tools pass none).
+// `render` becomes NotesService::Options::render (the server's render gate,
+// whose renderings are stored with the notes; command-line tools pass none).
 Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer = {},
-                             std::function<Status(std::string_view)> content_check = {});
+                             std::function<Result<notes::RenderedNote>(std::string_view)> render = {});
 
 // The search service (SEARCH_FORCE_FALLBACK honoured). When search is enabled
 // and runs on FTS5, an index that is empty although notes exist is rebuilt

@@ -1,6 +1,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "auth/indieauth.hpp"
@@ -100,7 +102,7 @@ int serve() {
     render::IsolatedMarkdown markdown({.executable = *executable,
                                        .workers = static_cast<std::size_t>(std::clamp(cfg->workers, 1, 2))});
     auto storage = open_storage(*cfg, std::move(observer), [&markdown](std::string_view content) {
-        return notes::check_renderable(markdown, content);
+        return notes::render_for_write(markdown, content);
     });
     if (!storage) {
         spdlog::critical("cannot open storage: {}", storage.error().message);
@@ -140,6 +142,8 @@ int serve() {
     auto site = std::make_shared<web::Site>(*cfg, *templates,
                                             web::Services{*storage->notes, renderer, pages, health, *storage->pool});
     site->discovery_links = web::discovery_link_header(*site);
+    site->public_layout = web::make_layout_frame(*site);
+    if (!site->public_layout) spdlog::warn("the page layout could not be prepared once; every page renders it in full");
 
     auto sessions = make_session_store(*cfg, storage->pool);
     if (!sessions) {
@@ -214,7 +218,18 @@ int serve() {
                  cfg->host.find(':') != std::string::npos ? ("[" + cfg->host + "]").c_str() : cfg->host.c_str(),
                  static_cast<unsigned>(server.port()), cfg->site_url.c_str());
     log::set_thread_context("-");
+    // Notes without a current stored rendering (imported, or from an older
+    // format) are rendered once, in the background, so pages never have to.
+    std::atomic<bool> stop_rendering{false};
+    std::thread render_ahead([&] {
+        log::set_thread_context("render-ahead");
+        auto stored = renderer.store_missing(stop_rendering);
+        if (!stored) spdlog::warn("rendering notes ahead stopped: {}", stored.error().message);
+        else if (*stored > 0) spdlog::info("rendered and stored {} note(s) ahead of their first read", *stored);
+    });
     server.run();
+    stop_rendering = true;
+    render_ahead.join();
     log::shutdown();
     return kExitOk;
 }

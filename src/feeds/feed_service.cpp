@@ -115,6 +115,7 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
         cur.head_written = true;
     }
     if (!cur.categories) {
+        renderer_->prefetch(cur.feed.notes);  // stored renderings in one query
         auto tags = notes_->tags_of(cur.feed.notes);
         if (!tags) return make_error(tags.error().code, "feed tags: " + tags.error().message);
         cur.categories.emplace();

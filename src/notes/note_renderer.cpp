@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "notes/note_text.hpp"
+#include "notes/rendered_store.hpp"
 #include "render/markdown.hpp"
 
 namespace starpunk::notes {
@@ -57,10 +58,8 @@ Result<RenderedNote> NoteRenderer::render_content(std::string_view content, rend
     return with_text(content, std::move(parts), std::move(html.value()));
 }
 
-Status check_renderable(render::MarkdownEngine& engine, std::string_view content) {
-    auto rendered = NoteRenderer::render_content(content, engine, render::budget_for(content.size()));
-    if (!rendered) return std::move(rendered).error();
-    return {};
+Result<RenderedNote> render_for_write(render::MarkdownEngine& engine, std::string_view content) {
+    return NoteRenderer::render_content(content, engine, render::budget_for(content.size()));
 }
 
 NoteRenderer::NoteRenderer(const NotesService& notes, render::MarkdownEngine& engine, Options options)
@@ -87,6 +86,42 @@ void NoteRenderer::remember(const std::string& hash, const Shared& rendered) {
 }
 
 Result<NoteRenderer::Shared> NoteRenderer::render_uncached(const Note& note) {
+    if (auto stored = notes_.rendered().find(note); stored && *stored) {
+        return Shared(std::make_shared<const RenderedNote>(std::move(**stored)));
+    } else if (!stored) {
+        spdlog::warn("note {}: stored rendering unreadable, rendering again ({})", note.slug, stored.error().message);
+    }
+    return render_from_file(note);
+}
+
+Result<std::size_t> NoteRenderer::store_missing(const std::atomic<bool>& stop, std::size_t batch) {
+    std::size_t stored = 0;
+    int64_t after = 0;
+    while (!stop.load()) {
+        auto notes = notes_.rendered().stale(after, batch);
+        if (!notes) return std::move(notes).error();
+        if (notes->empty()) break;
+        std::vector<std::pair<Note, RenderedNote>> renderings;
+        for (auto& note : *notes) {
+            if (stop.load()) break;
+            after = note.id;
+            auto rendered = render_from_file(note);
+            if (!rendered) {
+                spdlog::warn("note {}: not rendered ahead ({})", note.slug, rendered.error().message);
+                continue;
+            }
+            if ((*rendered)->degraded) continue;
+            renderings.emplace_back(std::move(note), **rendered);
+        }
+        if (auto st = notes_.rendered().put_many(renderings); !st) return std::move(st).error();
+        for (const auto& r : renderings) {
+            if (!r.second.degraded) ++stored;
+        }
+    }
+    return stored;
+}
+
+Result<NoteRenderer::Shared> NoteRenderer::render_from_file(const Note& note) {
     auto content = notes_.read_content(note);
     if (!content) return std::move(content).error();
     auto rendered = render_content(*content, engine_, render::budget_for(content->size(), options_.cpu_scale));
@@ -99,6 +134,25 @@ Result<NoteRenderer::Shared> NoteRenderer::render_uncached(const Note& note) {
     text.name.reset();  // the heading stays in the text shown
     text.degraded = true;
     return Shared(std::make_shared<const RenderedNote>(std::move(text)));
+}
+
+void NoteRenderer::prefetch(const std::vector<Note>& notes) {
+    std::vector<Note> missing;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& n : notes) {
+            if (!entries_.contains(n.content_hash) && !in_flight_.contains(n.content_hash)) missing.push_back(n);
+        }
+    }
+    if (missing.empty()) return;
+    auto stored = notes_.rendered().find_many(missing);
+    if (!stored) return;
+    std::lock_guard lock(mutex_);
+    for (const auto& n : missing) {
+        if (auto it = stored->find(n.id); it != stored->end()) {
+            remember(n.content_hash, std::make_shared<const RenderedNote>(std::move(it->second)));
+        }
+    }
 }
 
 Result<NoteRenderer::Shared> NoteRenderer::render(const Note& note) {

@@ -13,10 +13,15 @@
 //     were checked, or by another program — is shown as escaped plain text
 //     (`degraded`), logged once per content version, and that outcome is
 //     cached like any other, so a hostile note costs one bounded render.
+//   * Below the memory cache is the database's (notes/rendered_store.hpp):
+//     a note rendered once by its write is read back, not rendered, after a
+//     restart or an eviction. Reads never store (rendered_store.hpp, 2);
+//     store_missing() stores what writes did not.
 //   * render() reads the file through NotesService (hash-verified).
 //     Thread-safe; rendering happens outside the lock.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <future>
 #include <list>
@@ -27,17 +32,10 @@
 #include <unordered_map>
 
 #include "notes/notes_service.hpp"
+#include "notes/rendered_note.hpp"
 #include "render/engine.hpp"
 
 namespace starpunk::notes {
-
-struct RenderedNote {
-    std::string html;                  // sanitised e-content (without the heading when `name` is set)
-    std::string title;                 // first line, for lists and feeds (SPEC §2.4)
-    std::optional<std::string> name;   // only when the note starts with a heading (p-name)
-    std::string excerpt;               // plain text, ~200 characters
-    bool degraded = false;             // over budget: `html` is the escaped source text
-};
 
 // Budgets (render::budget_for, by the content's size): a write must render
 // within the budget; a stored note gets twice its CPU time on reads, so what
@@ -58,6 +56,18 @@ public:
     // engine unable to run (busy, io). Over budget is not an error (degraded).
     Result<std::shared_ptr<const RenderedNote>> render(const Note& note);
 
+    // Brings the stored renderings of those of `notes` not in memory into the
+    // cache with one query (list pages, feeds). What is not stored is left to
+    // render(); so are errors (render() reads or renders each note anyway).
+    void prefetch(const std::vector<Note>& notes);
+
+    // Renders and stores the notes whose stored rendering is missing or stale
+    // (written by tools, or by an older kRenderedFormat), `batch` notes per
+    // transaction, oldest id first; over-budget notes are left out (shown as
+    // text, not stored). Returns how many were stored; stops early once `stop`
+    // is set. The server runs it once in the background at start-up.
+    Result<std::size_t> store_missing(const std::atomic<bool>& stop, std::size_t batch = 50);
+
     // Bytes of rendered notes held now (tests, diagnostics).
     std::size_t cached_bytes() const;
 
@@ -70,7 +80,8 @@ public:
 
 private:
     using Shared = std::shared_ptr<const RenderedNote>;
-    Result<Shared> render_uncached(const Note& note);
+    Result<Shared> render_uncached(const Note& note);   // the stored copy, else render_from_file
+    Result<Shared> render_from_file(const Note& note);
     void remember(const std::string& hash, const Shared& rendered);
 
     const NotesService& notes_;
@@ -88,9 +99,10 @@ private:
     std::unordered_map<std::string, std::shared_future<Result<Shared>>> in_flight_;
 };
 
-// The write gate (NotesService::Options::content_check): OK when `content`
-// renders within render::budget_for(its size) through `engine`; else the engine's error
-// (invalid_input from render::over_budget_error for a note that is too costly).
-Status check_renderable(render::MarkdownEngine& engine, std::string_view content);
+// The write gate (NotesService::Options::render): the rendering when `content`
+// renders within render::budget_for(its size) through `engine`; else the
+// engine's error (invalid_input from render::over_budget_error for a note that
+// is too costly).
+Result<RenderedNote> render_for_write(render::MarkdownEngine& engine, std::string_view content);
 
 }  // namespace starpunk::notes

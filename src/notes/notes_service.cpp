@@ -45,11 +45,14 @@
 #include <spdlog/spdlog.h>
 
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
+#include "notes/listing_cache.hpp"
 #include "notes/note_index.hpp"
 #include "notes/note_rows.hpp"
 #include "notes/note_text.hpp"
+#include "notes/rendered_store.hpp"
 #include "storage/atomic_write.hpp"
 #include "storage/migrations.hpp"
 #include "util/crypto.hpp"
@@ -142,7 +145,9 @@ NotesService::NotesService(std::shared_ptr<storage::ConnectionPool> pool, storag
       clock_(clock),
       options_(std::move(options)),
       changes_(pool_->path(), options_.external_check),
-      index_(std::make_unique<NoteIndex>(pool_, *this)) {
+      index_(std::make_unique<NoteIndex>(pool_, *this)),
+      rendered_(std::make_unique<RenderedStore>(pool_)),
+      listings_(std::make_unique<ListingCache>(changes_)) {
     while (options_.notes_path.size() > 1 && options_.notes_path.back() == '/') options_.notes_path.pop_back();
 }
 
@@ -180,6 +185,54 @@ Result<NotePage> query_page(Connection& c, const std::string& from_where, std::o
     return page;
 }
 
+// The ids of the notes `from_where` selects, newest first: a listing for
+// ListingCache.
+Result<std::vector<int64_t>> query_ids(Connection& c, const std::string& from_where,
+                                       std::optional<std::string_view> param) {
+    auto stmt = c.prepare("SELECT n.id " + from_where + " ORDER BY n.created_at DESC, n.id DESC");
+    if (!stmt) return std::move(stmt).error();
+    Statement& s = **stmt;
+    if (param) s.bind(1, *param);
+    std::vector<int64_t> ids;
+    while (true) {
+        auto row = s.step();
+        if (!row) {
+            s.reset();
+            return std::move(row).error();
+        }
+        if (!*row) break;
+        ids.push_back(s.integer(0));
+    }
+    s.reset();
+    return ids;
+}
+
+// Notes [offset, offset + limit) of a listing, in the listing's order. A note
+// gone since the listing was read (a purge racing this page) is left out.
+Result<NotePage> slice_of(Connection& c, const std::vector<int64_t>& ids, int64_t limit, int64_t offset) {
+    NotePage page;
+    page.total = static_cast<int64_t>(ids.size());
+    offset = std::max<int64_t>(0, offset);
+    if (limit <= 0 || offset >= page.total) return page;
+    const auto first = ids.begin() + offset;
+    const auto last = ids.begin() + std::min<int64_t>(page.total, offset + limit);
+    std::string sql = fmt::format("SELECT {} FROM notes n WHERE n.id IN (?1", kNoteColumns);
+    for (int i = 2; i <= last - first; ++i) sql += fmt::format(", ?{}", i);
+    sql += ")";
+    auto stmt = c.prepare(sql);
+    if (!stmt) return std::move(stmt).error();
+    int index = 1;
+    for (auto it = first; it != last; ++it) (*stmt)->bind(index++, *it);
+    auto notes = read_notes(**stmt);
+    if (!notes) return std::move(notes).error();
+    std::unordered_map<int64_t, Note*> by_id;
+    for (auto& n : *notes) by_id.emplace(n.id, &n);
+    for (auto it = first; it != last; ++it) {
+        if (auto found = by_id.find(*it); found != by_id.end()) page.notes.push_back(std::move(*found->second));
+    }
+    return page;
+}
+
 }  // namespace
 
 NotesService::~NotesService() = default;
@@ -205,7 +258,7 @@ Result<std::string> NotesService::absolute_path(const Note& note) const {
     return options_.notes_path + "/" + std::string(rel);
 }
 
-Status NotesService::validate_content(const std::string& content) const {
+Result<std::optional<RenderedNote>> NotesService::validate_content(const std::string& content) const {
     if (content.find_first_not_of(" \t\r\n\f\v") == std::string::npos) {
         return make_error(ErrorCode::invalid_input, "the note is empty; write something first");
     }
@@ -213,12 +266,15 @@ Status NotesService::validate_content(const std::string& content) const {
         return make_error(ErrorCode::too_large, fmt::format("the note is {} bytes; at most {} bytes are allowed",
                                                             content.size(), options_.max_content_bytes));
     }
-    if (options_.content_check) return options_.content_check(content);
-    return {};
+    if (!options_.render) return std::optional<RenderedNote>();
+    auto rendered = options_.render(content);
+    if (!rendered) return std::move(rendered).error();
+    return std::optional<RenderedNote>(std::move(rendered.value()));
 }
 
 Result<Note> NotesService::create(const NewNote& input) {
-    if (auto st = validate_content(input.content); !st) return std::move(st).error();
+    auto rendered = validate_content(input.content);
+    if (!rendered) return std::move(rendered).error();
     const std::vector<Tag> tags = make_tags(input.tags);
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
@@ -281,6 +337,9 @@ Result<Note> NotesService::create(const NewNote& input) {
             if (!st) return st;
             n.id = c.last_insert_rowid();
             if (st = NoteIndex::write(c, n, input.content); !st) return st;
+            if (*rendered) {
+                if (st = RenderedStore::write(c, n.id, n.content_hash, **rendered); !st) return st;
+            }
             if (st = write_tags(c, n.id, tags); !st) return st;
             return tx->commit();
         };
@@ -328,8 +387,11 @@ Result<bool> NotesService::has_content_hash(std::string_view content_hash) const
 Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_t offset) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    return query_page(**lease, fmt::format("FROM notes n WHERE {}", visibility_filter(visibility)), std::nullopt,
-                      limit, offset);
+    const std::string from_where = fmt::format("FROM notes n WHERE {}", visibility_filter(visibility));
+    if (visibility != Visibility::published) return query_page(**lease, from_where, std::nullopt, limit, offset);
+    auto ids = listings_->get("published", [&] { return query_ids(**lease, from_where, std::nullopt); });
+    if (!ids) return std::move(ids).error();
+    return slice_of(**lease, **ids, limit, offset);
 }
 
 Result<NoteCounts> NotesService::counts() const {
@@ -440,11 +502,14 @@ Result<NotePage> NotesService::list_tagged(std::string_view tag_name, Visibility
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     // From the tag's links (idx_note_tags_tag) to the notes.
-    return query_page(**lease,
-                      fmt::format("FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
-                                  "WHERE t.name = ?1 AND {}",
-                                  visibility_filter(visibility)),
-                      tag_name, limit, offset);
+    const std::string from_where =
+        fmt::format("FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
+                    "WHERE t.name = ?1 AND {}",
+                    visibility_filter(visibility));
+    if (visibility != Visibility::published) return query_page(**lease, from_where, tag_name, limit, offset);
+    auto ids = listings_->get("tag:" + std::string(tag_name), [&] { return query_ids(**lease, from_where, tag_name); });
+    if (!ids) return std::move(ids).error();
+    return slice_of(**lease, **ids, limit, offset);
 }
 
 Result<std::vector<TagCount>> NotesService::tags_in_use(Visibility visibility) const {
@@ -524,8 +589,11 @@ Result<Note> NotesService::settle(Connection& c, const Note& note) {
 }
 
 Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
+    std::optional<RenderedNote> rendered;
     if (change.content) {
-        if (auto st = validate_content(*change.content); !st) return std::move(st).error();
+        auto checked = validate_content(*change.content);
+        if (!checked) return std::move(checked).error();
+        rendered = std::move(*checked);
     }
     std::lock_guard write_lock(write_mutex_);
     auto lease = pool_->acquire();
@@ -591,6 +659,9 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
         }
         n.content_hash = *new_hash;
         if (auto ist = NoteIndex::write(c, n, *change.content); !ist) return std::move(ist).error();
+        if (rendered) {
+            if (auto rst = RenderedStore::write(c, id, n.content_hash, *rendered); !rst) return std::move(rst).error();
+        }
     } else {
         auto stmt = c.prepare(
             "UPDATE notes SET published = ?2, updated_at = ?3, created_at = COALESCE(?4, created_at) WHERE id = ?1");

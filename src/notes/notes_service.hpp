@@ -4,8 +4,7 @@
 // notes_service.cpp.
 //
 // Contract: every method returns a Result; nothing throws across this border.
-// Errors: invalid_input (blank content, content the Options::content_check
-// refuses, bad custom slug with the reject policy), too_large (oversized
+// Errors: invalid_input (blank content, content Options::render refuses, bad custom slug with the reject policy), too_large (oversized
 // content), not_found (no such note), conflict (purging a note that is not
 // in the trash), io (the disk or database failed; nothing was half-done).
 // Thread-safety: all methods may be called concurrently; each takes its own
@@ -26,6 +25,7 @@
 
 #include "notes/changes.hpp"
 #include "notes/note_tags.hpp"
+#include "notes/rendered_note.hpp"
 #include "notes/slug.hpp"
 #include "storage/fs.hpp"
 #include "storage/pool.hpp"
@@ -126,6 +126,8 @@ struct StartupReport {
 };
 
 class NoteIndex;
+class RenderedStore;
+class ListingCache;
 
 class NotesService {
 public:
@@ -135,12 +137,14 @@ public:
         // How often NoteChanges::poll() may ask the database whether another
         // process wrote (see notes/changes.hpp).
         std::chrono::milliseconds external_check{1000};
-        // Asked before any content is stored (create, and an update that
-        // changes content), after the size check; an error refuses the write
-        // and is returned as it is. The server passes
-        // notes::check_renderable (notes/note_renderer.hpp): a note must
-        // render within its budget. Empty: no check (command-line tools).
-        std::function<Status(std::string_view content)> content_check;
+        // Renders content before it is stored (create, and an update that
+        // changes content), after the size check. An error refuses the write
+        // and is returned as it is; the rendering is stored with the note's
+        // row (notes/rendered_store.hpp), so readers need not render. The
+        // server passes notes::render_for_write (notes/note_renderer.hpp): a
+        // note must render within its budget. Empty: no check and nothing
+        // stored (command-line tools); readers render on first use.
+        std::function<Result<RenderedNote>(std::string_view content)> render;
     };
 
     NotesService(std::shared_ptr<storage::ConnectionPool> pool, storage::FileSystem& fs, const Clock& clock,
@@ -154,6 +158,8 @@ public:
     NoteChanges& changes() const { return changes_; }
     // The full-text index (notes/note_index.hpp).
     NoteIndex& index() const { return *index_; }
+    // Stored renderings (notes/rendered_store.hpp).
+    RenderedStore& rendered() const { return *rendered_; }
 
     // A timestamp-fallback slug is logged at WARNING, a rejected custom slug at
     // INFO (SPEC §2.5); the caller sees only the note.
@@ -163,6 +169,9 @@ public:
     Result<Note> get_by_id(int64_t id) const;
     // Whether any note (deleted included) has exactly this content hash.
     Result<bool> has_content_hash(std::string_view content_hash) const;
+    // Published listings (here and in list_tagged) are sliced from the
+    // listing's order kept in memory (notes/listing_cache.hpp): page N costs
+    // the same however far back it is.
     Result<NotePage> list(Visibility visibility, int64_t limit, int64_t offset) const;
     // The newest `limit` notes (created_at, then id, descending), without a
     // total: walks the created_at index and stops after `limit` matching rows,
@@ -210,7 +219,9 @@ public:
 
 private:
     Result<Note> settle(storage::Connection& c, const Note& note);
-    Status validate_content(const std::string& content) const;
+    // Empty, too large, or refused by Options::render; else the rendering
+    // (nullopt without Options::render).
+    Result<std::optional<RenderedNote>> validate_content(const std::string& content) const;
 
     std::shared_ptr<storage::ConnectionPool> pool_;
     std::mutex write_mutex_;  // serialises this process's writes
@@ -219,6 +230,8 @@ private:
     Options options_;
     mutable NoteChanges changes_;
     std::unique_ptr<NoteIndex> index_;
+    std::unique_ptr<RenderedStore> rendered_;
+    std::unique_ptr<ListingCache> listings_;  // the published listings' order (notes/listing_cache.hpp)
 };
 
 }  // namespace starpunk::notes

@@ -151,6 +151,26 @@ Status owner_password(Connection& c) {
     )sql");
 }
 
+// Each note's rendered HTML, title and excerpt (notes/rendered_store.hpp): a
+// derived copy, valid only while content_hash and format match the note's, so
+// readers never run Markdown. Dropped with the note's row (trigger, like FTS).
+Status note_html(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS note_html (
+            note_id INTEGER PRIMARY KEY,
+            content_hash TEXT NOT NULL,
+            format INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            name TEXT NULL,
+            excerpt TEXT NOT NULL,
+            html TEXT NOT NULL
+        );
+        CREATE TRIGGER IF NOT EXISTS note_html_purge AFTER DELETE ON notes BEGIN
+            DELETE FROM note_html WHERE note_id = old.id;
+        END;
+    )sql");
+}
+
 // The built-in IndieAuth server (indieauth/authorization_server.hpp): codes
 // and access tokens, each stored only as the SHA-256 of its value.
 Status indieauth_server(Connection& c) {
@@ -244,6 +264,7 @@ const std::vector<Migration>& migrations() {
         {"007_notes_summary", notes_summary},
         {"008_owner_password", owner_password},
         {"009_indieauth_server", indieauth_server},
+        {"012_note_html", note_html},
     };
     return list;
 }

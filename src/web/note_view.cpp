@@ -71,14 +71,19 @@ Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::N
     auto tags = site.notes.tags_of(notes);
     if (!tags) return std::move(tags).error();
     static const std::vector<notes::Tag> kNone;
-    TemplateData list{TemplateData::type::list};
+    site.renderer.prefetch(notes);
+    // Built as a reserved vector and wrapped once: the template engine's own
+    // push_back copies every entry, and its move is not noexcept, so a growing
+    // list would copy them all again on each reallocation.
+    kainjow::mustache::list entries;
+    entries.reserve(notes.size());
     for (const auto& n : notes) {
         auto it = tags->find(n.id);
         auto entry = note_data(site, n, it == tags->end() ? kNone : it->second);
         if (!entry) return std::move(entry).error();
-        list.push_back(std::move(entry->first));
+        entries.push_back(std::move(entry->first));
     }
-    return list;
+    return TemplateData(entries);
 }
 
 }  // namespace starpunk::web

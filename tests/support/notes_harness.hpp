@@ -31,7 +31,7 @@ struct NotesHarness {
         // How often other connections' writes are looked for (0: on every
         // poll, so a test sees them at once).
         std::chrono::milliseconds external_check{0};
-        std::function<Status(std::string_view)> content_check;  // NotesService::Options::content_check
+        std::function<Result<notes::RenderedNote>(std::string_view)> render;  // NotesService::Options::render
     };
 
     TempDir dir;
@@ -59,7 +59,7 @@ struct NotesHarness {
         if (!p) return p.error().message;
         pool = *p;
         notes::NotesService::Options so{notes_path, options.max_content_bytes, options.external_check};
-        so.content_check = options.content_check;
+        so.render = options.render;
         service = std::make_unique<notes::NotesService>(pool, fs(), clock, std::move(so));
         return {};
     }

@@ -256,7 +256,7 @@ TEST_F(NoteRendererTest, TheCacheStaysWithinItsByteBudget) {
 TEST_F(NoteRendererTest, TheServersWriteGateRefusesAnUnrenderableNoteAndStoresNothing) {
     IsolatedMarkdown engine(worker_options(1));
     testing::NotesHarness gated(testing::NotesHarness::Options{
-        .content_check = [&engine](std::string_view c) { return notes::check_renderable(engine, c); }});
+        .render = [&engine](std::string_view c) { return notes::render_for_write(engine, c); }});
     ASSERT_EQ(gated.start(), "");
     notes::NewNote bad;
     bad.content = wide_table(3000, 2000);

@@ -1,0 +1,142 @@
+#include "notes/rendered_store.hpp"
+
+#include <fmt/format.h>
+
+#include <string>
+
+#include "notes/note_rows.hpp"
+#include "notes/notes_service.hpp"
+
+namespace starpunk::notes {
+namespace {
+
+constexpr std::string_view kColumns = "note_id, content_hash, format, title, name, excerpt, html";
+
+// The row's rendering when it belongs to `note` as it is now (invariant 1).
+std::optional<RenderedNote> current(const storage::Statement& s, const Note& note) {
+    if (s.text(1) != note.content_hash || s.integer(2) != kRenderedFormat) return std::nullopt;
+    RenderedNote r;
+    r.title = s.text(3);
+    r.name = s.optional_text(4);
+    r.excerpt = s.text(5);
+    r.html = s.text(6);
+    return r;
+}
+
+}  // namespace
+
+Result<std::optional<RenderedNote>> RenderedStore::find(const Note& note) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare(std::string("SELECT ").append(kColumns).append(" FROM note_html WHERE note_id = ?1"));
+    if (!stmt) return std::move(stmt).error();
+    storage::Statement& s = **stmt;
+    s.bind(1, note.id);
+    auto row = s.step();
+    std::optional<RenderedNote> found;
+    if (row && *row) found = current(s, note);
+    s.reset();
+    if (!row) return std::move(row).error();
+    return found;
+}
+
+Result<std::unordered_map<int64_t, RenderedNote>> RenderedStore::find_many(const std::vector<Note>& notes) const {
+    std::unordered_map<int64_t, RenderedNote> found;
+    if (notes.empty()) return found;
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    std::unordered_map<int64_t, const Note*> by_id;
+    constexpr std::size_t kChunk = 64;  // bound parameters per statement (a page holds fewer)
+    for (std::size_t first = 0; first < notes.size(); first += kChunk) {
+        const std::size_t count = std::min(kChunk, notes.size() - first);
+        std::string sql = std::string("SELECT ").append(kColumns).append(" FROM note_html WHERE note_id IN (?1");
+        for (std::size_t i = 2; i <= count; ++i) sql.append(", ?").append(std::to_string(i));
+        sql.append(")");
+        auto stmt = (*lease)->prepare(sql);
+        if (!stmt) return std::move(stmt).error();
+        storage::Statement& s = **stmt;
+        for (std::size_t i = 0; i < count; ++i) {
+            const Note& n = notes[first + i];
+            by_id[n.id] = &n;
+            s.bind(static_cast<int>(i + 1), n.id);
+        }
+        while (true) {
+            auto row = s.step();
+            if (!row) {
+                s.reset();
+                return std::move(row).error();
+            }
+            if (!*row) break;
+            if (auto it = by_id.find(s.integer(0)); it != by_id.end()) {
+                if (auto r = current(s, *it->second)) found.emplace(it->first, std::move(*r));
+            }
+        }
+        s.reset();
+    }
+    return found;
+}
+
+Status RenderedStore::write(storage::Connection& c, int64_t note_id, std::string_view content_hash,
+                            const RenderedNote& rendered) {
+    if (rendered.degraded) {  // invariant 3: forget any older copy instead
+        auto stmt = c.prepare("DELETE FROM note_html WHERE note_id = ?1");
+        if (!stmt) return std::move(stmt).error();
+        return (*stmt)->bind(1, note_id).run();
+    }
+    auto stmt = c.prepare(std::string("INSERT OR REPLACE INTO note_html (")
+                              .append(kColumns)
+                              .append(") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+    if (!stmt) return std::move(stmt).error();
+    return (*stmt)
+        ->bind(1, note_id)
+        .bind(2, content_hash)
+        .bind(3, kRenderedFormat)
+        .bind(4, rendered.title)
+        .bind_optional(5, rendered.name)
+        .bind(6, rendered.excerpt)
+        .bind(7, rendered.html)
+        .run();
+}
+
+Result<std::vector<Note>> RenderedStore::stale(int64_t after_id, std::size_t limit) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare(fmt::format(
+        "SELECT {} FROM notes n LEFT JOIN note_html h ON h.note_id = n.id WHERE n.id > ?1 AND "
+        "(h.note_id IS NULL OR h.content_hash != n.content_hash OR h.format != ?2) ORDER BY n.id LIMIT ?3",
+        kNoteColumns));
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, after_id).bind(2, kRenderedFormat).bind(3, static_cast<int64_t>(limit));
+    return read_notes(**stmt);
+}
+
+Status RenderedStore::put_many(const std::vector<std::pair<Note, RenderedNote>>& renderings) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    storage::Connection& c = **lease;
+    auto tx = storage::Transaction::begin(c);
+    if (!tx) return std::move(tx).error();
+    // Only a rendering of the note's current content (an edit may have landed
+    // since it was read): the EXISTS makes the check and the write one statement.
+    auto stmt = c.prepare(std::string("INSERT OR REPLACE INTO note_html (")
+                              .append(kColumns)
+                              .append(") SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS "
+                                      "(SELECT 1 FROM notes WHERE id = ?1 AND content_hash = ?2)"));
+    if (!stmt) return std::move(stmt).error();
+    for (const auto& [note, rendered] : renderings) {
+        if (rendered.degraded) continue;
+        auto st = (*stmt)
+                      ->bind(1, note.id)
+                      .bind(2, note.content_hash)
+                      .bind(3, kRenderedFormat)
+                      .bind(4, rendered.title)
+                      .bind_optional(5, rendered.name)
+                      .bind(6, rendered.excerpt)
+                      .bind(7, rendered.html)
+                      .run();
+        if (!st) return st;
+    }
+    return tx->commit();
+}
+
+}  // namespace starpunk::notes

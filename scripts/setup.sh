@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser python3-authlib libxml2-utils curl wrk nginx-light
+  # the deployment test: a throwaway TLS certificate for nginx (tests/e2e/test_deploy_nginx.py)
+  openssl
   # the dashboard's browser test (driven by npm playwright-core; never a downloaded browser)
   chromium
 )

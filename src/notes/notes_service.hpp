@@ -121,7 +121,7 @@ inline constexpr int64_t kQuickHashedNotes = 100;
 
 struct IntegrityReport {
     int64_t notes_checked = 0;
-    int64_t notes_hashed = 0;  // files read and compared with their hash
+    int64_t notes_hashed = 0;  // notes whose file was read to compare with its hash (or found missing)
     std::vector<IntegrityProblem> problems;
     bool ok() const { return problems.empty(); }
 };

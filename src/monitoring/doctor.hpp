@@ -13,7 +13,8 @@
 //
 // Extension point: a check is a function returning findings, run in order by
 // run_checks(). A module with files of its own (media, issue 14) adds one
-// function here (e.g. check_media_files) and one line to cli/doctor.cpp.
+// function here (e.g. check_media_files, in its own doctor_media.cpp, with
+// doctor_finding.hpp's helpers) and one line to cli/doctor.cpp.
 #pragma once
 
 #include <functional>

@@ -16,6 +16,9 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser python3-authlib libxml2-utils curl wrk nginx-light
+  # the deployment tests: the shipped Caddyfile runs in Debian's caddy, and a throwaway TLS
+  # certificate (tests/e2e/test_deploy_nginx.py, test_deploy_caddy.py)
+  openssl caddy
   # the dashboard's browser test (driven by npm playwright-core; never a downloaded browser)
   chromium
 )
@@ -29,7 +32,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq
-  # nginx-light must not start a system nginx on port 80 during install.
+  # nginx-light and caddy must not start a system server on port 80/443 during install.
   echo exit 101 | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   $SUDO rm -f /usr/sbin/policy-rc.d

@@ -37,6 +37,13 @@ int run(int argc, char** argv) {
     auto* password_cmd = app.add_subcommand(
         "set-password", "Set the owner's password for /auth/login, read from the terminal (no echo) or stdin");
     password_cmd->add_flag("--remove", remove_password, "Remove the password instead (password login stops)");
+    DoctorOptions doctor_options;
+    auto* doctor_cmd = app.add_subcommand(
+        "doctor", "Check configuration, permissions, database, search, disk space and note files; say what to fix");
+    doctor_cmd->add_flag("--full", doctor_options.full,
+                         "Hash every note file and run a full integrity_check (default: quick)");
+    doctor_cmd->add_flag("--online", doctor_options.online,
+                         "Also fetch ADMIN_ME and check its IndieAuth endpoints (an outbound request)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -54,6 +61,7 @@ int run(int argc, char** argv) {
     if (*import_cmd) return import_notes(import_dir, import_draft);
     if (*reindex_cmd) return reindex();
     if (*password_cmd) return set_password(remove_password);
+    if (*doctor_cmd) return doctor(doctor_options);
     (void)serve_cmd;
     return serve();
 }

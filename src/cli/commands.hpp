@@ -24,6 +24,14 @@ int backup(const std::string& dest);
 int import_notes(const std::string& dir, bool as_draft);
 // Rebuild the search index from the note files (progress bar on a terminal).
 int reindex();
+struct DoctorOptions {
+    bool full = false;    // hash every note file and run integrity_check (else quick)
+    bool online = false;  // fetch ADMIN_ME to check its IndieAuth endpoints
+};
+// Read-only health check of configuration, directories, database, disk, notes
+// (and ADMIN_ME's endpoints when online); every finding with its fix.
+// 0 when nothing is a problem, 1 otherwise.
+int doctor(const DoctorOptions& options);
 // Set the owner's password (read from the terminal or stdin), or remove it.
 int set_password(bool remove);
 

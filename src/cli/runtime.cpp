@@ -28,6 +28,15 @@ std::optional<config::Config> load_config_or_report(config::Purpose purpose) {
     return std::move(loaded.config);
 }
 
+Result<config::Config> load_config_with(config::Purpose purpose, const config::Environment& overrides) {
+    auto env = config::read_environment(".env");
+    if (!env) return std::move(env).error();
+    for (const auto& [key, value] : overrides) (*env)[key] = value;
+    auto loaded = config::load_config(*env, purpose);
+    if (!loaded.problems.empty()) return make_error(ErrorCode::invalid_input, "configuration: " + loaded.problems.front());
+    return std::move(loaded.config);
+}
+
 Result<Storage> open_storage(const config::Config& cfg, storage::StatementObserver observer,
                              std::function<Result<notes::RenderedNote>(std::string_view)> render) {
     auto& fs = storage::posix_fs();

@@ -17,6 +17,11 @@ namespace starpunk::cli {
 // them to stderr and returns nullopt (the caller exits 2).
 std::optional<config::Config> load_config_or_report(config::Purpose purpose);
 
+// The configuration read again with `overrides` on top of the environment
+// (serve: SITE_URL following the listening address). Warnings are not
+// repeated; a problem (impossible unless an override is bad) is an error.
+Result<config::Config> load_config_with(config::Purpose purpose, const config::Environment& overrides);
+
 struct Storage {
     std::shared_ptr<storage::ConnectionPool> pool;
     std::unique_ptr<notes::NotesService> notes;

@@ -19,6 +19,7 @@
 #include "render/isolated.hpp"
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
+#include "util/sd_notify.hpp"
 #include "util/system.hpp"
 #include "web/app.hpp"
 
@@ -136,6 +137,33 @@ int serve() {
         spdlog::critical("{}", templates.error().message);
         return kExitFailure;
     }
+    // Listen before the site is built: in DEV_MODE without SITE_URL the site's
+    // links follow the port actually bound (PORT=0 picks one).
+    http::ServerOptions options;
+    options.host = cfg->host;
+    options.port = cfg->port;
+    options.io_threads = usable_cores();
+    options.worker_threads = static_cast<unsigned>(cfg->workers);
+    options.max_body_bytes = cfg->max_content_length;
+    options.max_connections = static_cast<std::size_t>(cfg->max_connections);
+    options.on_shutdown = [] {
+        if (auto st = notify_service_manager("STOPPING=1"); !st) spdlog::warn("{}", st.error().message);
+    };
+    http::Server server(options);
+    if (auto st = server.listen(); !st) {
+        spdlog::critical("{}", st.error().message);
+        return kExitFailure;
+    }
+    const std::string listening = config::listen_url(cfg->host, server.port());
+    if (config::site_url_follows_listen_address(*cfg)) {
+        auto followed = load_config_with(config::Purpose::serve, {{"SITE_URL", listening}});
+        if (!followed) {
+            spdlog::critical("{}", followed.error().message);
+            return kExitFailure;
+        }
+        cfg = std::move(*followed);
+        spdlog::info("SITE_URL is not set: links use {} (DEV_MODE)", cfg->site_url);
+    }
     monitoring::HealthProbe health(cfg->database_path, cfg->data_path);
     notes::NoteRenderer renderer(*storage->notes, markdown);
     web::PageCache pages(storage->notes->changes());
@@ -199,24 +227,18 @@ int serve() {
     if (cfg->search_enabled) site->search = search->get();
     web::App app(site);
 
-    http::ServerOptions options;
-    options.host = cfg->host;
-    options.port = cfg->port;
-    options.io_threads = usable_cores();
-    options.worker_threads = static_cast<unsigned>(cfg->workers);
-    options.max_body_bytes = cfg->max_content_length;
-    options.max_connections = static_cast<std::size_t>(cfg->max_connections);
     spdlog::info("at most {} connections (MAX_CONNECTIONS), {} of {} workers for outbound calls (OUTBOUND_WORKERS)",
                  cfg->max_connections, cfg->outbound_workers, cfg->workers);
-    http::Server server(options, app);
-    if (auto st = server.listen(); !st) {
-        spdlog::critical("{}", st.error().message);
-        return kExitFailure;
-    }
+    server.set_application(app);
     // Always printed (whatever LOG_LEVEL): operators and tests read the address.
     std::fprintf(stderr, "StarPunk %s listening on http://%s:%u (site %s)\n", kVersion,
                  cfg->host.find(':') != std::string::npos ? ("[" + cfg->host + "]").c_str() : cfg->host.c_str(),
                  static_cast<unsigned>(server.port()), cfg->site_url.c_str());
+    // Type=notify (deploy/starpunk.service): ready once everything above is
+    // built; connections that arrived meanwhile wait in the listen backlog.
+    if (auto st = notify_service_manager("READY=1\nSTATUS=Serving " + cfg->site_url); !st) {
+        spdlog::warn("{}", st.error().message);
+    }
     log::set_thread_context("-");
     // Notes without a current stored rendering (imported, or from an older
     // format) are rendered once, in the background, so pages never have to.

@@ -3,6 +3,9 @@
 
 #include <fmt/format.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <boost/url/parse.hpp>
 #include <algorithm>
 #include <cerrno>
@@ -129,6 +132,15 @@ std::optional<std::string> normalise_base_url(std::string_view text) {
     return out;
 }
 
+// An IPv4 or IPv6 literal (IPv6 optionally with a %zone), as the listener accepts.
+bool is_ip_address(const std::string& host) {
+    unsigned char buf[sizeof(in6_addr)];
+    if (::inet_pton(AF_INET, host.c_str(), buf) == 1) return true;
+    const std::string address = host.substr(0, host.find('%'));
+    if (address.size() + 1 == host.size()) return false;  // "::1%" names no zone
+    return ::inet_pton(AF_INET6, address.c_str(), buf) == 1;
+}
+
 bool is_loopback_host(std::string_view host) {
     return host == "localhost" || host == "127.0.0.1" || host == "[::1]" || host.starts_with("127.");
 }
@@ -242,6 +254,7 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.dev_mode = r.boolean("DEV_MODE", false);
     const bool identity_required = purpose == Purpose::serve && !c.dev_mode;
 
+    c.site_url_set = r.raw("SITE_URL") != nullptr;
     std::string site_url = r.str("SITE_URL", c.site_url);
     if (auto u = normalise_base_url(site_url)) {
         c.site_url = *u;
@@ -301,6 +314,12 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.database_path = r.str("DATABASE_PATH", c.data_path + "/starpunk.db");
 
     c.host = r.str("HOST", c.host);
+    if (!is_ip_address(c.host)) {
+        problems.push_back(fmt::format(
+            "HOST: \"{}\" is not an IP address to listen on (e.g. 127.0.0.1 behind a reverse proxy, 0.0.0.0 or :: "
+            "for every interface); host names such as localhost are not looked up",
+            c.host));
+    }
     c.port = static_cast<uint16_t>(r.integer("PORT", 8000, 0, 65535));  // 0: any free port (tests)
     c.workers = static_cast<int>(r.integer("WORKERS", usable_cores(), 1, 256));
     c.max_content_length = r.bytes("MAX_CONTENT_LENGTH", c.max_content_length);
@@ -400,6 +419,16 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.search_enabled = r.boolean("SEARCH_ENABLED", true);
     c.search_force_fallback = r.boolean("SEARCH_FORCE_FALLBACK", false);
     return out;
+}
+
+std::string listen_url(std::string_view host, uint16_t port) {
+    std::string shown(host);
+    if (shown == "0.0.0.0" || shown == "::") {
+        shown = "localhost";  // every interface: the address a browser on this machine uses
+    } else if (shown.find(':') != std::string::npos) {
+        shown = "[" + shown.substr(0, shown.find('%')) + "]";  // IPv6; a zone cannot appear in a URL
+    }
+    return fmt::format("http://{}:{}", shown, port);
 }
 
 std::vector<std::string> describe_config(const Config& c) {

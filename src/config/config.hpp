@@ -22,6 +22,7 @@ using Environment = std::map<std::string, std::string, std::less<>>;
 struct Config {
     // Site
     std::string site_url = "http://localhost:8000";  // no trailing slash
+    bool site_url_set = false;  // SITE_URL was given (else site_url is the default above)
     std::string site_name = "StarPunk";
     std::string site_author;
     std::string site_description;
@@ -42,7 +43,7 @@ struct Config {
     std::string notes_path;     // defaults to data_path/notes
     std::string database_path;  // defaults to data_path/starpunk.db
     // Server
-    std::string host = "127.0.0.1";
+    std::string host = "127.0.0.1";  // an IPv4 or IPv6 literal (validated)
     uint16_t port = 8000;
     int workers = 0;  // defaults to the number of usable cores
     std::uint64_t max_content_length = 10ull * 1024 * 1024;
@@ -114,6 +115,15 @@ std::uint64_t reserved_descriptors(int db_pool_size, int workers);
 // MAX_CONNECTIONS' default: what the open-file limit leaves after the reserve,
 // at least 8.
 std::uint64_t default_max_connections(std::uint64_t open_files_limit, int db_pool_size, int workers);
+
+// The URL a browser on this machine uses to reach a server listening on
+// `host`:`port`: "http://127.0.0.1:8080", "http://[::1]:8080"; the wildcard
+// addresses 0.0.0.0 and :: become localhost. Used as SITE_URL in DEV_MODE when
+// SITE_URL is not set, so links follow the port actually listened on.
+std::string listen_url(std::string_view host, uint16_t port);
+
+// Whether links should follow the listening address: DEV_MODE without SITE_URL.
+inline bool site_url_follows_listen_address(const Config& c) { return c.dev_mode && !c.site_url_set; }
 
 // One line per setting, secrets shown as "(set)" / "(not set)". For `doctor` and
 // the start-up DEBUG log.

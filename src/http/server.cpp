@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -62,7 +63,7 @@ struct Server::Impl {
     class Session;
 
     ServerOptions options;
-    Application& app;
+    Application* app = nullptr;  // set before run()
     asio::io_context ioc;
     asio::thread_pool workers;
     tcp::acceptor acceptor;
@@ -84,7 +85,7 @@ struct Server::Impl {
     std::uint64_t accept_failures = 0;  // since the last successful accept
     log::RepeatFilter accept_log;
 
-    Impl(ServerOptions opts, Application& application)
+    Impl(ServerOptions opts, Application* application)
         : options(std::move(opts)),
           app(application),
           ioc(static_cast<int>(options.io_threads)),
@@ -281,15 +282,15 @@ private:
         keep_alive_ = msg.keep_alive() && !server_.stopping;
         log::RequestScope scope(req_.request_id);
         if (!target_ok) {
-            res_ = server_.app.error(req_, 400, "The request target is not a valid path.");
+            res_ = server_.app->error(req_, 400, "The request target is not a valid path.");
             return write_response();
         }
         Execution where = Execution::inline_;
         try {
-            where = server_.app.prepare(req_);
+            where = server_.app->prepare(req_);
         } catch (const std::exception& e) {
             spdlog::error("routing failed: {}", e.what());
-            res_ = server_.app.error(req_, 500, "Something went wrong on our side.");
+            res_ = server_.app->error(req_, 500, "Something went wrong on our side.");
             return write_response();
         }
         if (where == Execution::inline_) {
@@ -312,13 +313,13 @@ private:
 
     Response safe_handle() {
         try {
-            return server_.app.handle(req_);
+            return server_.app->handle(req_);
         } catch (const std::exception& e) {
             spdlog::error("handler for {} {} failed: {}", req_.method_text, req_.path, e.what());
         } catch (...) {
             spdlog::error("handler for {} {} failed with an unknown exception", req_.method_text, req_.path);
         }
-        return server_.app.error(req_, 500, "Something went wrong on our side.");
+        return server_.app->error(req_, 500, "Something went wrong on our side.");
     }
 
     // An error answered before routing; the connection closes afterwards because
@@ -328,13 +329,13 @@ private:
         keep_alive_ = false;
         if (req_.request_id.empty()) req_.request_id = random_uuid();
         log::RequestScope scope(req_.request_id);
-        res_ = server_.app.error(req_, status, message);
+        res_ = server_.app->error(req_, status, message);
         write_response();
     }
 
     void write_response() {
         phase_ = Phase::writing;
-        server_.app.finalize(req_, res_);
+        server_.app->finalize(req_, res_);
         finalize_response(req_, res_);
         if (server_.stopping) keep_alive_ = false;
         bool head = req_.method == Method::head;
@@ -459,7 +460,7 @@ private:
 
     void finish(beast::error_code ec) {
         const auto took = std::chrono::steady_clock::now() - start_;
-        server_.app.completed(req_, Completion{res_.status, bytes_, took, static_cast<bool>(ec)});
+        server_.app->completed(req_, Completion{res_.status, bytes_, took, static_cast<bool>(ec)});
         if (server_.options.access_log) {
             log::RequestScope scope(req_.request_id);
             auto micros = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
@@ -572,6 +573,7 @@ void Server::Impl::accept_failed(beast::error_code ec) {
 void Server::Impl::begin_shutdown() {
     if (stopping.exchange(true)) return;
     spdlog::info("shutting down: no new connections, finishing requests in flight");
+    if (options.on_shutdown) options.on_shutdown();
     beast::error_code ec;
     acceptor.close(ec);  // a pending back-off timer finds `stopping` and accepts nothing
     std::vector<std::shared_ptr<Session>> live;
@@ -607,7 +609,11 @@ void Server::Impl::check_drained() {
     });
 }
 
-Server::Server(ServerOptions options, Application& app) : impl_(std::make_unique<Impl>(std::move(options), app)) {}
+Server::Server(ServerOptions options, Application& app) : impl_(std::make_unique<Impl>(std::move(options), &app)) {}
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options), nullptr)) {}
+
+void Server::set_application(Application& app) { impl_->app = &app; }
 
 Server::~Server() = default;
 
@@ -634,6 +640,7 @@ uint16_t Server::port() const {
 
 void Server::run() {
     auto& impl = *impl_;
+    assert(impl.app != nullptr && "Server::run() needs an application (set_application)");
     impl.signals.async_wait([&impl](beast::error_code ec, int) {
         if (!ec) impl.begin_shutdown();
     });

@@ -34,6 +34,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -94,11 +95,19 @@ struct ServerOptions {
     std::chrono::milliseconds shutdown_grace{10'000};
     std::size_t max_connections = 10'000;  // open at once (>= 1); see "Accepting" above
     bool access_log = true;
+    // Called once, on an I/O thread, when shutdown begins (signal or stop()),
+    // before connections drain: e.g. telling the service manager STOPPING=1.
+    // Must not block.
+    std::function<void()> on_shutdown;
 };
 
 class Server {
 public:
     Server(ServerOptions options, Application& app);
+    // Two-phase start, for a caller that needs the bound port before it can
+    // build its application (links on the real port): construct, listen(),
+    // then set_application() before run().
+    explicit Server(ServerOptions options);
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
@@ -107,7 +116,10 @@ public:
     Status listen();
     // The bound port (useful with port 0). Valid after listen() succeeded.
     uint16_t port() const;
+    // Sets the application (not thread-safe; before run(), never during it).
+    void set_application(Application& app);
     // Serves until stop() or SIGTERM/SIGINT, then drains (see above) and returns.
+    // Precondition: an application was given (constructor or set_application).
     void run();
     // Begins a graceful shutdown. Thread-safe; may be called more than once.
     void stop();

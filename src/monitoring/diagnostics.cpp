@@ -1,10 +1,10 @@
 #include "monitoring/diagnostics.hpp"
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cmath>
 
+#include "monitoring/disk.hpp"
 #include "starpunk_version.hpp"
 
 namespace starpunk::monitoring {
@@ -45,17 +45,14 @@ json check_filesystem(const std::string& notes_path, bool& ok) {
 }
 
 json check_disk(const std::string& data_path, bool& low) {
-    struct statvfs vfs{};
     low = false;
-    if (::statvfs(data_path.c_str(), &vfs) != 0) return {{"status", "unknown"}};
-    const double total = static_cast<double>(vfs.f_blocks) * static_cast<double>(vfs.f_frsize);
-    const double free_bytes = static_cast<double>(vfs.f_bavail) * static_cast<double>(vfs.f_frsize);
-    const double percent = total > 0 ? free_bytes * 100.0 / total : 0.0;
-    low = percent < 10.0;
+    auto space = disk_space(data_path);
+    if (!space) return {{"status", "unknown"}};
+    low = space->free_percent < kLowDiskPercent;
     json out = {{"status", low ? "warning" : "ok"},
-                {"free_bytes", static_cast<uint64_t>(free_bytes)},
-                {"total_bytes", static_cast<uint64_t>(total)},
-                {"free_percent", std::round(percent * 10) / 10}};
+                {"free_bytes", space->free_bytes},
+                {"total_bytes", space->total_bytes},
+                {"free_percent", std::round(space->free_percent * 10) / 10}};
     if (low) out["warning"] = "less than 10 % of the disk is free";
     return out;
 }

@@ -112,8 +112,16 @@ struct IntegrityProblem {
     std::string problem;    // "missing file", "hash mismatch", "orphan file", ...
 };
 
+// How much of each note check() reads. quick: every row's file must exist,
+// and only the kQuickHashedNotes most recently updated notes are read and
+// hashed (a cheap daily check: what changed lately, and nothing missing);
+// full: every note's file is read and hashed.
+enum class CheckDepth { quick, full };
+inline constexpr int64_t kQuickHashedNotes = 100;
+
 struct IntegrityReport {
     int64_t notes_checked = 0;
+    int64_t notes_hashed = 0;  // notes whose file was read to compare with its hash (or found missing)
     std::vector<IntegrityProblem> problems;
     bool ok() const { return problems.empty(); }
 };
@@ -206,8 +214,10 @@ public:
     // Removes row and file for good. Only notes in the trash can be purged.
     Status purge(int64_t id);
 
-    // Every note's file against its hash, plus orphan files (starpunk check).
-    Result<IntegrityReport> check() const;
+    // Every note's file against its hash, plus orphan files and stale
+    // temporary files (starpunk check: full; starpunk doctor: quick unless
+    // --full). Reads only; changes nothing.
+    Result<IntegrityReport> check(CheckDepth depth = CheckDepth::full) const;
     // Start-up repair: remove stale temp files, settle interrupted updates,
     // report orphans. Run before serving, with no other writer active.
     Result<StartupReport> recover();

@@ -212,3 +212,37 @@ TEST(Dotenv, MalformedLineNamesItsNumber) {
     EXPECT_NE(unterminated.error().message.find("unterminated"), std::string::npos);
     EXPECT_FALSE(parse_dotenv("BAD-NAME=1\n").ok());
 }
+
+TEST(Config, HostMustBeAnIpAddress) {
+    for (const char* good : {"127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1%lo", "192.168.1.20"}) {
+        auto env = production();
+        env["HOST"] = good;
+        EXPECT_FALSE(mentions(load_config(env).problems, "HOST")) << good;
+    }
+    for (const char* bad : {"localhost", "example.com", "127.0.0.1:8000", "256.1.1.1", "::1%", "[::1]", "1.2.3"}) {
+        auto env = production();
+        env["HOST"] = bad;
+        auto loaded = load_config(env);
+        EXPECT_TRUE(mentions(loaded.problems, "HOST")) << bad;
+        EXPECT_TRUE(mentions(loaded.problems, "is not an IP address")) << bad;
+    }
+}
+
+TEST(Config, SiteUrlFollowsTheListenAddressOnlyInDevModeWithoutSiteUrl) {
+    auto dev = load_config({{"DEV_MODE", "true"}});
+    EXPECT_FALSE(dev.config.site_url_set);
+    EXPECT_TRUE(site_url_follows_listen_address(dev.config));
+    auto dev_with_url = load_config({{"DEV_MODE", "true"}, {"SITE_URL", "http://localhost:8000"}});
+    EXPECT_TRUE(dev_with_url.config.site_url_set);
+    EXPECT_FALSE(site_url_follows_listen_address(dev_with_url.config));
+    auto prod = load_config(production());
+    EXPECT_FALSE(site_url_follows_listen_address(prod.config));
+}
+
+TEST(Config, ListenUrlIsWhatABrowserOnThisMachineUses) {
+    EXPECT_EQ(listen_url("127.0.0.1", 8080), "http://127.0.0.1:8080");
+    EXPECT_EQ(listen_url("0.0.0.0", 9000), "http://localhost:9000");
+    EXPECT_EQ(listen_url("::", 9000), "http://localhost:9000");
+    EXPECT_EQ(listen_url("::1", 8001), "http://[::1]:8001");
+    EXPECT_EQ(listen_url("fe80::1%lo", 8001), "http://[fe80::1]:8001");
+}

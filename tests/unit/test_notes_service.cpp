@@ -338,6 +338,30 @@ TEST_P(NotesServiceTest, MissingFileIsReported) {
     EXPECT_EQ(report->problems[0].problem, "missing file");
 }
 
+TEST_P(NotesServiceTest, QuickCheckHashesOnlyTheMostRecentlyChangedButMissesNoMissingFile) {
+    std::vector<Note> notes;
+    for (int i = 0; i <= kQuickHashedNotes + 1; ++i) {
+        notes.push_back(create("Note number " + std::to_string(i)));
+        h->clock.advance(1s);  // distinct updated_at: notes[0] is the least recently changed
+    }
+    put(abs(notes[0]), "Tampered, but old");  // beyond the quick window
+    ASSERT_EQ(::unlink(abs(notes[1]).c_str()), 0);  // beyond it too, yet found
+    auto quick = svc().check(CheckDepth::quick);
+    ASSERT_TRUE(quick);
+    EXPECT_EQ(quick->notes_checked, kQuickHashedNotes + 2);
+    EXPECT_EQ(quick->notes_hashed, kQuickHashedNotes);
+    ASSERT_EQ(quick->problems.size(), 1u) << problems_text(*quick);
+    EXPECT_EQ(quick->problems[0].problem, "missing file");
+    EXPECT_EQ(quick->problems[0].slug, notes[1].slug);
+
+    put(abs(notes.back()), "Tampered, and recent");  // inside the window
+    quick = svc().check(CheckDepth::quick);
+    EXPECT_EQ(quick->problems.size(), 2u) << problems_text(*quick);
+    auto full = svc().check(CheckDepth::full);
+    EXPECT_EQ(full->notes_hashed, kQuickHashedNotes + 2);  // every note
+    EXPECT_EQ(full->problems.size(), 3u) << problems_text(*full);
+}
+
 // ---- update -----------------------------------------------------------------------------------
 
 TEST_P(NotesServiceTest, UpdateContentKeepsSlugAndPathAndMovesUpdatedAt) {

@@ -336,3 +336,24 @@ TEST(Server, ListenFailsClearlyWhenPortIsTaken) {
     ASSERT_FALSE(st.ok());
     EXPECT_NE(st.error().message.find("cannot listen"), std::string::npos);
 }
+
+TEST(Server, TwoPhaseStartServesTheApplicationSetAfterListenAndTellsShutdownOnce) {
+    TestApp app;
+    std::atomic<int> shutdowns{0};
+    ServerOptions opts;
+    opts.port = 0;
+    opts.access_log = false;
+    opts.on_shutdown = [&shutdowns] { ++shutdowns; };
+    Server server(opts);
+    ASSERT_TRUE(server.listen());
+    const uint16_t port = server.port();
+    ASSERT_NE(port, 0);  // known before any application exists
+    server.set_application(app);
+    std::thread t([&server] { server.run(); });
+    EXPECT_NE(fetch(port, "/fast").find("200 OK"), std::string::npos);
+    EXPECT_EQ(shutdowns.load(), 0);
+    server.stop();
+    server.stop();  // a second stop begins nothing new
+    t.join();
+    EXPECT_EQ(shutdowns.load(), 1);
+}

@@ -173,6 +173,7 @@ int serve() {
             o.issuer = cfg->site_url + "/";
             o.me = std::move(*admin);
             o.token_lifetime = std::chrono::hours(24) * cfg->indieauth_token_lifetime_days;
+            o.refresh_lifetime = std::chrono::hours(24) * cfg->indieauth_refresh_lifetime_days;
             authorization_server = std::make_unique<indieauth::AuthorizationServer>(storage->pool, system_clock(), o);
             if (auto purged = authorization_server->purge_expired(); !purged) {
                 spdlog::warn("could not purge expired IndieAuth codes and tokens: {}", purged.error().message);

@@ -179,6 +179,19 @@ Status indieauth_server(Connection& c) {
     )sql");
 }
 
+// Issue 13, continued. Refresh tokens live in indieauth_tokens beside the
+// access tokens (kind = 'refresh', stored hashed like them); every token issued
+// from one authorization shares a random `family`, so a replayed refresh token
+// or its revocation takes the whole family; `used_at` marks a refresh token
+// already rotated (kept until it expires, to recognise a replay). Tokens
+// issued before this migration have kind 'access' and no family.
+Status refresh_tokens(Connection& c) {
+    if (auto st = add_column_if_missing(c, "indieauth_tokens", "kind", "TEXT NOT NULL DEFAULT 'access'"); !st) return st;
+    if (auto st = add_column_if_missing(c, "indieauth_tokens", "family", "INTEGER NULL"); !st) return st;
+    if (auto st = add_column_if_missing(c, "indieauth_tokens", "used_at", "TIMESTAMP NULL"); !st) return st;
+    return c.exec("CREATE INDEX IF NOT EXISTS idx_indieauth_tokens_family ON indieauth_tokens(family)");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -244,6 +257,7 @@ const std::vector<Migration>& migrations() {
         {"007_notes_summary", notes_summary},
         {"008_owner_password", owner_password},
         {"009_indieauth_server", indieauth_server},
+        {"011_indieauth_refresh_tokens", refresh_tokens},
     };
     return list;
 }

@@ -212,7 +212,7 @@ def test_whole_flow_with_authlib_discovery_to_micropub_and_revocation(site, clie
     assert token["profile"]["url"] == ADMIN_ME
     access = token["access_token"]
     with closing(sqlite3.connect(site.data / "starpunk.db")) as db:
-        stored = [h for (h,) in db.execute("SELECT token_hash FROM indieauth_tokens")]
+        stored = [h for (h,) in db.execute("SELECT token_hash FROM indieauth_tokens WHERE kind = 'access'")]
     assert len(stored) == 1 and stored[0] != access and access not in stored[0]
 
     r, body = micropub_create(site, access, "Posted with a token from my own site")
@@ -289,7 +289,7 @@ def test_code_replay_after_success_is_refused(site, client):
     assert r.status == 200
     r, body = site.request("POST", "/auth/token", urlencode(form), FORM)
     assert r.status == 400 and b"invalid_grant" in body
-    assert rows(site, "indieauth_tokens") == 1
+    assert rows(site, "indieauth_tokens") == 2  # the access and refresh token of the first redemption
 
 
 def test_redirect_uri_mismatch_at_the_token_endpoint(site, client):
@@ -411,3 +411,99 @@ def test_consent_login_and_token_pages_are_valid_html(site, client, tmp_path):
     r, tokens_page = site.request("GET", "/admin/tokens", headers=cookie)
     assert html_validate.validate({"/auth/authorize": consent_page.decode(), "/auth/login": login_page.decode(),
                                    "/admin/tokens": tokens_page.decode()}, tmp_path / "hv") == {}
+
+
+def refresh_form(client, refresh_token, **extra):
+    return urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client.client_id,
+                      **extra})
+
+
+def test_refresh_with_authlib_rotates_and_revocation_ends_the_family(site, client):
+    meta = metadata(site)
+    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create")
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    first_refresh = token["refresh_token"]
+    assert first_refresh and first_refresh != token["access_token"]
+    with closing(sqlite3.connect(site.data / "starpunk.db")) as db:
+        stored = [h for (h,) in db.execute("SELECT token_hash FROM indieauth_tokens WHERE kind = 'refresh'")]
+    assert len(stored) == 1 and first_refresh not in stored[0]
+    r, body = micropub_create(site, token["access_token"], "Before the refresh")
+    assert r.status == 201, body
+
+    # Authlib refreshes (public client: client_id in the body).
+    fresh = session.refresh_token(real(site, meta["token_endpoint"]), refresh_token=first_refresh)
+    assert fresh["access_token"] != token["access_token"]
+    assert fresh["refresh_token"] != first_refresh
+    assert fresh["scope"] == "create" and fresh["me"] == ADMIN_ME and fresh["token_type"] == "Bearer"
+    r, body = micropub_create(site, fresh["access_token"], "With the refreshed token")
+    assert r.status == 201, body
+
+    # The admin's list shows the new refresh token (the spent one is gone from it).
+    r, body = site.request("GET", "/admin/tokens", headers=cookie)
+    page = body.decode()
+    assert page.count("Revoke sign-in") == 1 and "refresh" in page
+    assert first_refresh not in page and fresh["refresh_token"] not in page
+
+    # RFC 7009 revocation of the refresh token ends the whole sign-in.
+    revoked = session.revoke_token(real(site, meta["revocation_endpoint"]), token=fresh["refresh_token"],
+                                   token_type_hint="refresh_token")
+    assert revoked.status_code == 200
+    for access in (token["access_token"], fresh["access_token"]):
+        r, _ = micropub_create(site, access, "Must not appear")
+        assert r.status == 401
+    r, body = site.request("POST", "/auth/token", refresh_form(client, fresh["refresh_token"]), FORM)
+    assert r.status == 400 and b"invalid_grant" in body
+    out = site.output()
+    for secret in (first_refresh, fresh["refresh_token"], fresh["access_token"]):
+        assert secret not in out
+
+
+def test_replayed_refresh_token_revokes_the_family(site, client):
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create update")
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"]), FORM)
+    assert r.status == 200, body
+    import json
+    fresh = json.loads(body)
+    r, _ = micropub_create(site, fresh["access_token"], "Fresh token works")
+    assert r.status == 201
+    # The first refresh token again: a replay.
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"]), FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_grant" and b"access_token" not in body
+    for access in (token["access_token"], fresh["access_token"]):
+        r, _ = micropub_create(site, access, "Must not appear")
+        assert r.status == 401
+    r, body = site.request("POST", "/auth/token", refresh_form(client, fresh["refresh_token"]), FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_grant"
+    assert rows(site, "indieauth_tokens") == 0
+
+
+def test_refresh_scope_narrows_never_widens(site, client):
+    import json
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create update",
+                                                            grants=["create"])
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    before = rows(site, "indieauth_tokens")
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"], scope="create update"),
+                           FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_scope"
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"], client_id=client.base + "/x"),
+                           FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_grant"
+    assert rows(site, "indieauth_tokens") == before  # nothing issued, nothing spent
+    for bad in ({"grant_type": "refresh_token", "client_id": client.client_id},
+                {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}):
+        r, body = site.request("POST", "/auth/token", urlencode(bad), FORM)
+        assert r.status == 400 and json.loads(body)["error"] == "invalid_request"
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"], scope="create"), FORM)
+    assert r.status == 200 and json.loads(body)["scope"] == "create"
+    # A refresh token is not a bearer token.
+    r, _ = micropub_create(site, json.loads(body)["refresh_token"], "Must not appear")
+    assert r.status == 401

@@ -36,6 +36,7 @@ class MockClient:
 
     def __init__(self):
         self.extra_redirects = []
+        self.page = None  # (content type, body) to serve instead of the default page
         mock = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,10 +45,14 @@ class MockClient:
 
             def do_GET(self):
                 links = "".join(f'<link rel="redirect_uri" href="{u}">' for u in mock.extra_redirects)
+                content_type = "text/html; charset=utf-8"
                 body = (f"<!doctype html><title>Test app</title>{links}"
                         f'<div class="h-app"><a class="u-url p-name" href="/">Test app</a></div>').encode()
+                if mock.page:
+                    content_type, text = mock.page
+                    body = text.encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -507,3 +512,51 @@ def test_refresh_scope_narrows_never_widens(site, client):
     # A refresh token is not a bearer token.
     r, _ = micropub_create(site, json.loads(body)["refresh_token"], "Must not appear")
     assert r.status == 401
+
+
+def consent_page_of(server, client, cookie):
+    _, _, url, _, _ = start(server, client)
+    r, body = server.request("GET", path_of(url), headers=cookie)
+    assert r.status == 200, body[:300]
+    return body.decode()
+
+
+def test_consent_page_names_the_client_from_its_h_app(site, client):
+    cookie, _ = login(site)
+    client.page = ("text/html", '<!doctype html><title>ignored</title><div class="h-app">'
+                                '<img class="u-logo" src="/logo.png" alt=""><a class="u-url p-name" href="/">Quill '
+                                '&amp; Co</a></div>')
+    page = consent_page_of(site, client, cookie)
+    assert "Sign in to Quill &amp; Co?" in page
+    assert f'<img src="{client.base}/logo.png" alt=""' in page
+    # The legacy h-x-app works too.
+    client.page = ("text/html", '<div class="h-x-app"><span class="p-name">Old App</span></div>')
+    page = consent_page_of(site, client, cookie)
+    assert "Sign in to Old App?" in page and "<img" not in page.split("consent-title")[1].split("</h1>")[0]
+
+
+def test_consent_page_names_the_client_from_its_metadata_document_escaped(site, client):
+    cookie, _ = login(site)
+    import json
+    client.page = ("application/json", json.dumps({
+        "client_id": client.client_id, "client_name": "<script>alert(1)</script>App",
+        "logo_uri": client.base + '/logo.png?a="onerror="alert(1)', "redirect_uris": [client.redirect_uri]}))
+    page = consent_page_of(site, client, cookie)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;App" in page
+    heading = page.split('id="consent-title">')[1].split("</h1>")[0]
+    assert '"onerror="' not in heading  # a quote cannot end the attribute (dropped or escaped)
+
+
+def test_consent_page_drops_a_non_http_logo_and_falls_back_to_the_host(site, client):
+    cookie, _ = login(site)
+    client.page = ("text/html", '<div class="h-app"><img class="u-logo" src="javascript:alert(1)">'
+                                '<span class="p-name"></span></div>')
+    page = consent_page_of(site, client, cookie)
+    heading = page.split('id="consent-title">')[1].split("</h1>")[0]
+    assert "javascript:" not in page and "<img" not in heading
+    assert f"Sign in to 127.0.0.1:{client.httpd.server_address[1]}?" in heading
+    # A page without h-app: the host as well.
+    client.page = ("text/html", "<!doctype html><title>Something</title>")
+    heading = consent_page_of(site, client, cookie).split('id="consent-title">')[1].split("</h1>")[0]
+    assert f"Sign in to 127.0.0.1:{client.httpd.server_address[1]}?" in heading

@@ -161,6 +161,47 @@ TEST(Client, HtmlRedirectUriLinksFromHeaderAndBody) {
     EXPECT_EQ(info.redirect_uris, (std::vector<std::string>{"https://third.example/cb", "https://other.example/cb"}));
 }
 
+TEST(Client, HtmlHAppGivesNameAndLogo) {
+    auto page = answer("text/html", R"(<!doctype html><title>Not this</title>
+        <div class="h-card"><span class="p-name">Someone else</span></div>
+        <div class="h-app"><img class="u-logo" src="/logo.png" alt="">
+          <a class="u-url p-name" href="/">  Quill
+            Editor </a></div>)");
+    auto info = read_client("https://app.example/", page);
+    EXPECT_EQ(info.name, "Quill Editor");
+    EXPECT_EQ(info.logo, "https://app.example/logo.png");
+
+    // The legacy h-x-app; a logo as <a href>; <base> respected; a nested item's
+    // name is not the app's.
+    auto legacy = read_client("https://app.example/", answer("text/html", R"(<base href="https://cdn.example/x/">
+        <section class="h-x-app"><div class="p-author h-card"><span class="p-name">Author</span></div>
+        <a class="u-logo" href="l.svg">logo</a><h1 class="p-name">Legacy <b>App</b></h1></section>)"));
+    EXPECT_EQ(legacy.name, "Legacy App");
+    EXPECT_EQ(legacy.logo, "https://cdn.example/x/l.svg");
+
+    // No p-name: the h-app's own text. A javascript: or data: logo is dropped.
+    auto implied = read_client("https://app.example/", answer("text/html",
+        R"x(<p class="h-app">Plain <img class="u-logo" src="javascript:alert(1)" alt="app"></p>)x"));
+    EXPECT_EQ(implied.name, "Plain app");
+    EXPECT_EQ(implied.logo, "");
+    auto data_logo = read_client("https://app.example/", answer("text/html",
+        R"(<div class="h-app"><img class="u-logo" src="data:image/png;base64,AAAA"><span class="p-name">D</span></div>)"));
+    EXPECT_EQ(data_logo.logo, "");
+    EXPECT_EQ(data_logo.name, "D");
+
+    // No h-app at all: nothing (the consent page shows the host).
+    auto bare = read_client("https://app.example/", answer("text/html", "<title>App</title><p class=\"p-name\">x</p>"));
+    EXPECT_EQ(bare.name, "");
+    EXPECT_EQ(bare.logo, "");
+    // A very long name is cut at a character boundary.
+    std::string long_name;
+    for (int i = 0; i < 150; ++i) long_name += "\xc3\xa9";  // é, 2 bytes each
+    auto cut = read_client("https://app.example/",
+                           answer("text/html", "<div class=\"h-app\"><span class=\"p-name\">" + long_name + "</span></div>"));
+    EXPECT_EQ(cut.name.size(), 200u);
+    EXPECT_EQ(cut.name, long_name.substr(0, 200));
+}
+
 TEST(Client, RedirectUriSameOriginOrListed) {
     ClientInfo none;
     EXPECT_EQ(redirect_uri_refusal("https://app.example/", "https://app.example/cb?x=1", none), "");

@@ -37,6 +37,10 @@ int run(int argc, char** argv) {
     auto* password_cmd = app.add_subcommand(
         "set-password", "Set the owner's password for /auth/login, read from the terminal (no echo) or stdin");
     password_cmd->add_flag("--remove", remove_password, "Remove the password instead (password login stops)");
+    bool remove_totp = false;
+    auto* totp_cmd = app.add_subcommand(
+        "set-totp", "Turn on TOTP as the password login's second factor: prints a new secret once");
+    totp_cmd->add_flag("--remove", remove_totp, "Turn TOTP off instead (the password alone logs in)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -54,6 +58,7 @@ int run(int argc, char** argv) {
     if (*import_cmd) return import_notes(import_dir, import_draft);
     if (*reindex_cmd) return reindex();
     if (*password_cmd) return set_password(remove_password);
+    if (*totp_cmd) return set_totp(remove_totp);
     (void)serve_cmd;
     return serve();
 }

@@ -26,5 +26,6 @@ int import_notes(const std::string& dir, bool as_draft);
 int reindex();
 // Set the owner's password (read from the terminal or stdin), or remove it.
 int set_password(bool remove);
+int set_totp(bool remove);
 
 }  // namespace starpunk::cli

@@ -6,6 +6,7 @@
 #include "auth/indieauth.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/password.hpp"
+#include "auth/totp.hpp"
 #include "auth/sessions.hpp"
 #include "cli/runtime.hpp"
 #include "http/server.hpp"
@@ -152,6 +153,11 @@ int serve() {
     auth::LoginThrottle login_throttle(system_clock());
     site->passwords = &passwords;
     site->login_throttle = &login_throttle;
+    // Its optional second factor (`starpunk set-totp`).
+    auth::TotpStore totp(storage->pool, system_clock());
+    auth::PendingSecondFactor second_factor(system_clock());
+    site->totp = &totp;
+    site->second_factor = &second_factor;
     site->metrics = &metrics;
     net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
     // Every outbound call: identical concurrent GETs share one request, and at

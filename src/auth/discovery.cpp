@@ -1,6 +1,7 @@
 #include "auth/discovery.hpp"
 
 #include <fmt/format.h>
+#include <cctype>
 #include <gumbo.h>
 #include <spdlog/spdlog.h>
 
@@ -247,6 +248,125 @@ ProfileLinks links_from_html(std::string_view html, std::string_view base_url) {
     const std::string effective_base = base ? *base : std::string(base_url);
     for (const auto& [rels, href] : found) take(links, rels, href, effective_base);
     return links;
+}
+
+namespace {
+
+bool has_class(const GumboElement& el, std::string_view name) {
+    const GumboAttribute* cls = gumbo_get_attribute(&el.attributes, "class");
+    if (cls == nullptr) return false;
+    std::string_view v = cls->value;
+    size_t i = 0;
+    while (i < v.size()) {
+        while (i < v.size() && std::isspace(static_cast<unsigned char>(v[i]))) ++i;
+        size_t j = i;
+        while (j < v.size() && !std::isspace(static_cast<unsigned char>(v[j]))) ++j;
+        if (v.substr(i, j - i) == name) return true;
+        i = j;
+    }
+    return false;
+}
+
+bool is_item_root(const GumboElement& el) {
+    const GumboAttribute* cls = gumbo_get_attribute(&el.attributes, "class");
+    if (cls == nullptr) return false;
+    std::string_view v = cls->value;
+    for (size_t p = v.find("h-"); p != std::string_view::npos; p = v.find("h-", p + 2)) {
+        if (p == 0 || std::isspace(static_cast<unsigned char>(v[p - 1]))) return true;
+    }
+    return false;
+}
+
+// The text of `node` (iteratively), whitespace runs collapsed, trimmed.
+std::string text_of(const GumboNode* root) {
+    std::string raw;
+    std::vector<const GumboNode*> stack{root};
+    while (!stack.empty()) {
+        const GumboNode* n = stack.back();
+        stack.pop_back();
+        if (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_WHITESPACE || n->type == GUMBO_NODE_CDATA) {
+            raw += n->v.text.text;
+        } else if (n->type == GUMBO_NODE_ELEMENT) {
+            const GumboElement& el = n->v.element;
+            if (el.tag == GUMBO_TAG_SCRIPT || el.tag == GUMBO_TAG_STYLE) continue;
+            if (el.tag == GUMBO_TAG_IMG) {
+                if (const GumboAttribute* alt = gumbo_get_attribute(&el.attributes, "alt")) raw += alt->value;
+            }
+            for (unsigned i = el.children.length; i > 0; --i) stack.push_back(static_cast<const GumboNode*>(el.children.data[i - 1]));
+        }
+    }
+    std::string out;
+    bool space = false;
+    for (char c : raw) {
+        if (std::isspace(static_cast<unsigned char>(c))) {
+            space = !out.empty();
+        } else {
+            if (space) out.push_back(' ');
+            space = false;
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+AppInfo app_from_html(std::string_view html, std::string_view base_url) {
+    AppInfo app;
+    GumboOutput* out = gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size());
+    if (out == nullptr) return app;
+    std::optional<std::string> base;
+    const GumboNode* root = nullptr;
+    {
+        std::vector<const GumboNode*> stack{out->root};
+        while (!stack.empty() && root == nullptr) {
+            const GumboNode* node = stack.back();
+            stack.pop_back();
+            if (node->type != GUMBO_NODE_ELEMENT) continue;
+            const GumboElement& el = node->v.element;
+            if (el.tag == GUMBO_TAG_BASE && !base) {
+                if (const GumboAttribute* href = gumbo_get_attribute(&el.attributes, "href")) {
+                    base = resolve_url(base_url, href->value);
+                }
+            }
+            if (has_class(el, "h-app") || has_class(el, "h-x-app")) {
+                root = node;
+                break;
+            }
+            for (unsigned i = el.children.length; i > 0; --i) stack.push_back(static_cast<const GumboNode*>(el.children.data[i - 1]));
+        }
+    }
+    if (root != nullptr) {
+        const std::string effective_base = base ? *base : std::string(base_url);
+        bool named = false;
+        bool logo = false;
+        std::vector<const GumboNode*> stack;
+        const GumboElement& r = root->v.element;
+        for (unsigned i = r.children.length; i > 0; --i) stack.push_back(static_cast<const GumboNode*>(r.children.data[i - 1]));
+        while (!stack.empty() && !(named && logo)) {
+            const GumboNode* node = stack.back();
+            stack.pop_back();
+            if (node->type != GUMBO_NODE_ELEMENT) continue;
+            const GumboElement& el = node->v.element;
+            if (!named && has_class(el, "p-name")) {
+                app.name = text_of(node);
+                named = true;
+            }
+            if (!logo && has_class(el, "u-logo")) {
+                const GumboAttribute* src = gumbo_get_attribute(&el.attributes, "src");
+                if (src == nullptr) src = gumbo_get_attribute(&el.attributes, "href");
+                if (src != nullptr) {
+                    if (auto u = resolve_url(effective_base, src->value)) app.logo = std::move(*u);
+                }
+                logo = true;
+            }
+            if (is_item_root(el)) continue;  // a nested item's properties are its own
+            for (unsigned i = el.children.length; i > 0; --i) stack.push_back(static_cast<const GumboNode*>(el.children.data[i - 1]));
+        }
+        if (!named) app.name = text_of(root);
+    }
+    gumbo_destroy_output(&kGumboDefaultOptions, out);
+    return app;
 }
 
 Result<Endpoints> parse_metadata(std::string_view json, std::string_view metadata_url) {

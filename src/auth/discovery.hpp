@@ -60,6 +60,18 @@ ProfileLinks links_from_headers(const net::Headers& headers, std::string_view ba
 // From the <link> elements of an HTML document (gumbo).
 ProfileLinks links_from_html(std::string_view html, std::string_view base_url);
 
+// An IndieAuth client's h-app (or legacy h-x-app) microformat: the first
+// element whose class list has either; inside it (not inside a nested h-*
+// item) the first p-name (text, or an <img>'s alt) and u-logo (an <img>'s src,
+// else href; resolved against <base>/`base_url`; only an absolute http(s)
+// URL). Without a p-name the name is the h-app element's own text. Whitespace
+// runs collapse to one space; empty strings mean "not given".
+struct AppInfo {
+    std::string name;
+    std::string logo;
+};
+AppInfo app_from_html(std::string_view html, std::string_view base_url);
+
 struct Endpoints {
     std::string authorization_endpoint;  // never empty in a successful discovery
     std::string token_endpoint;          // may be empty

@@ -175,7 +175,7 @@ Result<Endpoints> IndieAuthClient::endpoints_for(const std::string& admin) {
     return e;
 }
 
-Result<std::string> IndieAuthClient::begin(std::string_view me) {
+Result<std::string> IndieAuthClient::begin(std::string_view me, std::string_view next) {
     const bool allow_http = config_.outbound_http_allowed();
     auto canon = canonicalize_profile_url(me, allow_http);
     if (!canon) return canon;
@@ -218,10 +218,11 @@ Result<std::string> IndieAuthClient::begin(std::string_view me) {
         // Opportunistic clean-up; a failure here does not stop the login.
         if (auto old = db.prepare("DELETE FROM auth_state WHERE expires_at <= ?1")) (void)(*old)->bind(1, format_db_time(now)).run();
         auto ins = db.prepare(
-            "INSERT INTO auth_state (state, created_at, expires_at, redirect_uri, code_verifier) VALUES (?1, ?2, ?3, ?4, ?5)");
+            "INSERT INTO auth_state (state, created_at, expires_at, redirect_uri, code_verifier, after_login) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
         if (!ins) return make_error(ErrorCode::io, "Could not start the login: " + ins.error().message);
         auto st = (*ins)->bind(1, state).bind(2, format_db_time(now)).bind(3, format_db_time(expires)).bind(4, redirect_uri)
-                      .bind(5, verifier).run();
+                      .bind(5, verifier).bind(6, next).run();
         if (!st) return make_error(ErrorCode::io, "Could not start the login: " + st.error().message);
     }
     {
@@ -252,16 +253,16 @@ Result<std::string> IndieAuthClient::begin(std::string_view me) {
 }
 
 Result<std::string> IndieAuthClient::complete(std::string_view code, std::string_view state,
-                                              std::optional<std::string_view> iss) {
+                                              std::optional<std::string_view> iss, std::string* next) {
     if (code.empty() || state.empty()) return invalid("The login callback is missing its code or state; please log in again.");
 
     // 1. Take the state row: deleted before anything else, so it works once.
-    std::string expires_at, redirect_uri, verifier;
+    std::string expires_at, redirect_uri, verifier, after_login;
     {
         auto lease = pool_->acquire();
         if (!lease) return make_error(ErrorCode::io, "Could not finish the login: " + lease.error().message);
         auto del = (**lease).prepare(
-            "DELETE FROM auth_state WHERE state = ?1 RETURNING expires_at, redirect_uri, code_verifier");
+            "DELETE FROM auth_state WHERE state = ?1 RETURNING expires_at, redirect_uri, code_verifier, after_login");
         if (!del) return make_error(ErrorCode::io, "Could not finish the login: " + del.error().message);
         auto row = (*del)->bind(1, state).step();
         if (!row) return make_error(ErrorCode::io, "Could not finish the login: " + row.error().message);
@@ -272,6 +273,7 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
         expires_at = (*del)->text(0);
         redirect_uri = (*del)->text(1);
         verifier = (*del)->text(2);
+        after_login = (*del)->optional_text(3).value_or("");
         (*del)->reset();  // completes the statement, committing the delete
     }
     std::optional<Pending> pending;
@@ -362,6 +364,7 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
         return make_error(ErrorCode::conflict, "You logged in as someone other than the owner of this site.");
     }
     spdlog::info("indieauth: login completed for {}", *me);
+    if (next) *next = std::move(after_login);
     return me;
 }
 

@@ -13,6 +13,9 @@
 //      state row before anything else (single use), so a replayed callback fails.
 //   4. `iss`, when the server advertised an issuer, must equal it.
 //   5. Secrets (code, state, verifier) appear in logs only as a short prefix.
+//   6. The `next` given to begin() rides in the state's row (after_login,
+//      migration 011) and comes back from complete() only with a success;
+//      it is stored as given — the web layer keeps only safe values.
 //
 // Errors (all carry one clear, secret-free message for the login page):
 //   invalid_input  -> the `me` is not a usable profile URL, or the callback is
@@ -69,13 +72,17 @@ public:
     IndieAuthClient(const config::Config& config, std::shared_ptr<storage::ConnectionPool> pool,
                     net::HttpClient& http, const Clock& clock, std::shared_ptr<EndpointCache> endpoints = nullptr);
 
-    // Starts a login for `me`: discovers the endpoint, stores state + verifier,
-    // and returns the URL to 302 the browser to.
-    Result<std::string> begin(std::string_view me);
+    // Starts a login for `me`: discovers the endpoint, stores state + verifier
+    // (and `next`, where the browser goes after the login, with the state; the
+    // caller validates it — web/login_page.hpp safe_next), and returns the URL
+    // to 302 the browser to.
+    Result<std::string> begin(std::string_view me, std::string_view next = {});
 
     // Completes it from the callback's query values; returns the canonical `me`
-    // (== canonical ADMIN_ME) on success.
-    Result<std::string> complete(std::string_view code, std::string_view state, std::optional<std::string_view> iss);
+    // (== canonical ADMIN_ME) on success, and sets `*next` (when given) to the
+    // `next` stored by begin() — empty when none; only on success.
+    Result<std::string> complete(std::string_view code, std::string_view state, std::optional<std::string_view> iss,
+                                 std::string* next = nullptr);
 
     // Deletes expired auth_state rows; returns how many went.
     Result<int> purge_expired();

@@ -133,7 +133,7 @@ Result<bool> PasswordStore::is_set() {
 namespace starpunk::auth {
 
 Result<PasswordAttempt> attempt_password_login(PasswordStore& store, LoginThrottle& throttle, std::string_view address,
-                                               std::string_view password) {
+                                               std::string_view password, bool last_factor) {
     PasswordAttempt out;
     if (auto wait = throttle.wait(address); wait.count() > 0) {
         spdlog::warn("password login from {} refused unheard: throttled for {} s more", address, wait.count());
@@ -144,7 +144,7 @@ Result<PasswordAttempt> attempt_password_login(PasswordStore& store, LoginThrott
     auto ok = store.check(password);
     if (!ok) return std::move(ok).error();
     if (*ok) {
-        throttle.succeeded(address);
+        if (last_factor) throttle.succeeded(address);
         out.outcome = PasswordAttempt::Outcome::accepted;
         return out;
     }

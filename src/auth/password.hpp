@@ -72,12 +72,15 @@ namespace starpunk::auth {
 
 // One password login attempt from `address` (the client's IP), throttled
 // (auth/login_throttle.hpp). A refusal is logged with the address and the
-// failure counts, never with the password. io when the database fails.
+// failure counts, never with the password. A right password forgets the
+// address's failures only when it is the last factor (`last_factor`); with a
+// second factor still to come (auth/totp.hpp) they stay, so wrong codes keep
+// adding up across password re-entries. io when the database fails.
 struct PasswordAttempt {
     enum class Outcome { accepted, refused, throttled } outcome = Outcome::refused;
     std::chrono::seconds retry_after{0};  // throttled: how long to wait
 };
 Result<PasswordAttempt> attempt_password_login(PasswordStore& store, LoginThrottle& throttle, std::string_view address,
-                                               std::string_view password);
+                                               std::string_view password, bool last_factor = true);
 
 }  // namespace starpunk::auth

@@ -44,6 +44,10 @@ int run(int argc, char** argv) {
                          "Hash every note file and run a full integrity_check (default: quick)");
     doctor_cmd->add_flag("--online", doctor_options.online,
                          "Also fetch ADMIN_ME and check its IndieAuth endpoints (an outbound request)");
+    bool remove_totp = false;
+    auto* totp_cmd = app.add_subcommand(
+        "set-totp", "Turn on TOTP as the password login's second factor: prints a new secret once");
+    totp_cmd->add_flag("--remove", remove_totp, "Turn TOTP off instead (the password alone logs in)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -62,6 +66,7 @@ int run(int argc, char** argv) {
     if (*reindex_cmd) return reindex();
     if (*password_cmd) return set_password(remove_password);
     if (*doctor_cmd) return doctor(doctor_options);
+    if (*totp_cmd) return set_totp(remove_totp);
     (void)serve_cmd;
     return serve();
 }

@@ -34,5 +34,6 @@ struct DoctorOptions {
 int doctor(const DoctorOptions& options);
 // Set the owner's password (read from the terminal or stdin), or remove it.
 int set_password(bool remove);
+int set_totp(bool remove);
 
 }  // namespace starpunk::cli

@@ -8,6 +8,7 @@
 #include "auth/indieauth.hpp"
 #include "auth/login_throttle.hpp"
 #include "auth/password.hpp"
+#include "auth/totp.hpp"
 #include "auth/sessions.hpp"
 #include "cli/runtime.hpp"
 #include "http/server.hpp"
@@ -184,6 +185,11 @@ int serve() {
     auth::LoginThrottle login_throttle(system_clock());
     site->passwords = &passwords;
     site->login_throttle = &login_throttle;
+    // Its optional second factor (`starpunk set-totp`).
+    auth::TotpStore totp(storage->pool, system_clock());
+    auth::PendingSecondFactor second_factor(system_clock());
+    site->totp = &totp;
+    site->second_factor = &second_factor;
     site->metrics = &metrics;
     net::CurlHttpClient curl(net::Policy::outbound(cfg->outbound_http_allowed()));
     // Every outbound call: identical concurrent GETs share one request, and at
@@ -205,6 +211,7 @@ int serve() {
             o.issuer = cfg->site_url + "/";
             o.me = std::move(*admin);
             o.token_lifetime = std::chrono::hours(24) * cfg->indieauth_token_lifetime_days;
+            o.refresh_lifetime = std::chrono::hours(24) * cfg->indieauth_refresh_lifetime_days;
             authorization_server = std::make_unique<indieauth::AuthorizationServer>(storage->pool, system_clock(), o);
             if (auto purged = authorization_server->purge_expired(); !purged) {
                 spdlog::warn("could not purge expired IndieAuth codes and tokens: {}", purged.error().message);

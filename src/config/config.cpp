@@ -306,6 +306,7 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
                 "authorization server through ADMIN_ME's page only if it links to this site's endpoints");
         }
         c.indieauth_token_lifetime_days = static_cast<int>(r.integer("INDIEAUTH_TOKEN_LIFETIME", 30, 1, 3650));
+        c.indieauth_refresh_lifetime_days = static_cast<int>(r.integer("INDIEAUTH_REFRESH_LIFETIME", 90, 1, 3650));
     }
 
     c.data_path = r.str("DATA_PATH", c.data_path);
@@ -445,6 +446,7 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("TOKEN_ENDPOINT={}", c.token_endpoint),
         fmt::format("INDIEAUTH_SERVER={}", c.indieauth_server ? "true" : "false"),
         fmt::format("INDIEAUTH_TOKEN_LIFETIME={}", c.indieauth_token_lifetime_days),
+        fmt::format("INDIEAUTH_REFRESH_LIFETIME={}", c.indieauth_refresh_lifetime_days),
         fmt::format("ALLOW_HTTP_ENDPOINTS={}", c.allow_http_endpoints),
         fmt::format("DATA_PATH={}", c.data_path),
         fmt::format("NOTES_PATH={}", c.notes_path),

@@ -38,6 +38,7 @@ struct Config {
     // ADMIN_ME is on SITE_URL's origin; false turns it off.
     bool indieauth_server = false;
     int indieauth_token_lifetime_days = 30;  // INDIEAUTH_TOKEN_LIFETIME
+    int indieauth_refresh_lifetime_days = 90;  // INDIEAUTH_REFRESH_LIFETIME
     // Storage
     std::string data_path = "./data";
     std::string notes_path;     // defaults to data_path/notes

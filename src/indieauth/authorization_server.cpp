@@ -81,27 +81,162 @@ Result<Grant> AuthorizationServer::redeem_code(std::string_view code, std::strin
     return g;
 }
 
-Result<IssuedToken> AuthorizationServer::issue_token(const Grant& g) {
-    auto token = new_secret();
-    if (!token) return std::move(token).error();
-    IssuedToken out;
-    out.access_token = std::move(*token);
-    TokenRecord& r = out.record;
-    r.me = g.me;
-    r.client_id = g.client_id;
-    r.scopes = g.scopes;
+namespace {
+
+const char* kind_name(TokenKind k) { return k == TokenKind::refresh ? "refresh" : "access"; }
+
+// A family id: random, positive, never 0 (0 means "no family").
+Result<int64_t> new_family() {
+    auto bytes = random_bytes(8);
+    if (!bytes) return std::move(bytes).error();
+    uint64_t v = 0;
+    for (unsigned char b : *bytes) v = (v << 8) | b;
+    v &= 0x7FFFFFFFFFFFFFFFULL;
+    return static_cast<int64_t>(v == 0 ? 1 : v);
+}
+
+constexpr const char* kTokenColumns =
+    "id, kind, family, client_id, scope, me, created_at, expires_at, last_used_at, used_at";
+
+// Reads a row selected with kTokenColumns; used_at goes to `used`.
+TokenRecord read_token(storage::Statement& q, std::optional<Timestamp>* used = nullptr) {
+    TokenRecord r;
+    r.id = q.integer(0);
+    r.kind = q.text(1) == "refresh" ? TokenKind::refresh : TokenKind::access;
+    r.family = q.optional_text(2) ? q.integer(2) : 0;
+    r.client_id = q.text(3);
+    r.scopes = split_scope(q.text(4));
+    r.me = q.text(5);
+    r.issued_at = parse_timestamp(q.text(6)).value_or(Timestamp{});
+    r.expires_at = parse_timestamp(q.text(7)).value_or(Timestamp{});
+    r.last_used_at = parse_timestamp(q.optional_text(8).value_or(""));
+    if (used) *used = parse_timestamp(q.optional_text(9).value_or(""));
+    return r;
+}
+
+Status delete_family_or_token(storage::Connection& c, const TokenRecord& r) {
+    const bool family = r.kind == TokenKind::refresh && r.family != 0;
+    auto del = c.prepare(family ? "DELETE FROM indieauth_tokens WHERE family = ?1"
+                                : "DELETE FROM indieauth_tokens WHERE id = ?1");
+    if (!del) return std::move(del).error();
+    return (*del)->bind(1, family ? r.family : r.id).run();
+}
+
+}  // namespace
+
+Result<TokenRecord> AuthorizationServer::insert_token(storage::Connection& c, std::string_view value, TokenKind kind,
+                                                      int64_t family, const std::string& client_id,
+                                                      const std::vector<std::string>& scopes, const std::string& me) {
+    TokenRecord r;
+    r.kind = kind;
+    r.family = family;
+    r.me = me;
+    r.client_id = client_id;
+    r.scopes = scopes;
     r.issued_at = clock_.now();
-    r.expires_at = r.issued_at + options_.token_lifetime;
+    r.expires_at = r.issued_at + (kind == TokenKind::refresh ? options_.refresh_lifetime : options_.token_lifetime);
+    auto ins = c.prepare(
+        "INSERT INTO indieauth_tokens (token_hash, client_id, scope, me, created_at, expires_at, kind, family) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+    if (!ins) return std::move(ins).error();
+    (*ins)->bind(1, sha256_hex(value)).bind(2, r.client_id).bind(3, join_scopes(r.scopes)).bind(4, r.me);
+    (*ins)->bind(5, format_db_time(r.issued_at)).bind(6, format_db_time(r.expires_at)).bind(7, kind_name(kind));
+    if (family != 0) {
+        (*ins)->bind(8, family);
+    } else {
+        (*ins)->bind_null(8);
+    }
+    if (auto st = (*ins)->run(); !st) return std::move(st).error();
+    r.id = c.last_insert_rowid();
+    return r;
+}
+
+Result<IssuedToken> AuthorizationServer::issue_on(storage::Connection& c, const std::string& client_id,
+                                                  const std::vector<std::string>& scopes, const std::string& me,
+                                                  int64_t family, bool refreshable) {
+    IssuedToken out;
+    auto access = new_secret();
+    if (!access) return std::move(access).error();
+    out.access_token = std::move(*access);
+    auto rec = insert_token(c, out.access_token, TokenKind::access, family, client_id, scopes, me);
+    if (!rec) return std::move(rec).error();
+    out.record = std::move(*rec);
+    if (!refreshable) return out;
+    auto refresh = new_secret();
+    if (!refresh) return std::move(refresh).error();
+    out.refresh_token = std::move(*refresh);
+    auto rrec = insert_token(c, out.refresh_token, TokenKind::refresh, family, client_id, scopes, me);
+    if (!rrec) return std::move(rrec).error();
+    out.refresh_record = std::move(*rrec);
+    return out;
+}
+
+Result<IssuedToken> AuthorizationServer::issue_token(const Grant& g, bool refreshable) {
+    int64_t family = 0;
+    if (refreshable) {
+        auto f = new_family();
+        if (!f) return std::move(f).error();
+        family = *f;
+    }
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    auto ins = (*lease)->prepare(
-        "INSERT INTO indieauth_tokens (token_hash, client_id, scope, me, created_at, expires_at) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-    if (!ins) return std::move(ins).error();
-    (*ins)->bind(1, sha256_hex(out.access_token)).bind(2, r.client_id).bind(3, join_scopes(r.scopes)).bind(4, r.me);
-    (*ins)->bind(5, format_db_time(r.issued_at)).bind(6, format_db_time(r.expires_at));
-    if (auto st = (*ins)->run(); !st) return std::move(st).error();
-    r.id = (*lease)->last_insert_rowid();
+    auto& c = **lease;
+    auto tx = storage::Transaction::begin(c);
+    if (!tx) return std::move(tx).error();
+    auto out = issue_on(c, g.client_id, g.scopes, g.me, family, refreshable);
+    if (!out) return out;
+    if (auto st = tx->commit(); !st) return std::move(st).error();
+    return out;
+}
+
+Result<IssuedToken> AuthorizationServer::refresh(std::string_view refresh_token, std::string_view client_id,
+                                                 const std::optional<std::vector<std::string>>& scopes) {
+    constexpr const char* kUnknown = "The refresh token is invalid, expired or revoked.";
+    if (!plausible_secret(refresh_token)) return refused(kUnknown);
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto& c = **lease;
+    auto tx = storage::Transaction::begin(c);  // IMMEDIATE: one refresh of a family at a time
+    if (!tx) return std::move(tx).error();
+    auto q = c.prepare(std::string("SELECT ") + kTokenColumns + " FROM indieauth_tokens WHERE token_hash = ?1");
+    if (!q) return std::move(q).error();
+    (*q)->bind(1, sha256_hex(refresh_token));
+    auto row = (*q)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return refused(kUnknown);
+    std::optional<Timestamp> used;
+    TokenRecord old = read_token(**q, &used);
+    (*q)->reset();
+    if (old.kind != TokenKind::refresh) return refused(kUnknown);  // invariant 7
+    const Timestamp now = clock_.now();
+    if (used) {  // invariant 8: a replay takes the family
+        if (auto st = delete_family_or_token(c, old); !st) return std::move(st).error();
+        if (auto st = tx->commit(); !st) return std::move(st).error();
+        return refused(
+            "This refresh token was already used. Every token of this authorization is revoked now; sign in again.");
+    }
+    if (now >= old.expires_at || old.me != options_.me) {
+        if (auto st = delete_family_or_token(c, old); !st) return std::move(st).error();
+        if (auto st = tx->commit(); !st) return std::move(st).error();
+        return refused(kUnknown);
+    }
+    if (client_id != old.client_id) return refused("client_id does not match the one the refresh token was issued to.");
+    std::vector<std::string> granted = old.scopes;
+    if (scopes) {  // invariant 9
+        for (const auto& s : *scopes) {
+            if (std::find(old.scopes.begin(), old.scopes.end(), s) == old.scopes.end()) {
+                return make_error(ErrorCode::unsupported,
+                                  "The scope \"" + s + "\" is beyond what this refresh token was granted.");
+            }
+        }
+        if (!scopes->empty()) granted = *scopes;
+    }
+    auto spend = c.prepare("UPDATE indieauth_tokens SET used_at = ?1, last_used_at = ?1 WHERE id = ?2");
+    if (!spend) return std::move(spend).error();
+    if (auto st = (*spend)->bind(1, format_db_time(now)).bind(2, old.id).run(); !st) return std::move(st).error();
+    auto out = issue_on(c, old.client_id, granted, old.me, old.family, true);
+    if (!out) return out;
+    if (auto st = tx->commit(); !st) return std::move(st).error();
     return out;
 }
 
@@ -110,34 +245,23 @@ Result<std::optional<TokenRecord>> AuthorizationServer::find_token(std::string_v
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     auto& c = **lease;
-    auto q = c.prepare(
-        "SELECT id, client_id, scope, me, created_at, expires_at, last_used_at FROM indieauth_tokens "
-        "WHERE token_hash = ?1");
+    auto q = c.prepare(std::string("SELECT ") + kTokenColumns +
+                       " FROM indieauth_tokens WHERE token_hash = ?1 AND kind = 'access'");
     if (!q) return std::move(q).error();
     (*q)->bind(1, sha256_hex(token));
     auto row = (*q)->step();
     if (!row) return std::move(row).error();
     if (!*row) return std::optional<TokenRecord>{};
-    TokenRecord r;
-    r.id = (*q)->integer(0);
-    r.client_id = (*q)->text(1);
-    r.scopes = split_scope((*q)->text(2));
-    r.me = (*q)->text(3);
-    auto issued = parse_timestamp((*q)->text(4));
-    auto expires = parse_timestamp((*q)->text(5));
-    auto last = parse_timestamp((*q)->optional_text(6).value_or(""));
+    TokenRecord r = read_token(**q);
     (*q)->reset();
     const Timestamp now = clock_.now();
-    if (!issued || !expires || now >= *expires || r.me != options_.me) {
+    if (r.issued_at == Timestamp{} || r.expires_at == Timestamp{} || now >= r.expires_at || r.me != options_.me) {
         auto del = c.prepare("DELETE FROM indieauth_tokens WHERE id = ?1");
         if (!del) return std::move(del).error();
         if (auto st = (*del)->bind(1, r.id).run(); !st) return std::move(st).error();
         return std::optional<TokenRecord>{};
     }
-    r.issued_at = *issued;
-    r.expires_at = *expires;
-    r.last_used_at = last;
-    if (!last || now - *last >= kTouchInterval) {
+    if (!r.last_used_at || now - *r.last_used_at >= kTouchInterval) {
         auto touch = c.prepare("UPDATE indieauth_tokens SET last_used_at = ?1 WHERE id = ?2");
         if (!touch) return std::move(touch).error();
         if (auto st = (*touch)->bind(1, format_db_time(now)).bind(2, r.id).run(); !st) return std::move(st).error();
@@ -146,22 +270,41 @@ Result<std::optional<TokenRecord>> AuthorizationServer::find_token(std::string_v
     return std::optional<TokenRecord>{std::move(r)};
 }
 
+namespace {
+
+// Deletes the token (a refresh token: its family) that `where` selects.
+Result<bool> revoke_where(storage::Connection& c, const char* where, auto&& bind_value) {
+    auto tx = storage::Transaction::begin(c);
+    if (!tx) return std::move(tx).error();
+    auto q = c.prepare(std::string("SELECT ") + kTokenColumns + " FROM indieauth_tokens WHERE " + where);
+    if (!q) return std::move(q).error();
+    bind_value(**q);
+    auto row = (*q)->step();
+    if (!row) return std::move(row).error();
+    if (!*row) return false;
+    TokenRecord r = read_token(**q);
+    (*q)->reset();
+    if (auto st = delete_family_or_token(c, r); !st) return std::move(st).error();
+    if (auto st = tx->commit(); !st) return std::move(st).error();
+    return true;
+}
+
+}  // namespace
+
 Result<bool> AuthorizationServer::revoke(std::string_view token) {
     if (!plausible_secret(token)) return false;
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    auto del = (*lease)->prepare("DELETE FROM indieauth_tokens WHERE token_hash = ?1");
-    if (!del) return std::move(del).error();
-    if (auto st = (*del)->bind(1, sha256_hex(token)).run(); !st) return std::move(st).error();
-    return (*lease)->changes() > 0;
+    const std::string hash = sha256_hex(token);
+    return revoke_where(**lease, "token_hash = ?1", [&](storage::Statement& q) { q.bind(1, hash); });
 }
 
 Result<std::vector<TokenRecord>> AuthorizationServer::live_tokens(int limit) {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    auto q = (*lease)->prepare(
-        "SELECT id, client_id, scope, me, created_at, expires_at, last_used_at FROM indieauth_tokens "
-        "WHERE expires_at > ?1 AND me = ?2 ORDER BY id DESC LIMIT ?3");
+    auto q = (*lease)->prepare(std::string("SELECT ") + kTokenColumns +
+                               " FROM indieauth_tokens WHERE expires_at > ?1 AND me = ?2 AND used_at IS NULL "
+                               "ORDER BY id DESC LIMIT ?3");
     if (!q) return std::move(q).error();
     (*q)->bind(1, format_db_time(clock_.now())).bind(2, options_.me).bind(3, int64_t{limit});
     std::vector<TokenRecord> out;
@@ -169,15 +312,7 @@ Result<std::vector<TokenRecord>> AuthorizationServer::live_tokens(int limit) {
         auto row = (*q)->step();
         if (!row) return std::move(row).error();
         if (!*row) break;
-        TokenRecord r;
-        r.id = (*q)->integer(0);
-        r.client_id = (*q)->text(1);
-        r.scopes = split_scope((*q)->text(2));
-        r.me = (*q)->text(3);
-        r.issued_at = parse_timestamp((*q)->text(4)).value_or(Timestamp{});
-        r.expires_at = parse_timestamp((*q)->text(5)).value_or(Timestamp{});
-        r.last_used_at = parse_timestamp((*q)->optional_text(6).value_or(""));
-        out.push_back(std::move(r));
+        out.push_back(read_token(**q));
     }
     return out;
 }
@@ -185,10 +320,7 @@ Result<std::vector<TokenRecord>> AuthorizationServer::live_tokens(int limit) {
 Result<bool> AuthorizationServer::revoke_id(int64_t id) {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    auto del = (*lease)->prepare("DELETE FROM indieauth_tokens WHERE id = ?1");
-    if (!del) return std::move(del).error();
-    if (auto st = (*del)->bind(1, id).run(); !st) return std::move(st).error();
-    return (*lease)->changes() > 0;
+    return revoke_where(**lease, "id = ?1", [&](storage::Statement& q) { q.bind(1, id); });
 }
 
 Result<int> AuthorizationServer::purge_expired() {

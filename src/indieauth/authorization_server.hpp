@@ -20,8 +20,26 @@
 //      for live tokens and records last use (at most once a minute).
 //   6. Everything is checked against the database on every use: no cache, so
 //      a revocation holds from the next request on.
+//   7. Refresh tokens (RFC 6749 §6, IndieAuth §5.5) are rows of kind
+//      "refresh" in the same table, stored hashed the same way, living
+//      `refresh_lifetime`. Every token issued from one authorization code
+//      shares a random `family`. find_token() never accepts a refresh token
+//      as an access token, and refresh() never accepts an access token.
+//   8. Rotation: a refresh spends its refresh token (used_at set, in the same
+//      transaction that issues the new pair), so each refresh token works
+//      once. Presenting a spent one again is a replay: the whole family —
+//      every access and refresh token descended from that authorization — is
+//      deleted, and nothing is issued.
+//   9. A refresh may narrow the scope, never widen it: the new pair carries the
+//      scopes asked for, each of which must be among the presented refresh
+//      token's scopes (which never exceed the original grant). A refused
+//      refresh (wrong client, wider scope) spends nothing.
+//  10. Revoking a refresh token (by value or by id) deletes its family;
+//      revoking an access token deletes that token only.
 // Errors: invalid_input (with an OAuth-style description) for a refused
-// redemption; io when the database fails.
+// redemption or refresh (OAuth invalid_grant); unsupported for a refresh that
+// asks for a scope beyond the refresh token's (OAuth invalid_scope); io when
+// the database fails.
 // Thread-safety: all methods may be called concurrently (pooled connections).
 #pragma once
 
@@ -47,8 +65,12 @@ struct Grant {
     std::string me;
 };
 
+enum class TokenKind { access, refresh };
+
 struct TokenRecord {
     int64_t id = 0;
+    TokenKind kind = TokenKind::access;
+    int64_t family = 0;  // 0: issued before refresh tokens existed (no family)
     std::string me;
     std::string client_id;
     std::vector<std::string> scopes;
@@ -58,8 +80,10 @@ struct TokenRecord {
 };
 
 struct IssuedToken {
-    std::string access_token;  // give it to the client, never log it
+    std::string access_token;   // give it to the client, never log it
     TokenRecord record;
+    std::string refresh_token;  // empty unless refreshable; never log it
+    TokenRecord refresh_record;
 };
 
 class AuthorizationServer {
@@ -69,6 +93,7 @@ public:
         std::string me;      // canonical ADMIN_ME
         std::chrono::seconds code_lifetime{600};
         std::chrono::seconds token_lifetime{std::chrono::hours(24) * 30};
+        std::chrono::seconds refresh_lifetime{std::chrono::hours(24) * 90};
     };
 
     AuthorizationServer(std::shared_ptr<storage::ConnectionPool> pool, const Clock& clock, Options options);
@@ -78,15 +103,24 @@ public:
     // Spends `code` (invariant 3) and returns its grant if invariant 4 holds.
     Result<Grant> redeem_code(std::string_view code, std::string_view client_id, std::string_view redirect_uri,
                               std::string_view code_verifier);
-    // A new access token for a redeemed grant (invariant 5).
-    Result<IssuedToken> issue_token(const Grant& grant);
-    // The live token with this value, or nullopt.
+    // A new access token for a redeemed grant (invariant 5); with
+    // `refreshable`, also a refresh token, both in a new family (invariant 7).
+    Result<IssuedToken> issue_token(const Grant& grant, bool refreshable = false);
+    // The refresh_token grant (invariants 7-9): spends `refresh_token` and
+    // returns a new access and refresh token of the same family, with
+    // `scopes` when given (a subset, invariant 9) else the old token's scopes.
+    Result<IssuedToken> refresh(std::string_view refresh_token, std::string_view client_id,
+                                const std::optional<std::vector<std::string>>& scopes);
+    // The live access token with this value, or nullopt (never a refresh token).
     Result<std::optional<TokenRecord>> find_token(std::string_view token);
-    // Deletes the token; true when one was found.
+    // Deletes the token (a refresh token: its family, invariant 10); true when
+    // one was found.
     Result<bool> revoke(std::string_view token);
-    // The live tokens, newest first (for the admin's list); at most `limit`.
+    // The live access tokens and unspent refresh tokens, newest first (for the
+    // admin's list); at most `limit`.
     Result<std::vector<TokenRecord>> live_tokens(int limit = 500);
-    // Deletes the token with this id (the admin's revoke button); true when found.
+    // Deletes the token with this id (the admin's revoke button; a refresh
+    // token: its family); true when found.
     Result<bool> revoke_id(int64_t id);
     // Deletes expired codes and tokens; returns how many rows went.
     Result<int> purge_expired();
@@ -94,6 +128,15 @@ public:
     const Options& options() const { return options_; }
 
 private:
+    // Inserts one token row; `value` is the secret itself (only its hash is stored).
+    Result<TokenRecord> insert_token(storage::Connection& c, std::string_view value, TokenKind kind, int64_t family,
+                                     const std::string& client_id, const std::vector<std::string>& scopes,
+                                     const std::string& me);
+    // Issues an access token and, with `refreshable`, a refresh token on `c`.
+    Result<IssuedToken> issue_on(storage::Connection& c, const std::string& client_id,
+                                 const std::vector<std::string>& scopes, const std::string& me, int64_t family,
+                                 bool refreshable);
+
     std::shared_ptr<storage::ConnectionPool> pool_;
     const Clock& clock_;
     Options options_;

@@ -43,8 +43,15 @@ ClientInfo read_client(std::string_view client_id, const net::HttpResponse& answ
     } else if (is_html(answer)) {
         auto html = auth::links_from_html(answer.body, base);
         for (auto& u : html.redirect_uris) info.redirect_uris.push_back(std::move(u));
+        auto app = auth::app_from_html(answer.body, base);
+        info.name = std::move(app.name);
+        info.logo = std::move(app.logo);
     }
-    if (info.name.size() > 200) info.name.resize(200);
+    if (info.name.size() > 200) {  // cut at a UTF-8 character boundary
+        size_t end = 200;
+        while (end > 0 && (static_cast<unsigned char>(info.name[end]) & 0xC0) == 0x80) --end;
+        info.name.resize(end);
+    }
     return info;
 }
 

@@ -9,7 +9,10 @@
 //   2. A JSON answer is a client metadata document: it counts only when its
 //      `client_id` equals the URL fetched; `client_name`, `logo_uri` and
 //      `redirect_uris` are read from it. An HTML answer gives rel="redirect_uri"
-//      links (Link header and <link> elements, resolved against the final URL).
+//      links (Link header and <link> elements, resolved against the final URL)
+//      and the name and logo of its h-app / h-x-app (auth::app_from_html).
+//      A logo is only ever an absolute http(s) URL (javascript:, data: and
+//      relative junk are dropped); the name is cut to 200 bytes.
 //   3. redirect_uri is accepted when it has client_id's origin (scheme, host,
 //      port), or when it is exactly one of the redirect URIs the fetched client
 //      declared. A client that cannot be fetched declares nothing: only
@@ -28,7 +31,7 @@ namespace starpunk::indieauth {
 
 struct ClientInfo {
     std::string name;  // empty: show the client_id
-    std::string logo;  // an absolute https (or allowed http) URL, or empty
+    std::string logo;  // an absolute http(s) URL, or empty
     std::vector<std::string> redirect_uris;
 };
 

@@ -199,6 +199,33 @@ Status indieauth_server(Connection& c) {
     )sql");
 }
 
+// Issue 13, continued (the name says what is in it). Refresh tokens live in indieauth_tokens beside the
+// access tokens (kind = 'refresh', stored hashed like them); every token issued
+// from one authorization shares a random `family`, so a replayed refresh token
+// or its revocation takes the whole family; `used_at` marks a refresh token
+// already rotated (kept until it expires, to recognise a replay). Tokens
+// issued before this migration have kind 'access' and no family.
+Status refresh_tokens_totp_login_next(Connection& c) {
+    if (auto st = add_column_if_missing(c, "indieauth_tokens", "kind", "TEXT NOT NULL DEFAULT 'access'"); !st) return st;
+    if (auto st = add_column_if_missing(c, "indieauth_tokens", "family", "INTEGER NULL"); !st) return st;
+    if (auto st = add_column_if_missing(c, "indieauth_tokens", "used_at", "TIMESTAMP NULL"); !st) return st;
+    if (auto st = c.exec("CREATE INDEX IF NOT EXISTS idx_indieauth_tokens_family ON indieauth_tokens(family)"); !st)
+        return st;
+    // Where a login through an outside IndieAuth server continues afterwards
+    // (auth/indieauth.hpp invariant 6): a pending authorization request.
+    if (auto st = add_column_if_missing(c, "auth_state", "after_login", "TEXT NULL"); !st) return st;
+    // TOTP as the password login's second factor (auth/totp.hpp): one row at
+    // most, the base32 secret and the last step a code was accepted for.
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS owner_totp (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            secret TEXT NOT NULL,
+            last_step INTEGER NOT NULL DEFAULT -1,
+            updated_at TIMESTAMP NOT NULL
+        );
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -264,6 +291,7 @@ const std::vector<Migration>& migrations() {
         {"007_notes_summary", notes_summary},
         {"008_owner_password", owner_password},
         {"009_indieauth_server", indieauth_server},
+        {"011_refresh_tokens_totp_login_next", refresh_tokens_totp_login_next},
         {"012_note_html", note_html},
     };
     return list;

@@ -14,6 +14,8 @@ std::string sha256(std::string_view data);
 std::string sha256_hex(std::string_view data);
 // Raw HMAC-SHA-256.
 std::string hmac_sha256(std::string_view key, std::string_view data);
+// Raw HMAC-SHA-1 (RFC 2104; what RFC 4226/6238 one-time passwords use).
+std::string hmac_sha1(std::string_view key, std::string_view data);
 // `n` bytes from the OS CSPRNG; an error only if OpenSSL cannot seed.
 Result<std::string> random_bytes(size_t n);
 // Base64url without padding (RFC 4648 §5).

@@ -21,6 +21,20 @@ http::Response login_page(const Site& site, const http::Request& req, int status
     return http::html_response(status, std::move(*page));
 }
 
+http::Response totp_page(const Site& site, const http::Request& req, int status, std::string_view message,
+                         std::string_view ticket, std::string_view next) {
+    TemplateData data;
+    if (!message.empty()) data.set("message", std::string(message));
+    data.set("totp_ticket", std::string(ticket));
+    if (auto n = safe_next(next); !n.empty()) data.set("next", n);
+    auto page = render_page(site, page_info(req, "Log in: code"), "login", std::move(data));
+    if (!page) {
+        spdlog::error("login page could not be rendered: {}", page.error().message);
+        return http::text_response(500, "The login page could not be rendered.\n");
+    }
+    return http::html_response(status, std::move(*page));
+}
+
 int login_error_status(ErrorCode code) {
     switch (code) {
         case ErrorCode::invalid_input: return 400;

@@ -18,6 +18,11 @@ namespace starpunk::web {
 http::Response login_page(const Site& site, const http::Request& req, int status, std::string_view message = {},
                           std::string_view me = {}, std::string_view next = {});
 
+// The second step of a password login with TOTP on (auth/totp.hpp): the code
+// form, carrying the ticket of the password step and `next`.
+http::Response totp_page(const Site& site, const http::Request& req, int status, std::string_view message,
+                         std::string_view ticket, std::string_view next);
+
 // The HTTP status for a login error of this kind (400, 403, 502 or 503).
 int login_error_status(ErrorCode code);
 

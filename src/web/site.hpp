@@ -21,6 +21,8 @@ namespace starpunk::auth {
 class IndieAuthClient;
 class PasswordStore;
 class LoginThrottle;
+class TotpStore;
+class PendingSecondFactor;
 }
 namespace starpunk::indieauth {
 class AuthorizationServer;
@@ -95,6 +97,9 @@ struct Site {
     // the owner's password login (both or neither) —
     auth::PasswordStore* passwords = nullptr;
     auth::LoginThrottle* login_throttle = nullptr;
+    // its optional TOTP second factor (both or neither; null: never asked) —
+    auth::TotpStore* totp = nullptr;
+    auth::PendingSecondFactor* second_factor = nullptr;
     // the built-in IndieAuth server (INDIEAUTH_SERVER; null: its routes 404) and
     // the outbound client it fetches client pages with —
     indieauth::AuthorizationServer* authorization_server = nullptr;

@@ -428,3 +428,52 @@ def test_session_cookie_is_secure_on_an_https_site(make_server):
     r, _ = d.request("GET", "/dev/login")
     assert r.status == 302
     assert "secure" in [a.strip().lower() for a in session_cookie(r).split(";")]
+
+
+def pending_authorization(mock):
+    from authlib.common.security import generate_token
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+    return "/auth/authorize?" + urlencode({
+        "response_type": "code", "client_id": mock.base + "/app/", "redirect_uri": mock.base + "/app/callback",
+        "state": "st-1", "code_challenge": create_s256_code_challenge(generate_token(48)),
+        "code_challenge_method": "S256", "scope": "create"})
+
+
+def test_outside_login_returns_to_the_pending_authorization_request(make_server, mock):
+    # ADMIN_ME is elsewhere (the mock), yet this site runs its own server.
+    server = make_server(site_env(mock, INDIEAUTH_SERVER="true"))
+    pending = pending_authorization(mock)
+    r, _ = server.request("GET", pending)
+    assert r.status == 302
+    login_url = r.getheader("Location")
+    nxt = parse_qs(urlsplit(login_url).query)["next"][0]
+    assert nxt == pending
+    r, body = server.request("GET", login_url)
+    assert r.status == 200 and body.decode().count('name="next"') == 2  # password form and website form
+    r, _ = post_form(server, "/auth/login", {"me": mock.profile, "next": nxt})
+    assert r.status == 302 and r.getheader("Location").startswith(mock.base + "/auth?")
+    assert "authorize" not in r.getheader("Location")  # the outside server never sees it
+    r, body = server.request("GET", "/auth/callback?" + urlencode(mock.approve(r.getheader("Location"))))
+    assert r.status == 302, body.decode()
+    assert r.getheader("Location") == SITE_URL + pending
+    cookie = session_cookie(r).split(";")[0]
+    r, body = server.request("GET", pending, headers={"Cookie": cookie})
+    assert r.status == 200 and b"Sign in to" in body
+
+
+@pytest.mark.parametrize("bad_next", [
+    "https://evil.example/auth/authorize?x=1",
+    "//evil.example/auth/authorize?x=1",
+    "/\\evil.example/auth/authorize?x=1",
+    "/auth/authorize?x=1\r\nLocation: https://evil.example/",
+    "/auth/authorizeX?x=1",
+    "/admin/../auth/authorize?x=1",
+    "javascript:alert(1)//auth/authorize?",
+])
+def test_outside_login_never_continues_to_an_unsafe_next(make_server, mock, bad_next):
+    server = make_server(site_env(mock, INDIEAUTH_SERVER="true"))
+    r, _ = post_form(server, "/auth/login", {"me": mock.profile, "next": bad_next})
+    assert r.status == 302
+    r, body = server.request("GET", "/auth/callback?" + urlencode(mock.approve(r.getheader("Location"))))
+    assert r.status == 302, body.decode()
+    assert r.getheader("Location") == "/admin/"

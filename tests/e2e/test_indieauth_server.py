@@ -36,6 +36,7 @@ class MockClient:
 
     def __init__(self):
         self.extra_redirects = []
+        self.page = None  # (content type, body) to serve instead of the default page
         mock = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,10 +45,14 @@ class MockClient:
 
             def do_GET(self):
                 links = "".join(f'<link rel="redirect_uri" href="{u}">' for u in mock.extra_redirects)
+                content_type = "text/html; charset=utf-8"
                 body = (f"<!doctype html><title>Test app</title>{links}"
                         f'<div class="h-app"><a class="u-url p-name" href="/">Test app</a></div>').encode()
+                if mock.page:
+                    content_type, text = mock.page
+                    body = text.encode()
                 self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -212,7 +217,7 @@ def test_whole_flow_with_authlib_discovery_to_micropub_and_revocation(site, clie
     assert token["profile"]["url"] == ADMIN_ME
     access = token["access_token"]
     with closing(sqlite3.connect(site.data / "starpunk.db")) as db:
-        stored = [h for (h,) in db.execute("SELECT token_hash FROM indieauth_tokens")]
+        stored = [h for (h,) in db.execute("SELECT token_hash FROM indieauth_tokens WHERE kind = 'access'")]
     assert len(stored) == 1 and stored[0] != access and access not in stored[0]
 
     r, body = micropub_create(site, access, "Posted with a token from my own site")
@@ -289,7 +294,7 @@ def test_code_replay_after_success_is_refused(site, client):
     assert r.status == 200
     r, body = site.request("POST", "/auth/token", urlencode(form), FORM)
     assert r.status == 400 and b"invalid_grant" in body
-    assert rows(site, "indieauth_tokens") == 1
+    assert rows(site, "indieauth_tokens") == 2  # the access and refresh token of the first redemption
 
 
 def test_redirect_uri_mismatch_at_the_token_endpoint(site, client):
@@ -411,3 +416,147 @@ def test_consent_login_and_token_pages_are_valid_html(site, client, tmp_path):
     r, tokens_page = site.request("GET", "/admin/tokens", headers=cookie)
     assert html_validate.validate({"/auth/authorize": consent_page.decode(), "/auth/login": login_page.decode(),
                                    "/admin/tokens": tokens_page.decode()}, tmp_path / "hv") == {}
+
+
+def refresh_form(client, refresh_token, **extra):
+    return urlencode({"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client.client_id,
+                      **extra})
+
+
+def test_refresh_with_authlib_rotates_and_revocation_ends_the_family(site, client):
+    meta = metadata(site)
+    assert meta["grant_types_supported"] == ["authorization_code", "refresh_token"]
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create")
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    first_refresh = token["refresh_token"]
+    assert first_refresh and first_refresh != token["access_token"]
+    with closing(sqlite3.connect(site.data / "starpunk.db")) as db:
+        stored = [h for (h,) in db.execute("SELECT token_hash FROM indieauth_tokens WHERE kind = 'refresh'")]
+    assert len(stored) == 1 and first_refresh not in stored[0]
+    r, body = micropub_create(site, token["access_token"], "Before the refresh")
+    assert r.status == 201, body
+
+    # Authlib refreshes (public client: client_id in the body).
+    fresh = session.refresh_token(real(site, meta["token_endpoint"]), refresh_token=first_refresh)
+    assert fresh["access_token"] != token["access_token"]
+    assert fresh["refresh_token"] != first_refresh
+    assert fresh["scope"] == "create" and fresh["me"] == ADMIN_ME and fresh["token_type"] == "Bearer"
+    r, body = micropub_create(site, fresh["access_token"], "With the refreshed token")
+    assert r.status == 201, body
+
+    # The admin's list shows the new refresh token (the spent one is gone from it).
+    r, body = site.request("GET", "/admin/tokens", headers=cookie)
+    page = body.decode()
+    assert page.count("Revoke sign-in") == 1 and "refresh" in page
+    assert first_refresh not in page and fresh["refresh_token"] not in page
+
+    # RFC 7009 revocation of the refresh token ends the whole sign-in.
+    revoked = session.revoke_token(real(site, meta["revocation_endpoint"]), token=fresh["refresh_token"],
+                                   token_type_hint="refresh_token")
+    assert revoked.status_code == 200
+    for access in (token["access_token"], fresh["access_token"]):
+        r, _ = micropub_create(site, access, "Must not appear")
+        assert r.status == 401
+    r, body = site.request("POST", "/auth/token", refresh_form(client, fresh["refresh_token"]), FORM)
+    assert r.status == 400 and b"invalid_grant" in body
+    out = site.output()
+    for secret in (first_refresh, fresh["refresh_token"], fresh["access_token"]):
+        assert secret not in out
+
+
+def test_replayed_refresh_token_revokes_the_family(site, client):
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create update")
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"]), FORM)
+    assert r.status == 200, body
+    import json
+    fresh = json.loads(body)
+    r, _ = micropub_create(site, fresh["access_token"], "Fresh token works")
+    assert r.status == 201
+    # The first refresh token again: a replay.
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"]), FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_grant" and b"access_token" not in body
+    for access in (token["access_token"], fresh["access_token"]):
+        r, _ = micropub_create(site, access, "Must not appear")
+        assert r.status == 401
+    r, body = site.request("POST", "/auth/token", refresh_form(client, fresh["refresh_token"]), FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_grant"
+    assert rows(site, "indieauth_tokens") == 0
+
+
+def test_refresh_scope_narrows_never_widens(site, client):
+    import json
+    cookie, _ = login(site)
+    session, verifier, location, code, meta = approved_code(site, client, cookie, scope="create update",
+                                                            grants=["create"])
+    token = session.fetch_token(real(site, meta["token_endpoint"]), authorization_response=location,
+                                code_verifier=verifier)
+    before = rows(site, "indieauth_tokens")
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"], scope="create update"),
+                           FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_scope"
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"], client_id=client.base + "/x"),
+                           FORM)
+    assert r.status == 400 and json.loads(body)["error"] == "invalid_grant"
+    assert rows(site, "indieauth_tokens") == before  # nothing issued, nothing spent
+    for bad in ({"grant_type": "refresh_token", "client_id": client.client_id},
+                {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}):
+        r, body = site.request("POST", "/auth/token", urlencode(bad), FORM)
+        assert r.status == 400 and json.loads(body)["error"] == "invalid_request"
+    r, body = site.request("POST", "/auth/token", refresh_form(client, token["refresh_token"], scope="create"), FORM)
+    assert r.status == 200 and json.loads(body)["scope"] == "create"
+    # A refresh token is not a bearer token.
+    r, _ = micropub_create(site, json.loads(body)["refresh_token"], "Must not appear")
+    assert r.status == 401
+
+
+def consent_page_of(server, client, cookie):
+    _, _, url, _, _ = start(server, client)
+    r, body = server.request("GET", path_of(url), headers=cookie)
+    assert r.status == 200, body[:300]
+    return body.decode()
+
+
+def test_consent_page_names_the_client_from_its_h_app(site, client):
+    cookie, _ = login(site)
+    client.page = ("text/html", '<!doctype html><title>ignored</title><div class="h-app">'
+                                '<img class="u-logo" src="/logo.png" alt=""><a class="u-url p-name" href="/">Quill '
+                                '&amp; Co</a></div>')
+    page = consent_page_of(site, client, cookie)
+    assert "Sign in to Quill &amp; Co?" in page
+    assert f'<img src="{client.base}/logo.png" alt=""' in page
+    # The legacy h-x-app works too.
+    client.page = ("text/html", '<div class="h-x-app"><span class="p-name">Old App</span></div>')
+    page = consent_page_of(site, client, cookie)
+    assert "Sign in to Old App?" in page and "<img" not in page.split("consent-title")[1].split("</h1>")[0]
+
+
+def test_consent_page_names_the_client_from_its_metadata_document_escaped(site, client):
+    cookie, _ = login(site)
+    import json
+    client.page = ("application/json", json.dumps({
+        "client_id": client.client_id, "client_name": "<script>alert(1)</script>App",
+        "logo_uri": client.base + '/logo.png?a="onerror="alert(1)', "redirect_uris": [client.redirect_uri]}))
+    page = consent_page_of(site, client, cookie)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;App" in page
+    heading = page.split('id="consent-title">')[1].split("</h1>")[0]
+    assert '"onerror="' not in heading  # a quote cannot end the attribute (dropped or escaped)
+
+
+def test_consent_page_drops_a_non_http_logo_and_falls_back_to_the_host(site, client):
+    cookie, _ = login(site)
+    client.page = ("text/html", '<div class="h-app"><img class="u-logo" src="javascript:alert(1)">'
+                                '<span class="p-name"></span></div>')
+    page = consent_page_of(site, client, cookie)
+    heading = page.split('id="consent-title">')[1].split("</h1>")[0]
+    assert "javascript:" not in page and "<img" not in heading
+    assert f"Sign in to 127.0.0.1:{client.httpd.server_address[1]}?" in heading
+    # A page without h-app: the host as well.
+    client.page = ("text/html", "<!doctype html><title>Something</title>")
+    heading = consent_page_of(site, client, cookie).split('id="consent-title">')[1].split("</h1>")[0]
+    assert f"Sign in to 127.0.0.1:{client.httpd.server_address[1]}?" in heading

@@ -292,6 +292,27 @@ TEST_F(IndieAuthFlow, CompleteSucceedsAndRedeemsWithTheStoredVerifier) {
     EXPECT_EQ(q["code_challenge"], base64url(sha256(verifier)));
 }
 
+TEST_F(IndieAuthFlow, NextRidesWithTheStateAndComesBackOnlyOnSuccess) {
+    advertise_metadata();
+    redeem_answers(200, R"({"me":"https://me.example"})");
+    auto url = client->begin(kMe, "/auth/authorize?client_id=x");
+    ASSERT_TRUE(url);
+    const auto q = query_of(*url);
+    EXPECT_EQ(url->find("authorize%3Fclient_id"), std::string::npos);  // not sent to the outside server
+    std::string next = "untouched";
+    auto refused = client->complete("code", "unknown-state", std::string_view(kIssuer), &next);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(next, "untouched");
+    auto me = client->complete("the-code", q.at("state"), std::string_view(kIssuer), &next);
+    ASSERT_TRUE(me) << me.error().message;
+    EXPECT_EQ(next, "/auth/authorize?client_id=x");
+    // Without a next: empty.
+    auto q2 = begin_ok();
+    std::string none = "x";
+    ASSERT_TRUE(client->complete("the-code", q2["state"], std::string_view(kIssuer), &none));
+    EXPECT_EQ(none, "");
+}
+
 TEST_F(IndieAuthFlow, UnknownStateAndMissingValues) {
     advertise_metadata();
     redeem_answers(200, R"({"me":"https://me.example/"})");

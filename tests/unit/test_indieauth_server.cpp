@@ -161,6 +161,47 @@ TEST(Client, HtmlRedirectUriLinksFromHeaderAndBody) {
     EXPECT_EQ(info.redirect_uris, (std::vector<std::string>{"https://third.example/cb", "https://other.example/cb"}));
 }
 
+TEST(Client, HtmlHAppGivesNameAndLogo) {
+    auto page = answer("text/html", R"(<!doctype html><title>Not this</title>
+        <div class="h-card"><span class="p-name">Someone else</span></div>
+        <div class="h-app"><img class="u-logo" src="/logo.png" alt="">
+          <a class="u-url p-name" href="/">  Quill
+            Editor </a></div>)");
+    auto info = read_client("https://app.example/", page);
+    EXPECT_EQ(info.name, "Quill Editor");
+    EXPECT_EQ(info.logo, "https://app.example/logo.png");
+
+    // The legacy h-x-app; a logo as <a href>; <base> respected; a nested item's
+    // name is not the app's.
+    auto legacy = read_client("https://app.example/", answer("text/html", R"(<base href="https://cdn.example/x/">
+        <section class="h-x-app"><div class="p-author h-card"><span class="p-name">Author</span></div>
+        <a class="u-logo" href="l.svg">logo</a><h1 class="p-name">Legacy <b>App</b></h1></section>)"));
+    EXPECT_EQ(legacy.name, "Legacy App");
+    EXPECT_EQ(legacy.logo, "https://cdn.example/x/l.svg");
+
+    // No p-name: the h-app's own text. A javascript: or data: logo is dropped.
+    auto implied = read_client("https://app.example/", answer("text/html",
+        R"x(<p class="h-app">Plain <img class="u-logo" src="javascript:alert(1)" alt="app"></p>)x"));
+    EXPECT_EQ(implied.name, "Plain app");
+    EXPECT_EQ(implied.logo, "");
+    auto data_logo = read_client("https://app.example/", answer("text/html",
+        R"(<div class="h-app"><img class="u-logo" src="data:image/png;base64,AAAA"><span class="p-name">D</span></div>)"));
+    EXPECT_EQ(data_logo.logo, "");
+    EXPECT_EQ(data_logo.name, "D");
+
+    // No h-app at all: nothing (the consent page shows the host).
+    auto bare = read_client("https://app.example/", answer("text/html", "<title>App</title><p class=\"p-name\">x</p>"));
+    EXPECT_EQ(bare.name, "");
+    EXPECT_EQ(bare.logo, "");
+    // A very long name is cut at a character boundary.
+    std::string long_name;
+    for (int i = 0; i < 150; ++i) long_name += "\xc3\xa9";  // é, 2 bytes each
+    auto cut = read_client("https://app.example/",
+                           answer("text/html", "<div class=\"h-app\"><span class=\"p-name\">" + long_name + "</span></div>"));
+    EXPECT_EQ(cut.name.size(), 200u);
+    EXPECT_EQ(cut.name, long_name.substr(0, 200));
+}
+
 TEST(Client, RedirectUriSameOriginOrListed) {
     ClientInfo none;
     EXPECT_EQ(redirect_uri_refusal("https://app.example/", "https://app.example/cb?x=1", none), "");
@@ -210,7 +251,7 @@ struct ServerTest : ::testing::Test {
         (*st)->reset();
         return n;
     }
-    std::string stored(const char* sql) {
+    std::string stored(const std::string& sql) {
         auto lease = h.pool->acquire();
         auto st = (*lease)->prepare(sql);
         if (!(*st)->step().value()) return {};
@@ -306,6 +347,104 @@ TEST_F(ServerTest, PurgeRemovesExpiredCodesAndTokens) {
     EXPECT_EQ(server->purge_expired().value(), 0);
     h.clock.advance(25h);
     EXPECT_EQ(server->purge_expired().value(), 2);
+}
+
+TEST_F(ServerTest, RefreshRotatesAndIsStoredHashed) {
+    auto first = server->issue_token(grant({"create", "media"}), true);
+    ASSERT_TRUE(first);
+    ASSERT_FALSE(first->refresh_token.empty());
+    EXPECT_NE(first->refresh_token, first->access_token);
+    EXPECT_EQ(first->refresh_record.family, first->record.family);
+    EXPECT_NE(first->record.family, 0);
+    EXPECT_EQ(stored("SELECT kind FROM indieauth_tokens WHERE token_hash = '" + sha256_hex(first->refresh_token) + "'"),
+              "refresh");
+    EXPECT_EQ(stored("SELECT COUNT(*) FROM indieauth_tokens WHERE token_hash = '" + first->refresh_token + "'"), "0");
+    // A refresh token is not an access token, and an access token does not refresh.
+    EXPECT_FALSE(server->find_token(first->refresh_token).value());
+    auto wrong_kind = server->refresh(first->access_token, "https://app.example/", std::nullopt);
+    ASSERT_FALSE(wrong_kind);
+    EXPECT_EQ(wrong_kind.error().code, ErrorCode::invalid_input);
+
+    h.clock.advance(1h);
+    auto second = server->refresh(first->refresh_token, "https://app.example/", std::nullopt);
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->record.scopes, (std::vector<std::string>{"create", "media"}));
+    EXPECT_EQ(second->record.family, first->record.family);
+    EXPECT_NE(second->refresh_token, first->refresh_token);
+    EXPECT_EQ(second->record.expires_at, h.clock.now() + 24h);
+    EXPECT_EQ(second->refresh_record.expires_at, h.clock.now() + std::chrono::hours(24) * 90);
+    EXPECT_TRUE(server->find_token(second->access_token).value());
+    // The old access token lives on until it expires or is revoked.
+    EXPECT_TRUE(server->find_token(first->access_token).value());
+    // The new refresh token works once more.
+    auto third = server->refresh(second->refresh_token, "https://app.example/", std::nullopt);
+    ASSERT_TRUE(third) << third.error().message;
+}
+
+TEST_F(ServerTest, ReplayedRefreshTokenRevokesTheFamily) {
+    auto first = server->issue_token(grant({"create"}), true);
+    auto other = server->issue_token(grant({"create"}), true);  // another authorization: untouched
+    auto second = server->refresh(first->refresh_token, "https://app.example/", std::nullopt);
+    ASSERT_TRUE(second);
+    auto replay = server->refresh(first->refresh_token, "https://app.example/", std::nullopt);
+    ASSERT_FALSE(replay);
+    EXPECT_EQ(replay.error().code, ErrorCode::invalid_input);
+    EXPECT_NE(replay.error().message.find("already used"), std::string::npos);
+    EXPECT_FALSE(server->find_token(first->access_token).value());
+    EXPECT_FALSE(server->find_token(second->access_token).value());
+    EXPECT_FALSE(server->refresh(second->refresh_token, "https://app.example/", std::nullopt));
+    EXPECT_TRUE(server->find_token(other->access_token).value());
+    EXPECT_TRUE(server->refresh(other->refresh_token, "https://app.example/", std::nullopt));
+}
+
+TEST_F(ServerTest, RefreshNarrowsNeverWidensAndRefusalsSpendNothing) {
+    auto first = server->issue_token(grant({"create", "update"}), true);
+    auto wide = server->refresh(first->refresh_token, "https://app.example/", std::vector<std::string>{"create", "delete"});
+    ASSERT_FALSE(wide);
+    EXPECT_EQ(wide.error().code, ErrorCode::unsupported);
+    auto stranger = server->refresh(first->refresh_token, "https://evil.example/", std::nullopt);
+    ASSERT_FALSE(stranger);
+    EXPECT_EQ(stranger.error().code, ErrorCode::invalid_input);
+    // Neither refusal spent the token.
+    auto narrow = server->refresh(first->refresh_token, "https://app.example/", std::vector<std::string>{"update"});
+    ASSERT_TRUE(narrow) << narrow.error().message;
+    EXPECT_EQ(narrow->record.scopes, (std::vector<std::string>{"update"}));
+    EXPECT_EQ(narrow->refresh_record.scopes, (std::vector<std::string>{"update"}));
+    // Narrowed for good: "create" cannot come back through the new token.
+    auto back = server->refresh(narrow->refresh_token, "https://app.example/", std::vector<std::string>{"create"});
+    ASSERT_FALSE(back);
+    EXPECT_EQ(back.error().code, ErrorCode::unsupported);
+}
+
+TEST_F(ServerTest, RefreshTokenExpiresAndRevocationTakesTheFamily) {
+    auto first = server->issue_token(grant({"create"}), true);
+    auto second = server->refresh(first->refresh_token, "https://app.example/", std::nullopt);
+    ASSERT_TRUE(second);
+    // Revoking the access token leaves the refresh token.
+    EXPECT_TRUE(server->revoke(second->access_token).value());
+    EXPECT_TRUE(server->find_token(first->access_token).value());
+    // Revoking the refresh token takes every token of the family.
+    EXPECT_TRUE(server->revoke(second->refresh_token).value());
+    EXPECT_FALSE(server->find_token(first->access_token).value());
+    EXPECT_EQ(count("indieauth_tokens"), 0);
+
+    auto late = server->issue_token(grant({"create"}), true);
+    h.clock.advance(std::chrono::hours(24) * 90);
+    EXPECT_FALSE(server->refresh(late->refresh_token, "https://app.example/", std::nullopt));
+}
+
+TEST_F(ServerTest, LiveTokensShowRefreshTokensAndRevokeIdTakesTheFamily) {
+    auto first = server->issue_token(grant({"create"}), true);
+    auto second = server->refresh(first->refresh_token, "https://app.example/", std::nullopt);
+    auto list = server->live_tokens().value();
+    // Two access tokens and the one unspent refresh token.
+    ASSERT_EQ(list.size(), 3u);
+    EXPECT_EQ(list[0].id, second->refresh_record.id);
+    EXPECT_EQ(list[0].kind, TokenKind::refresh);
+    EXPECT_EQ(list[1].kind, TokenKind::access);
+    EXPECT_TRUE(server->revoke_id(list[0].id).value());
+    EXPECT_TRUE(server->live_tokens()->empty());
+    EXPECT_FALSE(server->find_token(second->access_token).value());
 }
 
 TEST_F(ServerTest, MicropubAcceptsItsOwnTokensWithoutAnOutboundCall) {

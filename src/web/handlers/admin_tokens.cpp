@@ -1,6 +1,7 @@
-// GET /admin/tokens — the built-in IndieAuth server's live access tokens
-// (client, scopes, issued, last used, expiry); POST /admin/tokens/revoke/{id}
-// revokes one (admin: same-origin + CSRF, checked by the gate).
+// GET /admin/tokens — the built-in IndieAuth server's live access tokens and
+// unspent refresh tokens (client, kind, scopes, issued, last used, expiry);
+// POST /admin/tokens/revoke/{id} revokes one — a refresh token with its whole
+// family (admin: same-origin + CSRF, checked by the gate).
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -34,6 +35,7 @@ http::Handler admin_tokens(std::shared_ptr<const Site> site) {
             TemplateData row;
             row.set("id", std::to_string(t.id));
             row.set("client_id", t.client_id);
+            row.set("refresh", t.kind == indieauth::TokenKind::refresh);
             row.set("scope", indieauth::join_scopes(t.scopes));
             set_time(row, "issued", t.issued_at);
             set_time(row, "expires", t.expires_at);
@@ -69,7 +71,7 @@ http::Handler admin_token_revoke(std::shared_ptr<const Site> site) {
             return error_response(*site, req, 500, "The token could not be revoked.");
         }
         if (!*gone) return error_response(*site, req, 404, "There is no token with that number (already revoked or expired).");
-        spdlog::info("admin revoked access token {}", id);
+        spdlog::info("admin revoked token {} (a refresh token: with its family)", id);
         return http::redirect("/admin/tokens?notice=revoked", 303);
     };
 }

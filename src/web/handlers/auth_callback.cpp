@@ -1,5 +1,8 @@
 // GET /auth/callback?code&state&iss — completes the IndieAuth flow (SPEC §4.1
-// steps 5-8): on success a new session and its cookie, then the admin area.
+// steps 5-8): on success a new session and its cookie, then the `next` the
+// login started with (a pending authorization request of the built-in server;
+// checked again by safe_next, so only a same-site /auth/authorize? path), else
+// the admin area.
 #include <spdlog/spdlog.h>
 
 #include "auth/indieauth.hpp"
@@ -27,7 +30,8 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
         if (!site->indieauth || !site->sessions) return login_page(*site, req, 503, "Logging in is not available on this server.");
         std::optional<std::string_view> iss;
         if (auto i = query->get("iss")) iss = *i;
-        auto me = site->indieauth->complete(query->get("code").value_or(""), query->get("state").value_or(""), iss);
+        std::string next;
+        auto me = site->indieauth->complete(query->get("code").value_or(""), query->get("state").value_or(""), iss, &next);
         if (!me) return login_page(*site, req, login_error_status(me.error().code), me.error().message);
 
         auto session = site->sessions->create(*me, auth::LoginMethod::indieauth, req.header("User-Agent").value_or(""),
@@ -37,7 +41,8 @@ http::Handler login_callback(std::shared_ptr<const Site> site) {
             return login_page(*site, req, 500, "The session could not be saved. Please try again.");
         }
         spdlog::info("admin logged in as {}", *me);
-        auto res = http::redirect(std::string(kAfterLogin), 302);
+        const std::string target = safe_next(next);
+        auto res = http::redirect(target.empty() ? std::string(kAfterLogin) : site->url(target), 302);
         res.add_header("Set-Cookie", session_set_cookie(*site, session->token));
         return res;
     };

@@ -102,7 +102,13 @@ http::Response consent_page(const Site& site, const http::Request& req, const Au
     data.set("csrf_token", visitor(req).csrf_token);
     data.set("client_id", r.client_id);
     data.set("client_name", client.name.empty() ? host_of(r.client_id) : client.name);
-    if (!client.logo.empty() && client.logo.starts_with("https://")) data.set("client_logo", client.logo);
+    // The logo: an https URL (the CSP's img-src allows no other remote images),
+    // or http where http endpoints are allowed (development); escaped by the
+    // template like every value.
+    if (client.logo.starts_with("https://") ||
+        (client.logo.starts_with("http://") && site.config.outbound_http_allowed())) {
+        data.set("client_logo", client.logo);
+    }
     data.set("redirect_uri", r.redirect_uri);
     data.set("redirect_host", host_of(r.redirect_uri));
     data.set("state", r.state);

@@ -25,7 +25,7 @@ http::Handler indieauth_metadata(std::shared_ptr<const Site> site) {
         {"revocation_endpoint_auth_methods_supported", {"none"}},
         {"scopes_supported", scopes},
         {"response_types_supported", {"code"}},
-        {"grant_types_supported", {"authorization_code"}},
+        {"grant_types_supported", {"authorization_code", "refresh_token"}},
         {"code_challenge_methods_supported", {"S256"}},
         {"authorization_response_iss_parameter_supported", true},
         {"service_documentation", "https://indieauth.spec.indieweb.org/"},

@@ -1,7 +1,8 @@
 // The built-in IndieAuth server's token endpoint and friends (IndieAuth
 // 2022-02 §5.3, §6-7; RFC 6749 §4.1.3, RFC 7009, RFC 7662; docs/indieauth.md):
-//   POST /auth/token             authorization_code grant with PKCE -> token
-//                                (legacy action=revoke also revokes);
+//   POST /auth/token             authorization_code grant with PKCE -> access
+//                                and refresh token; refresh_token grant with
+//                                rotation (legacy action=revoke also revokes);
 //   GET  /auth/token             legacy verification: Authorization: Bearer;
 //   POST /auth/token/introspect  RFC 7662; the caller authenticates with a
 //                                live token of this server (Bearer);
@@ -14,6 +15,10 @@
 //   3. A code approved without scopes proves identity only: the answer is
 //      `me` and no access token.
 //   4. Tokens appear in logs only as log::redact prefixes.
+//   5. The refresh_token grant (indieauth/authorization_server.hpp,
+//      invariants 7-9) answers like the authorization_code grant, with a new
+//      refresh token; a refused refresh is invalid_grant (invalid_scope for a
+//      wider scope) and issues nothing.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -56,6 +61,47 @@ nlohmann::json token_facts(const indieauth::TokenRecord& r) {
     return {{"me", r.me}, {"client_id", r.client_id}, {"scope", indieauth::join_scopes(r.scopes)}};
 }
 
+// The token answer (RFC 6749 §5.1, IndieAuth §5.3.3) for freshly issued tokens.
+http::Response token_answer(const Site& site, const indieauth::IssuedToken& issued) {
+    const auto& r = issued.record;
+    nlohmann::json body = {{"access_token", issued.access_token},
+                           {"token_type", "Bearer"},
+                           {"scope", indieauth::join_scopes(r.scopes)},
+                           {"me", r.me},
+                           {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(r.expires_at - r.issued_at).count()}};
+    if (!issued.refresh_token.empty()) body["refresh_token"] = issued.refresh_token;
+    if (std::find(r.scopes.begin(), r.scopes.end(), "profile") != r.scopes.end()) {
+        body["profile"] = {{"url", r.me}, {"name", site.config.site_author.empty() ? site.config.site_name
+                                                                                   : site.config.site_author}};
+        if (!site.config.site_author_photo.empty()) body["profile"]["photo"] = site.config.site_author_photo;
+    }
+    return oauth_json(200, body);
+}
+
+http::Response refresh_grant(const Site& site, indieauth::AuthorizationServer& server, const http::FormData& form) {
+    const std::string_view presented = form.get("refresh_token").value_or("");
+    if (presented.empty()) return oauth_error(400, "invalid_request", "refresh_token is missing.");
+    const std::string_view client_id = form.get("client_id").value_or("");
+    if (client_id.empty()) return oauth_error(400, "invalid_request", "client_id is missing.");
+    std::optional<std::vector<std::string>> scopes;
+    if (auto asked = form.get("scope")) scopes = indieauth::split_scope(*asked);
+    auto issued = server.refresh(presented, client_id, scopes);
+    if (!issued && (issued.error().code == ErrorCode::invalid_input || issued.error().code == ErrorCode::unsupported)) {
+        const bool scope = issued.error().code == ErrorCode::unsupported;
+        spdlog::warn("indieauth: refresh token {} from {} refused: {}", log::redact(presented),
+                     net::url_for_log(client_id), issued.error().message);
+        return oauth_error(400, scope ? "invalid_scope" : "invalid_grant", issued.error().message);
+    }
+    if (!issued) {
+        spdlog::error("indieauth: refresh failed: {}", issued.error().message);
+        return oauth_error(500, "server_error", "The refresh token could not be checked; try again.");
+    }
+    spdlog::info("indieauth: refresh token {} rotated for {}: token {} (scope \"{}\")", log::redact(presented),
+                 net::url_for_log(client_id), log::redact(issued->access_token),
+                 indieauth::join_scopes(issued->record.scopes));
+    return token_answer(site, *issued);
+}
+
 http::Response revoke(indieauth::AuthorizationServer& server, std::string_view token) {
     auto gone = server.revoke(token);
     if (!gone) {
@@ -80,8 +126,9 @@ http::Handler token(std::shared_ptr<const Site> site) {
         }
         const std::string_view type = form->get("grant_type").value_or("");
         if (type.empty()) return oauth_error(400, "invalid_request", "grant_type is missing.");
+        if (type == "refresh_token") return refresh_grant(*site, *server, *form);
         if (type != "authorization_code") {
-            return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code.");
+            return oauth_error(400, "unsupported_grant_type", "grant_type must be authorization_code or refresh_token.");
         }
         const std::string_view client_id = form->get("client_id").value_or("");
         auto grant = server->redeem_code(form->get("code").value_or(""), client_id,
@@ -108,25 +155,14 @@ http::Handler token(std::shared_ptr<const Site> site) {
             grant->scopes = std::move(wanted);
         }
         if (grant->scopes.empty()) return oauth_json(200, {{"me", grant->me}});  // invariant 3
-        auto issued = server->issue_token(*grant);
+        auto issued = server->issue_token(*grant, true);
         if (!issued) {
             spdlog::error("indieauth: could not issue a token: {}", issued.error().message);
             return oauth_error(500, "server_error", "The token could not be saved; try again.");
         }
-        const auto& r = issued->record;
         spdlog::info("indieauth: token {} issued to {} (scope \"{}\")", log::redact(issued->access_token),
-                     net::url_for_log(r.client_id), indieauth::join_scopes(r.scopes));
-        nlohmann::json body = {{"access_token", issued->access_token},
-                               {"token_type", "Bearer"},
-                               {"scope", indieauth::join_scopes(r.scopes)},
-                               {"me", r.me},
-                               {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(r.expires_at - r.issued_at).count()}};
-        if (std::find(r.scopes.begin(), r.scopes.end(), "profile") != r.scopes.end()) {
-            body["profile"] = {{"url", r.me}, {"name", site->config.site_author.empty() ? site->config.site_name
-                                                                                          : site->config.site_author}};
-            if (!site->config.site_author_photo.empty()) body["profile"]["photo"] = site->config.site_author_photo;
-        }
-        return oauth_json(200, body);
+                     net::url_for_log(issued->record.client_id), indieauth::join_scopes(issued->record.scopes));
+        return token_answer(*site, *issued);
     };
 }
 

@@ -129,7 +129,21 @@ def wrk(port, path):
     out = subprocess.run(["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{CONNS}", f"-d{DURATION}s",
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True).stdout
     m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk saw errors for {path} on port {port}:\n{out}")
     return float(m.group(1))
+
+
+def same_bytes(port_a, port_b, path):
+    """Both servers answer 200 with identical bodies (else the comparison is void)."""
+    import urllib.request
+    bodies = []
+    for port in (port_a, port_b):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}") as r:
+            assert r.status == 200, (port, r.status)
+            bodies.append(r.read())
+    assert bodies[0] == bodies[1], f"{path}: the servers send different bytes"
+    return len(bodies[0])
 
 
 def nginx(root, port, work):
@@ -227,7 +241,7 @@ def main():
         time.sleep(0.5)
         try:
             for name, p in (("variant_640", variant), ("full_size", path)):
-                size = (root / p.lstrip("/")).stat().st_size
+                size = same_bytes(server.port, port, p)
                 ratios = []
                 for r in range(ROUNDS):
                     order = [("starpunk", server.port), ("nginx", port)]

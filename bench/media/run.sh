@@ -12,6 +12,7 @@ RESULTS=${RESULTS:-bench/results/$(date -u +%F)-media.md}
 for tool in vips wrk nginx taskset; do command -v "$tool" >/dev/null || { echo "$tool missing: scripts/setup.sh --deps" >&2; exit 1; }; done
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/starpunk-media-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"  # nginx workers (another user) must read the files it serves
 {
 echo "# Media benchmark, $(date -u '+%F %H:%M') UTC"
 echo

@@ -404,7 +404,13 @@ private:
         serialize_head(length_known ? std::optional<size_t>(body.size()) : std::nullopt);
         if (head || bodiless_status) body = {};
         std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
-        asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        // Asio's own completion conditions hand the kernel at most 64 KiB per
+        // write; a large body (a 1 MB image) would take one reactor round per
+        // 64 KiB. Offer the rest each time; the kernel takes what fits.
+        auto whole_rest = [](const beast::error_code& ec, std::size_t) -> std::size_t {
+            return ec ? 0 : std::size_t{1} << 30;
+        };
+        asio::async_write(stream_, buffers, whole_rest, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
             self->bytes_ += n;
             self->finish(ec);
         });

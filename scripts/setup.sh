@@ -12,13 +12,15 @@ PACKAGES=(
   # libraries
   libboost1.81-dev libboost-url1.81-dev libsqlite3-dev sqlite3 libcmark-gfm-dev
   libcmark-gfm-extensions-dev libgumbo-dev libkainjow-mustache-dev nlohmann-json3-dev libicu-dev
-  libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
+  libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libvips-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser python3-authlib libxml2-utils curl wrk nginx-light
   # the deployment tests: the shipped Caddyfile runs in Debian's caddy, and a throwaway TLS
   # certificate (tests/e2e/test_deploy_nginx.py, test_deploy_caddy.py)
   openssl caddy
+  # photos: the tests make fixtures with the vips command and judge metadata with exiftool
+  libimage-exiftool-perl libvips-tools
   # the dashboard's browser test (driven by npm playwright-core; never a downloaded browser)
   chromium
 )

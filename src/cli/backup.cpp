@@ -7,6 +7,8 @@
 #include "cli/runtime.hpp"
 #include "storage/atomic_write.hpp"
 #include "storage/fs.hpp"
+#include "media/media_service.hpp"
+#include "util/crypto.hpp"
 
 namespace starpunk::cli {
 
@@ -38,6 +40,29 @@ Status copy_note_files(notes::NotesService& live, const std::string& dest) {
     return {};
 }
 
+// Copies every media file the backup database names, each verified against
+// the hash recorded there.
+Status copy_media_files(const std::string& media_dir, const std::string& dest) {
+    auto& fs = storage::posix_fs();
+    auto pool = storage::ConnectionPool::open({dest + "/starpunk.db", 1, 10.0, {}});
+    if (!pool) return std::move(pool).error();
+    media::MediaService snapshot(fs, *pool, system_clock(), {dest + "/media", dest + "/uploads", {}});
+    auto files = snapshot.all_files();
+    if (!files) return std::move(files).error();
+    for (const auto& f : *files) {
+        auto bytes = fs.read_file(media_dir + "/" + f.path);
+        if (!bytes) return std::move(bytes).error();
+        if (sha256_hex(*bytes) != f.hash) {
+            return make_error(ErrorCode::io, "media file " + f.path + " does not match its hash; run `starpunk check`");
+        }
+        const std::string target = dest + "/media/" + f.path;
+        if (auto st = fs.create_dirs(storage::parent_dir(target)); !st) return st;
+        if (auto st = storage::write_file_atomically(fs, target, *bytes); !st) return st;
+    }
+    std::printf("copied %zu media file(s)\n", files->size());
+    return {};
+}
+
 }  // namespace
 
 int backup(const std::string& dest) {
@@ -64,6 +89,7 @@ int backup(const std::string& dest) {
         }
     }
     if (st) st = copy_note_files(*storage->notes, dest);
+    if (st) st = copy_media_files(cfg->data_path + "/media", dest);
     if (!st) {
         spdlog::error("backup failed: {}", st.error().message);
         return kExitFailure;

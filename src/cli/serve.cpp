@@ -23,6 +23,8 @@
 #include "util/sd_notify.hpp"
 #include "util/system.hpp"
 #include "web/app.hpp"
+#include "web/media_files.hpp"
+#include "media/media_service.hpp"
 
 namespace starpunk::cli {
 
@@ -147,6 +149,7 @@ int serve() {
     options.worker_threads = static_cast<unsigned>(cfg->workers);
     options.max_body_bytes = cfg->max_content_length;
     options.max_connections = static_cast<std::size_t>(cfg->max_connections);
+    options.upload_dir = cfg->data_path + "/uploads";  // request bodies routes keep on disk (media)
     options.on_shutdown = [] {
         if (auto st = notify_service_manager("STOPPING=1"); !st) spdlog::warn("{}", st.error().message);
     };
@@ -224,7 +227,24 @@ int serve() {
         }
     }
     site->outbound = &outbound;
-    micropub::MicropubService micropub(site->config, tokens, *storage->notes);
+    // Photos: images under DATA_PATH/media; upload bodies spooled to
+    // DATA_PATH/uploads (unlinked temp files; leftovers of a killed process
+    // are removed here).
+    media::MediaService::Options media_options;
+    media_options.media_dir = cfg->data_path + "/media";
+    media_options.upload_dir = options.upload_dir;
+    media_options.limits.max_pixels = cfg->max_image_pixels;
+    media::MediaService media(storage::posix_fs(), storage->pool, system_clock(), media_options);
+    if (auto removed = media.remove_stale_temp_files(); !removed) {
+        spdlog::critical("media: {}", removed.error().message);
+        return kExitFailure;
+    } else if (*removed > 0) {
+        spdlog::warn("removed {} stale temporary media/upload file(s)", *removed);
+    }
+    web::MediaFiles media_files(storage::posix_fs(), media_options.media_dir);
+    site->media = &media;
+    site->media_files = &media_files;
+    micropub::MicropubService micropub(site->config, tokens, *storage->notes, &media);
     site->micropub = &micropub;
     auto search = open_search(*cfg, *storage);
     if (!search) {

@@ -325,6 +325,9 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.workers = static_cast<int>(r.integer("WORKERS", usable_cores(), 1, 256));
     c.max_content_length = r.bytes("MAX_CONTENT_LENGTH", c.max_content_length);
     c.max_note_bytes = r.bytes("MAX_NOTE_SIZE", c.max_note_bytes);
+    c.max_upload_bytes = r.bytes("MAX_UPLOAD_SIZE", c.max_upload_bytes);
+    c.max_image_pixels =
+        static_cast<std::uint64_t>(r.integer("MAX_IMAGE_PIXELS", static_cast<long long>(c.max_image_pixels), 1, 1'000'000'000));
 
     c.dev_admin_me = r.str("DEV_ADMIN_ME", c.admin_me.empty() ? c.site_url + "/" : c.admin_me);
     if (c.dev_mode) {
@@ -456,6 +459,8 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("WORKERS={}", c.workers),
         fmt::format("MAX_CONTENT_LENGTH={}", c.max_content_length),
         fmt::format("MAX_NOTE_SIZE={}", c.max_note_bytes),
+        fmt::format("MAX_UPLOAD_SIZE={}", c.max_upload_bytes),
+        fmt::format("MAX_IMAGE_PIXELS={}", c.max_image_pixels),
         fmt::format("MAX_CONNECTIONS={}", c.max_connections),
         fmt::format("OUTBOUND_WORKERS={}", c.outbound_workers),
         fmt::format("DEV_MODE={}", c.dev_mode),

@@ -49,6 +49,11 @@ struct Config {
     int workers = 0;  // defaults to the number of usable cores
     std::uint64_t max_content_length = 10ull * 1024 * 1024;
     std::uint64_t max_note_bytes = 1024 * 1024;  // MAX_NOTE_SIZE (extension: SPEC §2.4 "configurable")
+    // MAX_UPLOAD_SIZE: cap of an upload's body (the media endpoint), which is
+    // spooled to disk as it arrives rather than held in memory.
+    std::uint64_t max_upload_bytes = 20ull * 1024 * 1024;
+    // MAX_IMAGE_PIXELS: width × height of an uploaded image, from its header.
+    std::uint64_t max_image_pixels = 50'000'000;
     // Open connections at most; beyond it the server stops accepting until one
     // closes. Default: default_max_connections() of the open-file limit.
     std::uint64_t max_connections = 1024;

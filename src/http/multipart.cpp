@@ -502,4 +502,61 @@ Result<MultipartForm> parse_multipart(std::string_view body, std::string_view co
     return form;
 }
 
+Result<SpooledForm> parse_multipart_file(const TempFile& body, std::string_view content_type_header,
+                                         const MultipartLimits& limits, const std::string& spool_dir) {
+    auto boundary = multipart_boundary(content_type_header);
+    if (!boundary) return std::move(boundary).error();
+
+    SpooledForm form;
+    PartInfo current;
+    std::string text;                 // the current text field
+    std::shared_ptr<TempFile> file;   // the current file part
+    std::uint64_t file_size = 0;
+    MultipartParser::Callbacks cb;
+    cb.on_part_begin = [&](const PartInfo& info) -> Status {
+        current = info;
+        text.clear();
+        file.reset();
+        file_size = 0;
+        if (current.filename) {
+            auto created = TempFile::create(spool_dir);
+            if (!created) return std::move(created).error();
+            file = std::move(*created);
+        }
+        return {};
+    };
+    cb.on_part_data = [&](std::string_view piece) -> Status {
+        if (!file) {
+            text.append(piece);
+            return {};
+        }
+        file_size += piece.size();
+        return file->append(piece);
+    };
+    cb.on_part_end = [&]() -> Status {
+        if (file) {
+            form.files.push_back(
+                SpooledFile{current.name, std::move(*current.filename), current.content_type, std::move(file), file_size});
+        } else {
+            if (auto st = check_text(text, "value"); !st) {
+                return make_error(ErrorCode::invalid_input,
+                                  "multipart field " + quoted(current.name) + ": " + st.error().message);
+            }
+            form.fields.add(current.name, std::move(text));
+        }
+        text.clear();
+        return {};
+    };
+    MultipartParser parser(std::move(*boundary), limits, std::move(cb));
+    std::string piece;
+    for (std::uint64_t offset = 0;;) {
+        if (auto st = body.read_at(offset, 64 * 1024, piece); !st) return std::move(st).error();
+        if (piece.empty()) break;
+        offset += piece.size();
+        if (auto st = parser.feed(piece); !st) return std::move(st).error();
+    }
+    if (auto st = parser.finish(); !st) return std::move(st).error();
+    return form;
+}
+
 }  // namespace starpunk::http

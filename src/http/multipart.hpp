@@ -34,7 +34,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +44,7 @@
 
 #include "http/form.hpp"
 #include "util/result.hpp"
+#include "util/temp_file.hpp"
 
 namespace starpunk::http {
 
@@ -145,5 +148,26 @@ struct MultipartForm {
 // multipart_boundary.
 Result<MultipartForm> parse_multipart(std::string_view body, std::string_view content_type_header,
                                       const MultipartLimits& limits = {});
+
+// A file part spooled to its own unlinked temporary file.
+struct SpooledFile {
+    std::string field_name;
+    std::string filename;      // as sent; untrusted
+    std::string content_type;  // as sent; untrusted
+    std::shared_ptr<TempFile> data;
+    std::uint64_t size = 0;
+};
+
+struct SpooledForm {
+    FormData fields;                  // parts without a filename, in order
+    std::vector<SpooledFile> files;   // parts with a filename, in order
+};
+
+// Parses a body spooled to `body` (read from offset 0 in 64 KiB pieces), each
+// file part going to a new temporary file in `spool_dir` as it streams past:
+// memory holds at most one piece plus the text fields, whatever the size of
+// the files. Errors as for parse_multipart, and io when a temp file fails.
+Result<SpooledForm> parse_multipart_file(const TempFile& body, std::string_view content_type_header,
+                                         const MultipartLimits& limits, const std::string& spool_dir);
 
 }  // namespace starpunk::http

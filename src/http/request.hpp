@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "util/strings.hpp"
+#include "util/temp_file.hpp"
 
 namespace starpunk::http {
 
@@ -41,6 +42,9 @@ struct Request {
     std::string_view query;     // raw query without '?': "x=1"
     std::vector<Header> headers;
     std::string body;
+    // The body, when the application planned it `to_file` (http/server.hpp):
+    // then `body` is empty. Closed (and its data freed) with the Request.
+    std::shared_ptr<TempFile> body_file;
     std::string remote_address;
     std::string request_id;
     RouteParams params;

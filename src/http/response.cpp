@@ -59,6 +59,7 @@ std::string_view reason_phrase(int status) {
         case 201: return "Created";
         case 202: return "Accepted";
         case 204: return "No Content";
+        case 206: return "Partial Content";
         case 301: return "Moved Permanently";
         case 302: return "Found";
         case 303: return "See Other";
@@ -77,6 +78,7 @@ std::string_view reason_phrase(int status) {
         case 411: return "Length Required";
         case 413: return "Content Too Large";
         case 415: return "Unsupported Media Type";
+        case 416: return "Range Not Satisfiable";
         case 422: return "Unprocessable Content";
         case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";

@@ -41,6 +41,11 @@ struct Route {
     // Must be cheap and non-blocking. Called after params are filled; it may
     // leave what it found in Request::prepared for the handler.
     std::function<bool(Request&)> inline_when;
+    // The route's request body (http/server.hpp, BodyPlan): its cap (0: the
+    // server's max_body_bytes) and whether it is spooled to a temporary file
+    // instead of memory. Set by the route table; http holds no policy.
+    std::uint64_t max_body_bytes = 0;
+    bool body_to_file = false;
 };
 
 struct RouteMatch {

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
+#include <unistd.h>
 #include <unordered_map>
 #include <vector>
 
@@ -149,9 +151,12 @@ private:
         req_ = Request{};
         res_ = Response{};
         body_parser_.reset();
+        file_parser_.reset();
         header_parser_.emplace();
         header_parser_->header_limit(server_.options.max_header_bytes);
-        header_parser_->body_limit(server_.options.max_body_bytes);
+        // The cap is the application's (plan_body), checked in on_header once
+        // the header is in; the header parser itself leaves lengths alone.
+        header_parser_->body_limit(boost::none);
         stream_.expires_after(requests_ == 0 ? server_.options.header_timeout : server_.options.keepalive_timeout);
         bhttp::async_read_header(stream_, buffer_, *header_parser_,
                                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -194,41 +199,82 @@ private:
             fill_request_line(parser.get());
             return fail_early(400, *problem);
         }
+        // The application plans the body from the request line and fields.
+        fill_request_line(parser.get());
+        for (const auto& f : parser.get()) req_.headers.push_back({f.name_string(), f.value()});
+        const BodyPlan plan = server_.app.plan_body(req_);
+        req_.headers.clear();
+        const std::uint64_t cap = plan.max_bytes > 0 ? plan.max_bytes : server_.options.max_body_bytes;
         auto length = parser.content_length();
-        if (length && *length > server_.options.max_body_bytes) {
-            fill_request_line(parser.get());
+        if (length && *length > cap) {
             return fail_early(413, "The request body is larger than this server accepts.");
+        }
+        if (plan.to_file) {
+            if (server_.options.upload_dir.empty()) return fail_early(500, "This server cannot take uploads.");
+            auto file = TempFile::create(server_.options.upload_dir);
+            if (!file) {
+                spdlog::error("cannot spool an upload: {}", file.error().message);
+                return fail_early(500, "The upload could not be stored on the server.");
+            }
+            const int fd = ::dup((*file)->fd());
+            if (fd < 0) return fail_early(500, "The upload could not be stored on the server.");
+            file_parser_.emplace(std::move(parser));
+            header_parser_.reset();
+            file_parser_->body_limit(cap);
+            beast::file spool;
+            spool.native_handle(fd);  // owned by the parser's body from here on
+            beast::error_code opened;
+            file_parser_->get().body().reset(std::move(spool), opened);
+            if (opened) return fail_early(500, "The upload could not be stored on the server.");
+            req_.body_file = std::move(*file);
+            return start_body(*file_parser_);
         }
         body_parser_.emplace(std::move(parser));
         header_parser_.reset();
-        body_parser_->body_limit(server_.options.max_body_bytes);
-        if (body_parser_->is_done()) return on_request();
-        auto expect = body_parser_->get()[bhttp::field::expect];
+        body_parser_->body_limit(cap);
+        start_body(*body_parser_);
+    }
+
+    template <class Parser>
+    void start_body(Parser& parser) {
+        if (parser.is_done()) return on_request(parser);
+        auto expect = parser.get()[bhttp::field::expect];
         if (iequals(expect, "100-continue")) {
             stream_.expires_after(server_.options.write_timeout);
             asio::async_write(stream_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
-                              [self = shared_from_this()](beast::error_code wec, std::size_t) {
+                              [self = shared_from_this(), &parser](beast::error_code wec, std::size_t) {
                                   if (wec) return self->close();
-                                  self->read_body();
+                                  self->read_body(parser);
                               });
             return;
         }
-        read_body();
+        read_body(parser);
     }
 
-    void read_body() {
+    // `parser` is one of this session's optional parsers, alive until the
+    // next read_header().
+    template <class Parser>
+    void read_body(Parser& parser) {
         stream_.expires_after(server_.options.body_timeout);
-        bhttp::async_read(stream_, buffer_, *body_parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        bhttp::async_read(stream_, buffer_, parser, [self = shared_from_this(), &parser](beast::error_code ec, std::size_t) {
             if (ec == bhttp::error::body_limit) {
-                self->fill_request_line(self->body_parser_->get());
+                self->fill_request_line(parser.get());
                 return self->fail_early(413, "The request body is larger than this server accepts.");
             }
             if (ec == beast::error::timeout) {
-                self->fill_request_line(self->body_parser_->get());
+                self->fill_request_line(parser.get());
                 return self->fail_early(408, "The request body did not arrive in time.");
             }
+            namespace errc = boost::system::errc;
+            if (ec && self->req_.body_file &&
+                (ec == errc::no_space_on_device || ec == errc::io_error || ec == errc::file_too_large)) {
+                // Writing the spooled body failed (ENOSPC, EIO): the server's fault.
+                spdlog::error("spooling an upload failed: {}", ec.message());
+                self->fill_request_line(parser.get());
+                return self->fail_early(500, "The upload could not be stored on the server.");
+            }
             if (ec) return self->close();
-            self->on_request();
+            self->on_request(parser);
         });
     }
 
@@ -272,13 +318,19 @@ private:
         return it->value();
     }
 
-    void on_request() {
+    template <class Parser>
+    void on_request(Parser& parser) {
         phase_ = Phase::handling;
-        auto& msg = body_parser_->get();
+        auto& msg = parser.get();
         bool target_ok = fill_request_line(msg);
+        req_.headers.clear();
         req_.headers.reserve(16);
         for (const auto& f : msg) req_.headers.push_back({f.name_string(), f.value()});
-        req_.body = std::move(msg.body());
+        if constexpr (std::is_same_v<typename Parser::value_type::body_type, bhttp::string_body>) {
+            req_.body = std::move(msg.body());
+        } else {
+            msg.body().close();  // the spool's data stays with req_.body_file
+        }
         keep_alive_ = msg.keep_alive() && !server_.stopping;
         log::RequestScope scope(req_.request_id);
         if (!target_ok) {
@@ -353,7 +405,13 @@ private:
         serialize_head(length_known ? std::optional<size_t>(body.size()) : std::nullopt);
         if (head || bodiless_status) body = {};
         std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
-        asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        // Asio's own completion conditions hand the kernel at most 64 KiB per
+        // write; a large body (a 1 MB image) would take one reactor round per
+        // 64 KiB. Offer the rest each time; the kernel takes what fits.
+        auto whole_rest = [](const beast::error_code& ec, std::size_t) -> std::size_t {
+            return ec ? 0 : std::size_t{1} << 30;
+        };
+        asio::async_write(stream_, buffers, whole_rest, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
             self->bytes_ += n;
             self->finish(ec);
         });
@@ -490,6 +548,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
     std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
+    std::optional<bhttp::request_parser<bhttp::file_body>> file_parser_;
     std::optional<bhttp::response<bhttp::buffer_body>> out_;
     std::optional<bhttp::response_serializer<bhttp::buffer_body>> serializer_;
     Request req_;

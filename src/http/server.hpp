@@ -16,9 +16,13 @@
 //   2. a Transfer-Encoding other than exactly one `chunked`, or one together
 //      with a Content-Length, or in HTTP/1.0 -> 400 and close (http/framing.hpp:
 //      where the body ends would be ambiguous); a declared Content-Length over
-//      max_body_bytes -> 413 and close without reading the body; otherwise
-//      read the body (body timeout), a chunked body that grows past the cap ->
-//      413 and close;
+//      cap -> 413 and close without reading the body; otherwise read the body
+//      (body timeout), a chunked body that grows past the cap -> 413 and
+//      close. The cap and where the body goes come from
+//      Application::plan_body(), asked once the header is in: max_body_bytes
+//      and memory (Request::body) unless it says otherwise; a body planned
+//      `to_file` is written to an unlinked temporary file in upload_dir as it
+//      arrives (Request::body_file), so memory does not grow with it;
 //   3. Application::prepare() routes it on the I/O thread; inline routes are
 //      handled right there, blocking ones on the worker pool, whose result is
 //      posted back to the connection's strand;
@@ -54,9 +58,22 @@ struct Completion {
     bool aborted = false;              // the transfer failed before the response was complete
 };
 
+// Where a request's body goes and how large it may be, decided from the
+// request line and header fields before any of the body is read.
+struct BodyPlan {
+    std::uint64_t max_bytes = 0;  // 0: ServerOptions::max_body_bytes
+    bool to_file = false;         // spool into an unlinked temp file (Request::body_file)
+};
+
 class Application {
 public:
     virtual ~Application() = default;
+    // Called on the I/O thread once the header is read: `head` has method,
+    // target, path and header fields (no body, no route). Must not block.
+    virtual BodyPlan plan_body(const Request& head) {
+        (void)head;
+        return {};
+    }
     // Routes `req` (sets req.route and req.params) and says where handle() must
     // run. Called on an I/O thread: must not block.
     virtual Execution prepare(Request& req) = 0;
@@ -87,6 +104,9 @@ struct ServerOptions {
     unsigned io_threads = 1;
     unsigned worker_threads = 2;
     std::uint64_t max_body_bytes = 10ull * 1024 * 1024;
+    // Where bodies planned `to_file` are spooled (must exist; files there are
+    // unlinked at creation). Empty: such bodies are refused with 500.
+    std::string upload_dir;
     std::uint32_t max_header_bytes = 16 * 1024;
     std::chrono::milliseconds header_timeout{10'000};
     std::chrono::milliseconds body_timeout{60'000};

@@ -47,8 +47,9 @@ Reply Reply::from(const Failure& failure) {
     return r;
 }
 
-MicropubService::MicropubService(const config::Config& config, TokenVerifier& tokens, notes::NotesService& notes)
-    : config_(config), tokens_(tokens), notes_(notes) {}
+MicropubService::MicropubService(const config::Config& config, TokenVerifier& tokens, notes::NotesService& notes,
+                                 media::MediaService* media)
+    : config_(config), tokens_(tokens), notes_(notes), media_(media) {}
 
 Reply MicropubService::post(const Incoming& in) {
     // A token in the header is verified before the body is even parsed: an
@@ -187,6 +188,7 @@ Reply MicropubService::query(const Incoming& in) {
                   {"post-types", nlohmann::json::array({{{"type", "note"}, {"name", "Note"}},
                                                         {{"type", "article"}, {"name", "Article"}}})},
                   {"q", {"config", "source", "syndicate-to", "category"}}};
+        if (media_) r.body["media-endpoint"] = config_.site_url + "/micropub/media";
         return r;
     }
     if (what == "syndicate-to") {

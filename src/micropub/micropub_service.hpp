@@ -20,9 +20,7 @@
 // Failure (micropub/failure.hpp); 401/403 carry WWW-Authenticate. Every reply
 // is Cache-Control: no-store.
 //
-// Not supported yet (400 invalid_request): update, delete, undelete. No media
-// endpoint (multipart files are ignored); categories are accepted but not
-// stored (no tags table); syndicate-to is always empty.
+// syndicate-to is always empty.
 //
 // Thread-safety: post() and query() may be called concurrently.
 #pragma once
@@ -34,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config.hpp"
+#include "media/media_service.hpp"
 #include "micropub/failure.hpp"
 #include "micropub/post_model.hpp"
 #include "micropub/request.hpp"
@@ -47,6 +46,7 @@ struct Incoming {
     std::string_view content_type;                  // Content-Type header value ("" when absent)
     std::string_view body;
     std::string_view query;                         // raw query string, without '?'
+    const TempFile* body_file = nullptr;            // a spooled body (uploads); then `body` is empty
 };
 
 struct Reply {
@@ -64,9 +64,18 @@ struct Reply {
 class MicropubService {
 public:
     // All referenced objects must outlive the service.
-    MicropubService(const config::Config& config, TokenVerifier& tokens, notes::NotesService& notes);
+    // `media` may be null: then the media endpoint answers 503.
+    MicropubService(const config::Config& config, TokenVerifier& tokens, notes::NotesService& notes,
+                    media::MediaService* media = nullptr);
 
     Reply post(const Incoming& in);
+    // POST /micropub/media (micropub/media_upload.cpp): token (header, or the
+    // access_token field) -> scope `media` or `create` else 403 -> the
+    // multipart part `file` (spooled body; none -> 400) ->
+    // MediaService::store (not an image we take -> 415, over the pixel
+    // limit -> 413, undecodable -> 400) -> 201, Location:
+    // SITE_URL/media/<path of the full-size file>.
+    Reply upload(const Incoming& in);
     Reply query(const Incoming& in);
 
 private:
@@ -80,6 +89,7 @@ private:
     const config::Config& config_;
     TokenVerifier& tokens_;
     notes::NotesService& notes_;
+    media::MediaService* media_;
 };
 
 }  // namespace starpunk::micropub

@@ -226,6 +226,35 @@ Status refresh_tokens_totp_login_next(Connection& c) {
     )sql");
 }
 
+// Photos (issue 14). `media`: one row per stored image, named by the SHA-256
+// of its stored (re-encoded) bytes; `path` is relative to DATA_PATH/media.
+// `media_variants`: its narrower copies (srcset). `note_photos`: a note's
+// photos in order — an uploaded image (media_id set, url its site path) or a
+// URL given by a Micropub client (media_id NULL) — with alt text.
+Status media_tables(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS media (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            hash TEXT UNIQUE NOT NULL,
+            path TEXT UNIQUE NOT NULL,
+            type TEXT NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            bytes INTEGER NOT NULL,
+            created_at TIMESTAMP NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS media_variants (
+            media_id INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            path TEXT UNIQUE NOT NULL,
+            hash TEXT NOT NULL,
+            bytes INTEGER NOT NULL,
+            PRIMARY KEY (media_id, width)
+        );
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -291,6 +320,7 @@ const std::vector<Migration>& migrations() {
         {"007_notes_summary", notes_summary},
         {"008_owner_password", owner_password},
         {"009_indieauth_server", indieauth_server},
+        {"010_media", media_tables},
         {"011_refresh_tokens_totp_login_next", refresh_tokens_totp_login_next},
         {"012_note_html", note_html},
     };

@@ -15,6 +15,12 @@ namespace starpunk::web {
 
 App::App(std::shared_ptr<const Site> site) : site_(std::move(site)) { add_routes(router_, site_); }
 
+http::BodyPlan App::plan_body(const http::Request& head) {
+    auto m = router_.match(head.method, head.raw_path);
+    if (m.outcome != http::RouteMatch::Outcome::found) return {};
+    return http::BodyPlan{m.route->max_body_bytes, m.route->body_to_file};
+}
+
 http::Execution App::prepare(http::Request& req) {
     auto m = router_.match(req.method, req.raw_path);
     if (m.outcome == http::RouteMatch::Outcome::found) {

@@ -25,6 +25,8 @@ class App final : public http::Application {
 public:
     explicit App(std::shared_ptr<const Site> site);
 
+    // The matched route's body policy (uploads: MAX_UPLOAD_SIZE, to a file).
+    http::BodyPlan plan_body(const http::Request& head) override;
     http::Execution prepare(http::Request& req) override;
     http::Response handle(http::Request& req) override;
     http::Response error(const http::Request& req, int status, std::string_view message) override;

@@ -7,6 +7,7 @@ micropub::Incoming micropub_incoming(const http::Request& req) {
     in.authorization = req.header("Authorization");
     in.content_type = req.header("Content-Type").value_or("");
     in.body = req.body;
+    in.body_file = req.body_file.get();
     in.query = req.query;
     return in;
 }

@@ -42,12 +42,21 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::post, "/auth/token/introspect", Access::client, Execution::blocking, handlers::token_introspect(site)});
     r.add({Method::post, "/auth/token/revoke", Access::client, Execution::blocking, handlers::token_revoke(site)});
     r.add({Method::get, "/admin/tokens", Access::admin, Execution::blocking, handlers::admin_tokens(site)});
+    r.add({Method::get, "/admin/media", Access::admin, Execution::blocking, handlers::admin_media(site)});
     r.add({Method::post, "/admin/tokens/revoke/{id}", Access::admin, Execution::blocking, handlers::admin_token_revoke(site)});
     r.add({Method::get, "/dev/login", Access::dev_only, Execution::blocking, handlers::dev_login(site)});
     r.add({Method::get, "/search", Access::public_, Execution::blocking, handlers::search(site)});
     r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});
     r.add({Method::get, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_get(site)});
     r.add({Method::post, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_post(site)});
+    // Uploads: the body goes to an unlinked temp file as it arrives, capped at MAX_UPLOAD_SIZE.
+    http::Route media_upload{Method::post, "/micropub/media", Access::bearer, Execution::blocking,
+                             handlers::micropub_media(site)};
+    media_upload.max_body_bytes = site->config.max_upload_bytes;
+    media_upload.body_to_file = true;
+    r.add(std::move(media_upload));
+    r.add({Method::get, "/media/{path*}", Access::public_, Execution::blocking, handlers::media_file(site),
+           [s = site.get()](http::Request& req) { return handlers::media_is_cached(*s, req); }});
     // Feeds: answered inline from memory when unchanged, else built on a
     // worker (web/feed_response.hpp); one SiteFeeds (service + cache) for all.
     auto feeds = make_site_feeds(*site);

@@ -36,8 +36,13 @@ class SearchService;
 namespace starpunk::micropub {
 class MicropubService;
 }
+namespace starpunk::media {
+class MediaService;
+}
 
 namespace starpunk::web {
+
+class MediaFiles;
 
 // The services every request may use: always present, owned elsewhere and
 // outliving the Site.
@@ -108,6 +113,9 @@ struct Site {
     search::SearchService* search = nullptr;
     // Micropub (/micropub answers 503) —
     micropub::MicropubService* micropub = nullptr;
+    // photos (the media endpoint answers 503, /media/ 404) —
+    media::MediaService* media = nullptr;
+    MediaFiles* media_files = nullptr;
     // metrics (SPEC §9: nothing is recorded and the metrics routes say so).
     metrics::Metrics* metrics = nullptr;
 

@@ -245,4 +245,23 @@ TEST(Config, ListenUrlIsWhatABrowserOnThisMachineUses) {
     EXPECT_EQ(listen_url("::", 9000), "http://localhost:9000");
     EXPECT_EQ(listen_url("::1", 8001), "http://[::1]:8001");
     EXPECT_EQ(listen_url("fe80::1%lo", 8001), "http://[fe80::1]:8001");
+// Uploads (issue 14) have their own cap, independent of MAX_CONTENT_LENGTH,
+// and an image pixel limit; bad values are reported like every other.
+TEST(Config, UploadCapAndPixelLimit) {
+    auto c = load_config(production()).config;
+    EXPECT_EQ(c.max_upload_bytes, 20u * 1024 * 1024);
+    EXPECT_EQ(c.max_image_pixels, 50'000'000u);
+    auto env = production();
+    env["MAX_UPLOAD_SIZE"] = "64M";
+    env["MAX_IMAGE_PIXELS"] = "1000000";
+    auto loaded = load_config(env);
+    ASSERT_TRUE(loaded.problems.empty());
+    EXPECT_EQ(loaded.config.max_upload_bytes, 64u * 1024 * 1024);
+    EXPECT_EQ(loaded.config.max_content_length, 10u * 1024 * 1024);
+    EXPECT_EQ(loaded.config.max_image_pixels, 1'000'000u);
+    env["MAX_UPLOAD_SIZE"] = "lots";
+    env["MAX_IMAGE_PIXELS"] = "0";
+    loaded = load_config(env);
+    EXPECT_TRUE(mentions(loaded.problems, "MAX_UPLOAD_SIZE"));
+    EXPECT_TRUE(mentions(loaded.problems, "MAX_IMAGE_PIXELS"));
 }

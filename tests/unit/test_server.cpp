@@ -6,6 +6,7 @@
 #include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -44,6 +45,27 @@ public:
                     }});
         router.add({Method::get, "/throws", 0, Execution::inline_,
                     [](Request&) -> Response { throw std::runtime_error("secret internal detail /etc/x"); }});
+        Route upload{Method::post, "/upload", 0, Execution::blocking, [](Request& req) {
+                         if (!req.body_file) return text_response(200, "in memory: " + std::to_string(req.body.size()));
+                         std::string all, piece;
+                         for (std::uint64_t at = 0;; at += piece.size()) {
+                             if (!req.body_file->read_at(at, 4096, piece) || piece.empty()) break;
+                             all += piece;
+                         }
+                         return text_response(200, "spooled " + std::to_string(all.size()) + " " +
+                                                       (all == std::string(all.size(), 'u') ? "intact" : "damaged") +
+                                                       " memory " + std::to_string(req.body.size()));
+                     }};
+        upload.body_to_file = true;
+        upload.max_body_bytes = 300'000;
+        router.add(std::move(upload));
+        router.add({Method::post, "/echo", 0, Execution::inline_,
+                    [](Request& req) { return text_response(200, "in memory: " + std::to_string(req.body.size())); }});
+    }
+    BodyPlan plan_body(const Request& head) override {
+        auto m = router.match(head.method, head.raw_path);
+        if (m.outcome != RouteMatch::Outcome::found) return {};
+        return BodyPlan{m.route->max_body_bytes, m.route->body_to_file};
     }
     Execution prepare(Request& req) override {
         auto m = router.match(req.method, req.raw_path);
@@ -324,6 +346,50 @@ TEST(Server, AMalformedHeadGets400WithoutABody) {
     }
     const std::string get = send_raw(running.server->port(), "GET /fast HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n");
     EXPECT_NE(get.find("could not be parsed"), std::string::npos) << "a GET keeps its explanation";
+}
+
+// Uploads (issue 14): a route planned `to_file` gets its body in an unlinked
+// temp file with its own cap; other routes keep the server's cap, in memory.
+TEST(Server, ARoutePlannedToFileGetsItsBodySpooledUnderItsOwnCap) {
+    TestApp app;
+    char tmpl[] = "/tmp/starpunk-upload-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    ServerOptions opts;
+    opts.max_body_bytes = 1000;
+    opts.upload_dir = tmpl;
+    Running r(app, opts);
+    auto post = [&](const std::string& path, const std::string& body) {
+        return send_raw(r.server->port(), "POST " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                                          "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    };
+    // Over the server's 1000-byte cap, under the route's 300,000: spooled, whole.
+    std::string answer = post("/upload", std::string(200'000, 'u'));
+    EXPECT_NE(answer.find("200 OK"), std::string::npos) << answer.substr(0, 200);
+    EXPECT_NE(answer.find("spooled 200000 intact memory 0"), std::string::npos) << answer;
+    // Chunked, too.
+    answer = send_raw(r.server->port(),
+                      "POST /upload HTTP/1.1\r\nHost: t\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      "5\r\nuuuuu\r\n3\r\nuuu\r\n0\r\n\r\n");
+    EXPECT_NE(answer.find("spooled 8 intact"), std::string::npos) << answer;
+    // Over the route's cap: 413 from the declared length.
+    int fd = connect_to(r.server->port());
+    ASSERT_GE(fd, 0);
+    std::string head = "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 300001\r\n\r\n";
+    (void)::send(fd, head.data(), head.size(), 0);
+    answer = read_for(fd, 2000ms);  // no body sent: the answer cannot wait for it
+    ::close(fd);
+    EXPECT_EQ(answer.rfind("HTTP/1.1 413", 0), 0u) << answer.substr(0, 200);
+    // Other routes: the server's cap, in memory.
+    EXPECT_NE(post("/echo", std::string(900, 'e')).find("in memory: 900"), std::string::npos);
+    EXPECT_EQ(post("/echo", std::string(1001, 'e')).rfind("HTTP/1.1 413", 0), 0u);
+    // The spool never had a name anyone could find.
+    int entries = 0;
+    if (DIR* d = ::opendir(tmpl)) {
+        while (auto* e = ::readdir(d)) entries += std::string(e->d_name) != "." && std::string(e->d_name) != "..";
+        ::closedir(d);
+    }
+    EXPECT_EQ(entries, 0);
+    ::rmdir(tmpl);
 }
 
 TEST(Server, ListenFailsClearlyWhenPortIsTaken) {

@@ -67,6 +67,8 @@ http::Handler token_revoke(std::shared_ptr<const Site> site);
 // /admin/tokens/revoke/{id} — revoke one.
 http::Handler admin_tokens(std::shared_ptr<const Site> site);
 http::Handler admin_token_revoke(std::shared_ptr<const Site> site);
+// GET /admin/media: the stored images, newest first (admin_media.cpp).
+http::Handler admin_media(std::shared_ptr<const Site> site);
 // GET /search?q=&page= — HTML search results (SPEC §7); the admin also sees drafts.
 http::Handler search(std::shared_ptr<const Site> site);
 // GET /api/search?q=&limit=&offset= — search results as JSON (SPEC §7).
@@ -96,5 +98,11 @@ http::Handler feed_negotiated(std::shared_ptr<const Site> site, std::shared_ptr<
 http::Handler opml(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> feeds);
 // GET /static/{path*} — embedded CSS/JS/fonts with ETag and long cache.
 http::Handler static_file(std::shared_ptr<const Site> site);
+// POST /micropub/media: the Micropub media endpoint (body spooled to a file).
+http::Handler micropub_media(std::shared_ptr<const Site> site);
+// GET /media/{path*}: stored images (web/media_files.hpp); the probe answers
+// inline when the file's bytes are in memory.
+http::Handler media_file(std::shared_ptr<const Site> site);
+bool media_is_cached(const Site& site, http::Request& req);
 
 }  // namespace starpunk::web::handlers

@@ -202,7 +202,7 @@ private:
         // The application plans the body from the request line and fields.
         fill_request_line(parser.get());
         for (const auto& f : parser.get()) req_.headers.push_back({f.name_string(), f.value()});
-        const BodyPlan plan = server_.app.plan_body(req_);
+        const BodyPlan plan = server_.app->plan_body(req_);
         req_.headers.clear();
         const std::uint64_t cap = plan.max_bytes > 0 ? plan.max_bytes : server_.options.max_body_bytes;
         auto length = parser.content_length();

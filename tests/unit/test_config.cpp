@@ -245,6 +245,8 @@ TEST(Config, ListenUrlIsWhatABrowserOnThisMachineUses) {
     EXPECT_EQ(listen_url("::", 9000), "http://localhost:9000");
     EXPECT_EQ(listen_url("::1", 8001), "http://[::1]:8001");
     EXPECT_EQ(listen_url("fe80::1%lo", 8001), "http://[fe80::1]:8001");
+}
+
 // Uploads (issue 14) have their own cap, independent of MAX_CONTENT_LENGTH,
 // and an image pixel limit; bad values are reported like every other.
 TEST(Config, UploadCapAndPixelLimit) {

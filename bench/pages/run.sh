@@ -120,6 +120,7 @@ for t in range(1, tags + 1):
         get(f"/tag/topic{t}?page={p}", f"{root}/tag/topic{t}/{p}.html")
 PY
 stop_starpunk
+chmod a+rx "$WORK" && chmod -R a+rX "$NG/root"  # nginx's workers run as nobody when started by root
 NG_PORT=$(free_port)
 cat >"$NG/nginx.conf" <<NGX
 worker_processes 1;

@@ -114,9 +114,7 @@ Result<std::size_t> NoteRenderer::store_missing(const std::atomic<bool>& stop, s
             renderings.emplace_back(std::move(note), **rendered);
         }
         if (auto st = notes_.rendered().put_many(renderings); !st) return std::move(st).error();
-        for (const auto& r : renderings) {
-            if (!r.second.degraded) ++stored;
-        }
+        stored += renderings.size();  // degraded ones were never added
     }
     return stored;
 }

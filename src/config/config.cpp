@@ -84,8 +84,9 @@ public:
         return *parsed;
     }
 
-    // Bytes: a whole number with an optional K/M/G (binary) suffix, e.g. 10M.
-    std::uint64_t bytes(std::string_view key, std::uint64_t def) {
+    // Bytes: a whole number with an optional K/M/G (binary) suffix, e.g. 10M;
+    // 0 only where it means "off" (`zero_ok`).
+    std::uint64_t bytes(std::string_view key, std::uint64_t def, bool zero_ok = false) {
         const std::string* v = raw(key);
         if (!v) return def;
         std::string s = to_lower(trim(*v));
@@ -98,9 +99,9 @@ public:
         char* end = nullptr;
         errno = 0;
         unsigned long long n = std::strtoull(s.c_str(), &end, 10);
-        if (s.empty() || s[0] == '-' || errno != 0 || *end != '\0' || n == 0) {
-            problems_.push_back(
-                fmt::format("{}: expected a positive size in bytes (e.g. 10485760 or 10M), got \"{}\"", key, *v));
+        if (s.empty() || s[0] == '-' || errno != 0 || *end != '\0' || (n == 0 && !zero_ok)) {
+            problems_.push_back(fmt::format("{}: expected a {} size in bytes (e.g. 10485760 or 10M), got \"{}\"", key,
+                                            zero_ok ? "whole-number" : "positive", *v));
             return def;
         }
         return n * mult;
@@ -139,6 +140,23 @@ bool is_ip_address(const std::string& host) {
     const std::string address = host.substr(0, host.find('%'));
     if (address.size() + 1 == host.size()) return false;  // "::1%" names no zone
     return ::inet_pton(AF_INET6, address.c_str(), buf) == 1;
+}
+
+// local@domain: one '@' with something on each side, a dot in the domain, no
+// spaces, controls, quotes or angle brackets (it is put into JSON only, but a
+// typo should be caught at start-up rather than handed to clients).
+bool looks_like_email(std::string_view s) {
+    const auto at = s.find('@');
+    if (at == std::string_view::npos || at == 0 || s.find('@', at + 1) != std::string_view::npos) return false;
+    const std::string_view domain = s.substr(at + 1);
+    if (domain.size() < 3 || domain.find('.') == std::string_view::npos || domain.front() == '.' ||
+        domain.back() == '.') {
+        return false;
+    }
+    for (unsigned char ch : s) {
+        if (ch <= 0x20 || ch == 0x7f || ch == '"' || ch == '<' || ch == '>' || ch == ',' || ch == ';') return false;
+    }
+    return s.size() <= 254;
 }
 
 bool is_loopback_host(std::string_view host) {
@@ -271,6 +289,12 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
         !c.site_author_photo.starts_with("/")) {
         problems.push_back("SITE_AUTHOR_PHOTO: expected an http(s) URL or a path starting with /");
     }
+    c.site_author_email = std::string(trim(r.str("SITE_AUTHOR_EMAIL", "")));
+    if (!c.site_author_email.empty() && !looks_like_email(c.site_author_email)) {
+        problems.push_back(fmt::format(
+            "SITE_AUTHOR_EMAIL: \"{}\" is not an e-mail address (one @, no spaces, e.g. me@example.com)",
+            c.site_author_email));
+    }
 
     c.admin_me = r.str("ADMIN_ME", "");
     if (c.admin_me.empty()) {
@@ -326,6 +350,7 @@ LoadedConfig load_config(const Environment& env, Purpose purpose) {
     c.max_content_length = r.bytes("MAX_CONTENT_LENGTH", c.max_content_length);
     c.max_note_bytes = r.bytes("MAX_NOTE_SIZE", c.max_note_bytes);
     c.max_upload_bytes = r.bytes("MAX_UPLOAD_SIZE", c.max_upload_bytes);
+    c.page_cache_bytes = r.bytes("PAGE_CACHE_SIZE", c.page_cache_bytes, /*zero_ok=*/true);
     c.max_image_pixels =
         static_cast<std::uint64_t>(r.integer("MAX_IMAGE_PIXELS", static_cast<long long>(c.max_image_pixels), 1, 1'000'000'000));
 
@@ -442,6 +467,7 @@ std::vector<std::string> describe_config(const Config& c) {
     return {
         fmt::format("SITE_URL={}", c.site_url),
         fmt::format("SITE_NAME={}", c.site_name),
+        fmt::format("SITE_AUTHOR_EMAIL={}", c.site_author_email),
         fmt::format("ADMIN_ME={}", c.admin_me),
         fmt::format("SESSION_SECRET={}", secret(c.session_secret)),
         fmt::format("SESSION_LIFETIME={}", c.session_lifetime_days),
@@ -461,6 +487,7 @@ std::vector<std::string> describe_config(const Config& c) {
         fmt::format("MAX_NOTE_SIZE={}", c.max_note_bytes),
         fmt::format("MAX_UPLOAD_SIZE={}", c.max_upload_bytes),
         fmt::format("MAX_IMAGE_PIXELS={}", c.max_image_pixels),
+        fmt::format("PAGE_CACHE_SIZE={}", c.page_cache_bytes),
         fmt::format("MAX_CONNECTIONS={}", c.max_connections),
         fmt::format("OUTBOUND_WORKERS={}", c.outbound_workers),
         fmt::format("DEV_MODE={}", c.dev_mode),

@@ -27,6 +27,9 @@ struct Config {
     std::string site_author;
     std::string site_description;
     std::string site_author_photo;
+    // SITE_AUTHOR_EMAIL: optional; given to IndieAuth clients granted the
+    // `email` scope (with `profile`), and nowhere else.
+    std::string site_author_email;
     // Identity and sessions
     std::string admin_me;
     std::string session_secret;
@@ -61,6 +64,9 @@ struct Config {
     // IndieAuth discovery) at once; beyond it such requests get 503 at once.
     // Default: half of WORKERS, at least 1.
     int outbound_workers = 1;
+    // PAGE_CACHE_SIZE: bytes of whole public pages kept in memory (bodies and
+    // keys); 0 turns the page cache off.
+    std::uint64_t page_cache_bytes = 8ull * 1024 * 1024;
     // Development
     bool dev_mode = false;
     std::string dev_admin_me;

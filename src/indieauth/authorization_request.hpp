@@ -32,10 +32,11 @@
 
 namespace starpunk::indieauth {
 
-// Scopes the server grants: Micropub's, plus "profile" (the token answer
-// carries the owner's profile URL; no other profile data exists).
+// Scopes the server knows: Micropub's, plus "profile" (the answer carries the
+// owner's name, URL and photo) and "email" (with profile: the address; the
+// web layer grants it only when SITE_AUTHOR_EMAIL is set).
 inline constexpr std::string_view kSupportedScopes[] = {"create", "update", "delete", "undelete", "media", "draft",
-                                                         "profile"};
+                                                         "profile", "email"};
 bool supported_scope(std::string_view scope);
 
 struct AuthorizationRequest {

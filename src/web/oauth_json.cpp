@@ -1,5 +1,6 @@
 #include "web/oauth_json.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace starpunk::web {
@@ -14,6 +15,18 @@ http::Response oauth_error(int status, std::string_view error, std::string_view 
     auto res = oauth_json(status, {{"error", error}, {"error_description", description}});
     if (status == 401) res.set_header("WWW-Authenticate", "Bearer error=\"" + std::string(error) + "\"");
     return res;
+}
+
+nlohmann::json profile_json(const Site& site, const std::vector<std::string>& scopes, std::string_view me) {
+    auto granted = [&](std::string_view s) { return std::find(scopes.begin(), scopes.end(), s) != scopes.end(); };
+    if (!granted("profile")) return nullptr;
+    const auto& c = site.config;
+    nlohmann::json profile = {{"url", me}, {"name", c.site_author.empty() ? c.site_name : c.site_author}};
+    if (!c.site_author_photo.empty()) {
+        profile["photo"] = c.site_author_photo.starts_with("/") ? c.site_url + c.site_author_photo : c.site_author_photo;
+    }
+    if (granted("email") && !c.site_author_email.empty()) profile["email"] = c.site_author_email;
+    return profile;
 }
 
 }  // namespace starpunk::web

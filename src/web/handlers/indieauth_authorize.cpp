@@ -87,6 +87,15 @@ Checked check_request(const Site& site, const http::Request& req, const http::Fo
         return out;
     }
     out.request = std::move(parsed.request);
+    // `email` is known but only grantable with an address to give: without
+    // SITE_AUTHOR_EMAIL it is listed as not granted, like an unknown scope.
+    if (site.config.site_author_email.empty()) {
+        auto& scopes = out.request->scopes;
+        if (auto it = std::find(scopes.begin(), scopes.end(), "email"); it != scopes.end()) {
+            scopes.erase(it);
+            out.request->ignored_scopes.emplace_back("email");
+        }
+    }
     return out;
 }
 
@@ -223,7 +232,11 @@ http::Handler authorize_redeem(std::shared_ptr<const Site> site) {
             spdlog::error("indieauth: code redemption failed: {}", grant.error().message);
             return oauth_error(500, "server_error", "The code could not be checked; try again.");
         }
-        return oauth_json(200, {{"me", grant->me}});
+        // Profile-only redemption (IndieAuth §5.3.3): the identity, and the
+        // profile when the owner granted it.
+        nlohmann::json body = {{"me", grant->me}};
+        if (auto profile = profile_json(*site, grant->scopes, grant->me); !profile.is_null()) body["profile"] = std::move(profile);
+        return oauth_json(200, body);
     };
 }
 

@@ -70,11 +70,7 @@ http::Response token_answer(const Site& site, const indieauth::IssuedToken& issu
                            {"me", r.me},
                            {"expires_in", std::chrono::duration_cast<std::chrono::seconds>(r.expires_at - r.issued_at).count()}};
     if (!issued.refresh_token.empty()) body["refresh_token"] = issued.refresh_token;
-    if (std::find(r.scopes.begin(), r.scopes.end(), "profile") != r.scopes.end()) {
-        body["profile"] = {{"url", r.me}, {"name", site.config.site_author.empty() ? site.config.site_name
-                                                                                   : site.config.site_author}};
-        if (!site.config.site_author_photo.empty()) body["profile"]["photo"] = site.config.site_author_photo;
-    }
+    if (auto profile = profile_json(site, r.scopes, r.me); !profile.is_null()) body["profile"] = std::move(profile);
     return oauth_json(200, body);
 }
 

@@ -12,18 +12,19 @@ namespace {
 
 constexpr std::string_view kColumns = "note_id, content_hash, format, title, name, excerpt, html";
 
-// The row's rendering when it belongs to `note` as it is now (invariant 1).
-std::optional<RenderedNote> current(const storage::Statement& s, const Note& note) {
-    if (s.text(1) != note.content_hash || s.integer(2) != kRenderedFormat) return std::nullopt;
+}  // namespace
+
+std::optional<RenderedNote> RenderedStore::read_current(const storage::Statement& s, int first, const Note& note) {
+    if (s.is_null(first) || s.text(first) != note.content_hash || s.integer(first + 1) != kRenderedFormat) {
+        return std::nullopt;
+    }
     RenderedNote r;
-    r.title = s.text(3);
-    r.name = s.optional_text(4);
-    r.excerpt = s.text(5);
-    r.html = s.text(6);
+    r.title = s.text(first + 2);
+    r.name = s.optional_text(first + 3);
+    r.excerpt = s.text(first + 4);
+    r.html = s.text(first + 5);
     return r;
 }
-
-}  // namespace
 
 Result<std::optional<RenderedNote>> RenderedStore::find(const Note& note) const {
     auto lease = pool_->acquire();
@@ -34,10 +35,62 @@ Result<std::optional<RenderedNote>> RenderedStore::find(const Note& note) const 
     s.bind(1, note.id);
     auto row = s.step();
     std::optional<RenderedNote> found;
-    if (row && *row) found = current(s, note);
+    if (row && *row) found = read_current(s, 1, note);
     s.reset();
     if (!row) return std::move(row).error();
     return found;
+}
+
+namespace {
+
+// Tags travel in one column: name US display, RS between tags. make_tag()
+// turns control characters into spaces, so neither separator can occur in a
+// stored tag.
+constexpr char kUnit = '\x1f';
+constexpr char kRecord = '\x1e';
+
+std::vector<Tag> split_tags(std::string_view packed) {
+    std::vector<Tag> tags;
+    while (!packed.empty()) {
+        const auto end = packed.find(kRecord);
+        const std::string_view one = packed.substr(0, end);
+        if (const auto unit = one.find(kUnit); unit != std::string_view::npos) {
+            tags.push_back(Tag{std::string(one.substr(0, unit)), std::string(one.substr(unit + 1))});
+        }
+        if (end == std::string_view::npos) break;
+        packed.remove_prefix(end + 1);
+    }
+    return tags;
+}
+
+}  // namespace
+
+Result<NoteForPage> RenderedStore::for_page(std::string_view slug) const {
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    // Column order: kNoteColumns (0-9), the rendering (10-15), the tags (16).
+    static const std::string sql = fmt::format(
+        "SELECT {}, {}, (SELECT group_concat(t.name || char(31) || t.display_name, char(30)) FROM "
+        "(SELECT tg.name, tg.display_name FROM note_tags nt JOIN tags tg ON tg.id = nt.tag_id "
+        "WHERE nt.note_id = n.id ORDER BY nt.position) t) "
+        "FROM notes n LEFT JOIN note_html h ON h.note_id = n.id WHERE n.slug = ?1",
+        kNoteColumns, kJoinColumns);
+    auto stmt = (*lease)->prepare(sql);
+    if (!stmt) return std::move(stmt).error();
+    storage::Statement& s = **stmt;
+    s.bind(1, slug);
+    auto row = s.step();
+    if (!row) return std::move(row).error();
+    if (!*row) {
+        s.reset();
+        return make_error(ErrorCode::not_found, "no such note");
+    }
+    NoteForPage out;
+    out.note = read_note(s);
+    out.rendering = read_current(s, 10, out.note);
+    if (!s.is_null(16)) out.tags = split_tags(s.text(16));
+    s.reset();
+    return out;
 }
 
 Result<std::unordered_map<int64_t, RenderedNote>> RenderedStore::find_many(const std::vector<Note>& notes) const {
@@ -68,7 +121,7 @@ Result<std::unordered_map<int64_t, RenderedNote>> RenderedStore::find_many(const
             }
             if (!*row) break;
             if (auto it = by_id.find(s.integer(0)); it != by_id.end()) {
-                if (auto r = current(s, *it->second)) found.emplace(it->first, std::move(*r));
+                if (auto r = read_current(s, 1, *it->second)) found.emplace(it->first, std::move(*r));
             }
         }
         s.reset();

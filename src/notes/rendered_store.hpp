@@ -28,6 +28,8 @@
 #include <utility>
 #include <vector>
 
+#include "notes/note_tags.hpp"
+#include "notes/notes_service.hpp"
 #include "notes/rendered_note.hpp"
 #include "storage/pool.hpp"
 #include "storage/sqlite.hpp"
@@ -35,7 +37,12 @@
 
 namespace starpunk::notes {
 
-struct Note;
+// What a permalink shows, read at once (RenderedStore::for_page).
+struct NoteForPage {
+    Note note;
+    std::vector<Tag> tags;
+    std::optional<RenderedNote> rendering;  // nullopt: not stored, or stale
+};
 
 class RenderedStore {
 public:
@@ -43,6 +50,11 @@ public:
 
     // The stored rendering of this version of the note, if there is one.
     Result<std::optional<RenderedNote>> find(const Note& note) const;
+    // The note with this slug (deleted notes included), its tags in order and
+    // its stored rendering when current — one statement, one read transaction
+    // (permalinks: three round trips cost most of a page that is not cached).
+    // not_found when no note has the slug.
+    Result<NoteForPage> for_page(std::string_view slug) const;
     // Stored renderings of several notes at once (one query): note id -> rendering,
     // only for notes whose stored copy is current.
     Result<std::unordered_map<int64_t, RenderedNote>> find_many(const std::vector<Note>& notes) const;
@@ -53,6 +65,13 @@ public:
     // unless the note's content has changed meanwhile (then that one is
     // skipped). Degraded ones are not stored (invariant 3).
     Status put_many(const std::vector<std::pair<Note, RenderedNote>>& renderings) const;
+
+    // The columns read_current() maps, in its order, for queries that join
+    // note_html to notes (alias h): NotesService::get_for_page.
+    static constexpr std::string_view kJoinColumns = "h.content_hash, h.format, h.title, h.name, h.excerpt, h.html";
+    // The rendering in kJoinColumns' columns from `first` on, when it is that of
+    // `note` as it is now (invariant 1); nullopt when absent (NULLs) or stale.
+    static std::optional<RenderedNote> read_current(const storage::Statement& s, int first, const Note& note);
 
     // Replaces the note's rendering inside the caller's transaction on `c`
     // (NotesService's writes).

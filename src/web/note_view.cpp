@@ -44,7 +44,11 @@ Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const n
                                                        const std::vector<notes::Tag>& tags) {
     auto rendered = site.renderer.render(note);
     if (!rendered) return std::move(rendered).error();
-    const auto& r = **rendered;
+    return note_data(site, note, tags, **rendered);
+}
+
+std::pair<TemplateData, std::string> note_data(const Site& site, const notes::Note& note,
+                                               const std::vector<notes::Tag>& tags, const notes::RenderedNote& r) {
     TemplateData d;
     d.set("url", note_url(site, note));
     d.set("html", scope_footnotes(r.html, note.slug));

@@ -16,6 +16,9 @@ namespace starpunk::web {
 // has_tags. Second: the page title text.
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
                                                        const std::vector<notes::Tag>& tags);
+// The same with the note's rendering already at hand.
+std::pair<TemplateData, std::string> note_data(const Site& site, const notes::Note& note,
+                                               const std::vector<notes::Tag>& tags, const notes::RenderedNote& r);
 
 // A list of note_data objects (their tags read in one query).
 Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes);

@@ -1,38 +1,122 @@
 #include "web/page_cache.hpp"
 
+#include <fmt/format.h>
+
+#include <bits/hash_bytes.h>
+#include <cstdint>
+
 #include "http/conditional.hpp"
-#include "util/crypto.hpp"
 #include "util/strings.hpp"
 
 namespace starpunk::web {
 
-PageCache::PageCache(notes::NoteChanges& changes, size_t capacity)
-    : changes_(changes), capacity_(capacity), subscription_(changes.subscribe([this] { invalidate(); })) {}
+namespace {
+
+// A strong validator names these exact bytes: a 64-bit hash of the body and
+// its length. Not a secret and not an integrity check — it only has to differ
+// between two versions of one URL — so libstdc++'s Murmur hash (several GB/s,
+// the same in every process) instead of SHA-256, which cost more than the
+// rest of building a permalink from its stored rendering.
+std::string strong_etag(std::string_view body) {
+    const std::size_t h = std::_Hash_bytes(body.data(), body.size(), 0x5f3759dfu);
+    return fmt::format("\"{:016x}-{:x}\"", static_cast<std::uint64_t>(h), body.size());
+}
+
+}  // namespace
+
+PageCache::PageCache(notes::NoteChanges& changes, std::size_t budget_bytes)
+    : changes_(changes), budget_(budget_bytes), subscription_(changes.subscribe([this] { invalidate(); })) {}
+
+std::size_t PageCache::entry_bytes(const std::string& key, const CachedPage& page) {
+    constexpr std::size_t kOverhead = 160;  // slot, index node, the page's and body's control blocks
+    return kOverhead + key.size() + (page.body ? page.body->size() : 0) + page.etag.size() + page.last_modified.size();
+}
 
 std::shared_ptr<const CachedPage> PageCache::find(const std::string& key) {
     changes_.poll();
+    if (budget_ == 0) return nullptr;
     std::shared_lock lock(mutex_);
-    auto it = pages_.find(key);
-    return it == pages_.end() ? nullptr : it->second;
+    auto it = index_.find(key);
+    if (it == index_.end()) return nullptr;
+    Slot& slot = *slots_[it->second];
+    if (!slot.referenced.load(std::memory_order_relaxed)) slot.referenced.store(true, std::memory_order_relaxed);
+    return slot.page;
+}
+
+void PageCache::evict_one() {
+    // Each pass over a marked slot clears its mark, so two turns of the clock
+    // find a victim whatever the marks.
+    for (;;) {
+        if (hand_ >= slots_.size()) hand_ = 0;
+        Slot& slot = *slots_[hand_];
+        const std::size_t at = hand_++;
+        if (slot.key.empty()) continue;
+        if (slot.referenced.exchange(false, std::memory_order_relaxed)) continue;
+        index_.erase(slot.key);
+        bytes_ -= slot.bytes;
+        slot.key.clear();
+        slot.page.reset();
+        slot.bytes = 0;
+        free_slots_.push_back(at);
+        return;
+    }
 }
 
 void PageCache::store(const std::string& key, std::shared_ptr<const CachedPage> page, uint64_t built_at_generation) {
+    const std::size_t bytes = entry_bytes(key, *page);
+    if (budget_ == 0 || bytes > budget_ / 4) return;
     std::unique_lock lock(mutex_);
     if (built_at_generation != generation_.load(std::memory_order_acquire)) return;
-    if (pages_.size() >= capacity_ && !pages_.contains(key)) pages_.erase(pages_.begin());
-    pages_[key] = std::move(page);
+    if (auto it = index_.find(key); it != index_.end()) {  // built twice concurrently: keep the newer
+        Slot& slot = *slots_[it->second];
+        bytes_ = bytes_ - slot.bytes + bytes;
+        slot.page = std::move(page);
+        slot.bytes = bytes;
+    } else {
+        while (bytes_ + bytes > budget_ && bytes_ > 0) evict_one();
+        std::size_t at;
+        if (!free_slots_.empty()) {
+            at = free_slots_.back();
+            free_slots_.pop_back();
+        } else {
+            at = slots_.size();
+            slots_.push_back(std::make_unique<Slot>());
+        }
+        Slot& slot = *slots_[at];
+        slot.key = key;
+        slot.page = std::move(page);
+        slot.bytes = bytes;
+        slot.referenced.store(false, std::memory_order_relaxed);
+        index_.emplace(key, at);
+        bytes_ += bytes;
+    }
+    while (bytes_ > budget_) evict_one();  // a replacement grew past the budget
 }
 
 void PageCache::invalidate() {
     std::unique_lock lock(mutex_);
     generation_.fetch_add(1, std::memory_order_acq_rel);
-    pages_.clear();
+    index_.clear();
+    slots_.clear();
+    free_slots_.clear();
+    hand_ = 0;
+    bytes_ = 0;
+}
+
+std::size_t PageCache::bytes() const {
+    std::shared_lock lock(mutex_);
+    return bytes_;
+}
+
+std::size_t PageCache::size() const {
+    std::shared_lock lock(mutex_);
+    return index_.size();
 }
 
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::string last_modified) {
     auto page = std::make_shared<CachedPage>();
     page->status = status;
-    page->etag = "\"" + to_hex(sha256(body)).substr(0, 20) + "\"";
+    page->etag = strong_etag(body);
     page->body = std::make_shared<const std::string>(std::move(body));
     page->last_modified = std::move(last_modified);
     page->last_modified_at = http::parse_http_date(page->last_modified).value_or(0);

@@ -11,8 +11,13 @@
 //   2. Writes by other processes (starpunk import, a second server) arrive
 //      through the same notification, which find() polls: at most the probe
 //      interval (NotesService::Options::external_check, 1 s) late.
-//   3. At most `capacity` entries; when full, an arbitrary entry is dropped.
-// Thread-safe: lookups take a shared lock only.
+//   3. At most `budget_bytes` of pages (body, key and validators, see
+//      entry_bytes()); a page larger than a quarter of the budget is not kept.
+//      When full, entries go by CLOCK (second chance): a hit marks its entry,
+//      the sweep spares a marked entry once and drops the first unmarked one,
+//      so pages asked for again (home, feeds' neighbours, recent notes) stay
+//      while a crawl's one-off pages pass through. Budget 0: nothing is kept.
+// Thread-safe: lookups take a shared lock only (the mark is an atomic).
 #pragma once
 
 #include <atomic>
@@ -22,6 +27,7 @@
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "notes/changes.hpp"
 
@@ -38,7 +44,7 @@ struct CachedPage {
 class PageCache {
 public:
     // `changes` must outlive the cache.
-    explicit PageCache(notes::NoteChanges& changes, size_t capacity = 4096);
+    explicit PageCache(notes::NoteChanges& changes, std::size_t budget_bytes = 8u << 20);
 
     // The page, or nullptr when it must be built.
     std::shared_ptr<const CachedPage> find(const std::string& key);
@@ -47,11 +53,28 @@ public:
     void store(const std::string& key, std::shared_ptr<const CachedPage> page, uint64_t built_at_generation);
     void invalidate();
 
+    // What a page counts against the budget (also what tests reason with).
+    static std::size_t entry_bytes(const std::string& key, const CachedPage& page);
+    std::size_t bytes() const;
+    std::size_t size() const;
+
 private:
+    struct Slot {
+        std::string key;  // empty: a free slot
+        std::shared_ptr<const CachedPage> page;
+        std::size_t bytes = 0;
+        std::atomic<bool> referenced{false};
+    };
+    void evict_one();  // under the unique lock; bytes_ > 0
+
     notes::NoteChanges& changes_;
-    size_t capacity_;
-    std::shared_mutex mutex_;
-    std::unordered_map<std::string, std::shared_ptr<const CachedPage>> pages_;
+    const std::size_t budget_;
+    mutable std::shared_mutex mutex_;
+    std::unordered_map<std::string, std::size_t> index_;  // key -> slot
+    std::vector<std::unique_ptr<Slot>> slots_;            // the clock
+    std::vector<std::size_t> free_slots_;
+    std::size_t hand_ = 0;
+    std::size_t bytes_ = 0;
     std::atomic<uint64_t> generation_{1};
     notes::NoteChanges::Subscription subscription_;  // last: unsubscribes before the rest goes
 };

@@ -1,4 +1,5 @@
 #include "http/conditional.hpp"
+#include "notes/rendered_store.hpp"
 #include "web/errors.hpp"
 #include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
@@ -23,20 +24,25 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         if (auto cached = site->pages.find(key)) return cached_page_response(*site, req, *cached);
 
         uint64_t generation = site->pages.generation();
-        auto note = site->notes.get_by_slug(slug);
-        if (!note) {
-            if (note.error().code == ErrorCode::not_found) {
+        auto found = site->notes.rendered().for_page(slug);  // note, tags and stored rendering in one read
+        if (!found) {
+            if (found.error().code == ErrorCode::not_found) {
                 return error_response(*site, req, 404, "There is no note at this address.");
             }
             return error_response(*site, req, 500, "The note could not be loaded.");
         }
+        const notes::Note* note = &found->note;
         if (note->is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
         if (!note->published && !visitor(req).is_admin) return error_response(*site, req, 404, "There is no note at this address.");
 
-        auto tags = site->notes.tags_of(note->id);
-        if (!tags) return error_response(*site, req, 500, "The note could not be loaded.");
-        auto entry = note_data(*site, *note, *tags);
-        if (!entry) return error_response(*site, req, 500, "The note could not be rendered.");
+        std::optional<std::pair<TemplateData, std::string>> entry;
+        if (found->rendering) {
+            entry = note_data(*site, *note, found->tags, *found->rendering);
+        } else if (auto rendered = note_data(*site, *note, found->tags)) {  // not stored yet: render (single flight)
+            entry = std::move(*rendered);
+        } else {
+            return error_response(*site, req, 500, "The note could not be rendered.");
+        }
         if (!note->published) {
             // A draft, for the admin only: never cached, here or by anyone in between.
             auto body = render_page(*site, page_info(req, entry->second), "note", std::move(entry->first));

@@ -45,11 +45,24 @@ std::string random_uuid() {
     uint64_t lo = gen();
     hi = (hi & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
     lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10
-    char buf[37];
-    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
-                  static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
-    return buf;
+    // 8-4-4-4-12 lowercase hex digits, written directly (snprintf cost more
+    // than the rest of a cached response's bookkeeping).
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(36, '-');
+    std::size_t at = 0;
+    auto put = [&](uint64_t v, int digits) {
+        for (int i = digits - 1; i >= 0; --i) out[at++] = kHex[(v >> (4 * i)) & 0xF];
+    };
+    put(hi >> 32, 8);
+    ++at;
+    put((hi >> 16) & 0xFFFF, 4);
+    ++at;
+    put(hi & 0xFFFF, 4);
+    ++at;
+    put(lo >> 48, 4);
+    ++at;
+    put(lo & 0xFFFFFFFFFFFFull, 12);
+    return out;
 }
 
 std::string choose_request_id(std::optional<std::string_view> client_value) {

@@ -65,8 +65,8 @@ std::vector<Tag> split_tags(std::string_view packed) {
 
 }  // namespace
 
-Result<NoteForPage> RenderedStore::for_page(std::string_view slug) const {
-    auto lease = pool_->acquire();
+Result<NoteForPage> RenderedStore::for_page(std::string_view slug, bool wait) const {
+    auto lease = wait ? pool_->acquire() : pool_->try_acquire();
     if (!lease) return std::move(lease).error();
     // Column order: kNoteColumns (0-9), the rendering (10-15), the tags (16).
     static const std::string sql = fmt::format(

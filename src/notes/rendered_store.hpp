@@ -53,8 +53,9 @@ public:
     // The note with this slug (deleted notes included), its tags in order and
     // its stored rendering when current — one statement, one read transaction
     // (permalinks: three round trips cost most of a page that is not cached).
-    // not_found when no note has the slug.
-    Result<NoteForPage> for_page(std::string_view slug) const;
+    // not_found when no note has the slug. Without `wait`, busy instead of
+    // waiting when no pooled connection is idle (ConnectionPool::try_acquire).
+    Result<NoteForPage> for_page(std::string_view slug, bool wait = true) const;
     // Stored renderings of several notes at once (one query): note id -> rendering,
     // only for notes whose stored copy is current.
     Result<std::unordered_map<int64_t, RenderedNote>> find_many(const std::vector<Note>& notes) const;

@@ -65,6 +65,16 @@ Result<ConnectionPool::Lease> ConnectionPool::acquire() {
     return Lease(shared_from_this(), std::move(idle.conn));
 }
 
+Result<ConnectionPool::Lease> ConnectionPool::try_acquire() {
+    std::lock_guard lock(mutex_);
+    if (idle_.empty()) return make_error(ErrorCode::busy, "no idle database connection");
+    Idle idle = std::move(idle_.back());
+    idle_.pop_back();
+    ++stats_.hits;
+    if (idle.served_before) ++stats_.reused;
+    return Lease(shared_from_this(), std::move(idle.conn));
+}
+
 void ConnectionPool::release(std::unique_ptr<Connection> conn) {
     {
         std::lock_guard lock(mutex_);

@@ -64,6 +64,9 @@ public:
     static Result<std::shared_ptr<ConnectionPool>> open(Options options);
 
     Result<Lease> acquire();
+    // An idle connection at once, or ErrorCode::busy — never waits and never
+    // opens one (for threads that must not block: the HTTP I/O threads).
+    Result<Lease> try_acquire();
     PoolStats stats() const;
     const std::string& path() const { return options_.path; }
 

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <regex>
 #include <set>
 
 #include "http/finalize.hpp"
@@ -83,6 +84,14 @@ TEST(RequestId, ReplacesMissingOrHostileValuesWithUuid) {
     }
     std::string long_one(200, 'a');
     EXPECT_NE(choose_request_id(std::string_view(long_one)), long_one);
+}
+
+TEST(RequestId, UuidsHaveTheVersion4Shape) {
+    const std::regex shape("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
+    for (int i = 0; i < 1000; ++i) {
+        const std::string id = random_uuid();
+        ASSERT_TRUE(std::regex_match(id, shape)) << id;
+    }
 }
 
 TEST(RequestId, UuidsAreUnique) {

@@ -41,6 +41,26 @@ TEST(ConnectionPool, OpenProvesTheDatabaseWithOneConnection) {
     EXPECT_EQ(s.hits + s.misses + s.waits, 0u);
 }
 
+TEST(ConnectionPool, TryAcquireTakesOnlyAnIdleConnectionAndNeverWaits) {
+    TempDir dir;
+    auto pool = open_pool(dir, 2, /*timeout=*/30.0);
+    ASSERT_TRUE(pool);
+    auto first = pool->try_acquire();  // the one open() made
+    ASSERT_TRUE(first) << first.error().message;
+    // None idle: busy at once, although the pool could open a second one and
+    // acquire() would wait 30 s for a release.
+    const auto start = std::chrono::steady_clock::now();
+    auto none = pool->try_acquire();
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, ErrorCode::busy);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    EXPECT_EQ(pool->stats().created, 1u);
+    { auto released = std::move(*first); }
+    auto again = pool->try_acquire();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(pool->stats().in_use, 1);
+}
+
 TEST(ConnectionPool, OpenFailsForAnUnusablePath) {
     ConnectionPool::Options o;
     o.path = "/nonexistent-dir/x/pool.db";

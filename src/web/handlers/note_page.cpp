@@ -1,3 +1,12 @@
+// GET /note/{slug}. Where the work happens:
+//   * on the I/O thread (note_is_cached): a page in the page cache, or a
+//     published note whose rendering is stored — one indexed read through an
+//     idle pooled connection and a template, cheaper than the hop to a worker;
+//   * on a worker (note_page): everything else — a note still to be rendered,
+//     drafts (the visitor's session is read), 404 and 410, and any read that
+//     found no idle connection or failed.
+// Both build the public page the same way (public_page), so a page is the
+// same bytes and validators whichever thread built it.
 #include "http/conditional.hpp"
 #include "notes/rendered_store.hpp"
 #include "web/errors.hpp"
@@ -8,11 +17,41 @@
 namespace starpunk::web::handlers {
 
 namespace {
+
 std::string cache_key(std::string_view slug) { return "note:" + std::string(slug); }
+
+std::string last_modified(const notes::Note& note) {
+    return http::format_http_date(
+        std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(note.updated_at)));
+}
+
+// A published, undeleted note's page from its rendering, kept in the page
+// cache unless a write happened since `generation` was read; nullptr when the
+// layout could not be rendered.
+std::shared_ptr<const CachedPage> public_page(const Site& site, const std::string& key, uint64_t generation,
+                                              const notes::NoteForPage& found, const notes::RenderedNote& rendered) {
+    auto entry = note_data(site, found.note, found.tags, rendered);
+    PageInfo info;
+    info.title = std::move(entry.second);
+    auto body = render_page(site, info, "note", std::move(entry.first));
+    if (!body) return nullptr;
+    auto page = make_cached_page(200, std::move(*body), last_modified(found.note));
+    site.pages.store(key, page, generation);
+    return page;
+}
+
 }  // namespace
 
 bool note_is_cached(const Site& site, http::Request& req) {
-    req.prepared = site.pages.find(cache_key(req.param("slug")));
+    const std::string key = cache_key(req.param("slug"));
+    if (auto cached = site.pages.find(key)) {
+        req.prepared = std::move(cached);
+        return true;
+    }
+    const uint64_t generation = site.pages.generation();
+    auto found = site.notes.rendered().for_page(req.param("slug"), /*wait=*/false);
+    if (!found || !found->note.published || found->note.is_deleted() || !found->rendering) return false;
+    req.prepared = public_page(site, key, generation, *found, *found->rendering);
     return req.prepared != nullptr;
 }
 
@@ -24,41 +63,37 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         if (auto cached = site->pages.find(key)) return cached_page_response(*site, req, *cached);
 
         uint64_t generation = site->pages.generation();
-        auto found = site->notes.rendered().for_page(slug);  // note, tags and stored rendering in one read
+        auto found = site->notes.rendered().for_page(slug);
         if (!found) {
             if (found.error().code == ErrorCode::not_found) {
                 return error_response(*site, req, 404, "There is no note at this address.");
             }
             return error_response(*site, req, 500, "The note could not be loaded.");
         }
-        const notes::Note* note = &found->note;
-        if (note->is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
-        if (!note->published && !visitor(req).is_admin) return error_response(*site, req, 404, "There is no note at this address.");
+        const notes::Note& note = found->note;
+        if (note.is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
+        if (!note.published && !visitor(req).is_admin) return error_response(*site, req, 404, "There is no note at this address.");
 
-        std::optional<std::pair<TemplateData, std::string>> entry;
+        std::shared_ptr<const notes::RenderedNote> rendered;
         if (found->rendering) {
-            entry = note_data(*site, *note, found->tags, *found->rendering);
-        } else if (auto rendered = note_data(*site, *note, found->tags)) {  // not stored yet: render (single flight)
-            entry = std::move(*rendered);
+            rendered = std::make_shared<const notes::RenderedNote>(std::move(*found->rendering));
+        } else if (auto fresh = site->renderer.render(note)) {  // not stored yet: render (single flight)
+            rendered = std::move(*fresh);
         } else {
             return error_response(*site, req, 500, "The note could not be rendered.");
         }
-        if (!note->published) {
+        if (!note.published) {
             // A draft, for the admin only: never cached, here or by anyone in between.
-            auto body = render_page(*site, page_info(req, entry->second), "note", std::move(entry->first));
+            auto entry = note_data(*site, note, found->tags, *rendered);
+            auto body = render_page(*site, page_info(req, entry.second), "note", std::move(entry.first));
             if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
             auto res = http::html_response(200, std::move(*body));
             res.set_header("Cache-Control", "private, no-store");
             return res;
         }
-        PageInfo info;
-        info.title = entry->second;
-        auto body = render_page(*site, info, "note", std::move(entry->first));
-        if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
-        auto cached = make_cached_page(200, std::move(*body), http::format_http_date(std::chrono::system_clock::to_time_t(
-                                                                  std::chrono::time_point_cast<std::chrono::seconds>(note->updated_at))));
-        site->pages.store(key, cached, generation);
-        return cached_page_response(*site, req, *cached);
+        auto page = public_page(*site, key, generation, *found, *rendered);
+        if (!page) return error_response(*site, req, 500, "The page could not be rendered.");
+        return cached_page_response(*site, req, *page);
     };
 }
 

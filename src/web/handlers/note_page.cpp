@@ -35,7 +35,9 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
 
         auto tags = site->notes.tags_of(note->id);
         if (!tags) return error_response(*site, req, 500, "The note could not be loaded.");
-        auto entry = note_data(*site, *note, *tags);
+        auto photos = site->notes.photos_of(note->id);
+        if (!photos) return error_response(*site, req, 500, "The note could not be loaded.");
+        auto entry = note_data(*site, *note, *tags, *photos);
         if (!entry) return error_response(*site, req, 500, "The note could not be rendered.");
         if (!note->published) {
             // A draft, for the admin only: never cached, here or by anyone in between.

@@ -12,6 +12,7 @@ import feedparser
 import mf2py
 import pytest
 
+import html_validate
 from conftest import Server
 from test_admin import DEV_ENV, Admin
 from test_media import make_image, multipart
@@ -238,15 +239,16 @@ def admin_post_multipart(admin, path, fields, files, csrf=True):
 
 def test_admin_form_uploads_photos_with_alt_and_removes_them_on_edit(admin, tmp_path):
     r, form = admin.get("/admin/new")
-    assert 'enctype="multipart/form-data"' in form and 'name="photo"' in form and 'name="photo_alt"' in form
+    assert 'enctype="multipart/form-data"' in form and 'name="photo[]"' in form and 'name="photo_alt[]"' in form
     jpeg = make_image(tmp_path, "jpg", 1300, 800)
     png = make_image(tmp_path, "png", 200, 100)
     r, body = admin_post_multipart(admin, "/admin/new",
                                    [("content", "From the form"), ("slug", "form-photos"), ("published", "1"),
-                                    ("tags", ""), ("photos_form", "1"), ("photo_alt", "First alt"),
-                                    ("photo_alt", ""), ("photo_alt", "Third alt")],
-                                   [("photo", "one.jpg", "image/jpeg", jpeg), ("photo", "", "application/octet-stream", b""),
-                                    ("photo", "three.png", "image/png", png)])
+                                    ("tags", ""), ("photos_form", "1"), ("photo_alt[]", "First alt"),
+                                    ("photo_alt[]", ""), ("photo_alt[]", "Third alt")],
+                                   [("photo[]", "one.jpg", "image/jpeg", jpeg),
+                                    ("photo[]", "", "application/octet-stream", b""),
+                                    ("photo[]", "three.png", "image/png", png)])
     assert r.status == 303, body
     assert parse_qs(urlsplit(r.getheader("Location")).query)["slug"] == ["form-photos"]
     e, html = entry(admin.s, "/note/form-photos")
@@ -260,13 +262,18 @@ def test_admin_form_uploads_photos_with_alt_and_removes_them_on_edit(admin, tmp_
 
     # Edit: the photos are shown; ticking one removes it, the other stays.
     r, edit = admin.get(f"/admin/edit/{note_id}")
-    assert 'name="remove_photo" value="0"' in edit and 'name="remove_photo" value="1"' in edit
+    assert 'name="remove_photo[]" value="0"' in edit and 'name="remove_photo[]" value="1"' in edit
     r, body = admin_post_multipart(admin, f"/admin/edit/{note_id}",
                                    [("content", "From the form, edited"), ("published", "1"), ("tags", ""),
-                                    ("photos_form", "1"), ("remove_photo", "0")], [])
+                                    ("photos_form", "1"), ("remove_photo[]", "0")], [])
     assert r.status == 303, body
     e, _ = entry(admin.s, "/note/form-photos")
     assert [p["alt"] for p in e["properties"]["photo"]] == ["Third alt"]
+
+    # Pages with photos are valid HTML (html-validate, as the other page tests).
+    pages = {p: admin.get(p)[1] for p in ["/note/form-photos", "/", f"/admin/edit/{note_id}", "/admin/media"]}
+    pages["/admin/edit/before"] = edit
+    assert html_validate.validate(pages, tmp_path / "hv") == {}
 
     # A urlencoded edit (an older form) leaves the photos alone.
     r, body = admin.post(f"/admin/edit/{note_id}", {"content": "Plain edit", "published": "1"})

@@ -5,11 +5,11 @@
 //
 // Photos (when the site stores media): the form is multipart; the route
 // table spools such a body to disk (MAX_UPLOAD_SIZE), and the gate found the
-// CSRF token in it before this runs. Each `photo` file input is paired with
-// the `photo_alt` field of the same position; empty inputs are skipped. Files
+// CSRF token in it before this runs. Each `photo[]` file input is paired with
+// the `photo_alt[]` field of the same position; empty inputs are skipped. Files
 // go through MediaService::store (not an image we take: 415, too many pixels:
 // 413, shown on the form) before the note is written; on edit, the photos
-// kept (not ticked `remove_photo`, by position) come first, then the new
+// kept (not ticked `remove_photo[]`, by position) come first, then the new
 // ones. A urlencoded post (an older form, a script) leaves photos alone.
 #include <spdlog/spdlog.h>
 
@@ -119,15 +119,22 @@ Result<FormValues> read_spooled_form(const Site& site, const http::Request& req)
     if (!form) return std::move(form).error();
     FormValues v = values_of(form->fields);
     v.photos_sent = form->fields.has("photos_form");
-    const auto alts = form->fields.get_all("photo_alt");
+    // Repeated inputs are named photo[] / photo_alt[] / remove_photo[] (unique
+    // names for HTML); the bare names are taken too.
+    auto all_of = [&](std::string_view name) {
+        auto values = form->fields.get_all(name);
+        for (auto value : form->fields.get_all(std::string(name) + "[]")) values.push_back(value);
+        return values;
+    };
+    const auto alts = all_of("photo_alt");
     std::size_t slot = 0;
     for (auto& f : form->files) {
-        if (f.field_name != "photo") continue;
+        if (f.field_name != "photo" && f.field_name != "photo[]") continue;
         std::string alt = slot < alts.size() ? std::string(alts[slot]) : std::string();
         ++slot;
         if (f.size > 0) v.uploads.emplace_back(std::move(f.data), std::move(alt));
     }
-    for (auto removed : form->fields.get_all("remove_photo")) {
+    for (auto removed : all_of("remove_photo")) {
         if (auto n = parse_int64(removed); n && *n >= 0) v.removed.insert(static_cast<std::size_t>(*n));
     }
     return v;

@@ -135,6 +135,11 @@ Reply MicropubService::post(const Incoming& in) {
     // Photos: URLs first checked and linked (cheap), then uploaded files
     // stored; uploaded files come first in the note, then the URLs, each in
     // the order sent. A refused file (415/413) creates no note.
+    if (create->note.photos.size() + parsed->photo_files.size() > notes::kMaxPhotosPerNote) {
+        return Reply::from(invalid_request(
+            fmt::format("A post holds at most {} photos; {} were sent.", notes::kMaxPhotosPerNote,
+                        create->note.photos.size() + parsed->photo_files.size())));
+    }
     auto linked = link_photos(std::move(create->note.photos));
     if (!linked) return Reply::from(linked.failure());
     auto uploaded = store_uploads(*parsed);

@@ -25,6 +25,12 @@ bool has_space_or_control(std::string_view s) {
     return false;
 }
 
+// Characters RFC 3986 never allows in a URL (they must be percent-encoded):
+// refusing them keeps a URL from ever meaning anything else in HTML or XML.
+bool has_unsafe_url_character(std::string_view s) {
+    return s.find_first_of("\"<>\\^`{|}") != std::string_view::npos;
+}
+
 std::string tidy_alt(std::string_view alt) {
     std::string out;
     out.reserve(alt.size());
@@ -46,7 +52,7 @@ std::string tidy_alt(std::string_view alt) {
 }  // namespace
 
 bool is_external_photo_url(std::string_view url) {
-    if (url.size() > kPhotoUrlMaxBytes || has_space_or_control(url)) return false;
+    if (url.size() > kPhotoUrlMaxBytes || has_space_or_control(url) || has_unsafe_url_character(url)) return false;
     std::string_view rest;
     if (lower_starts_with(url, "https://")) {
         rest = url.substr(8);

@@ -16,7 +16,8 @@
 // Invariants checked by validate_photos() before anything is written:
 //   1. exactly one kind per photo: media_id with a "/media/" site path, or no
 //      media_id with an http:// or https:// URL (no other scheme, no
-//      whitespace or control characters);
+//      whitespace, control characters or characters RFC 3986 never allows
+//      unencoded: " < > \ ^ ` { | });
 //   2. at most kMaxPhotosPerNote photos; alt at most kPhotoAltMaxChars
 //      characters (cut at a character boundary), control characters removed.
 // Pure functions here; thread-safe.
@@ -68,8 +69,9 @@ struct NotePhoto {
     bool stored() const { return media_id.has_value(); }
 };
 
-// True for an absolute http:// or https:// URL with a host and no
-// whitespace or control characters (invariant 1).
+// True for an absolute http:// or https:// URL with a host, at most
+// kPhotoUrlMaxBytes, without whitespace, control or unsafe characters
+// (invariant 1).
 bool is_external_photo_url(std::string_view url);
 
 // The photos, checked and tidied (invariants 1 and 2); invalid_input naming

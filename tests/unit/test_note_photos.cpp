@@ -27,6 +27,10 @@ TEST(PhotoUrl, OnlyHttpAndHttpsWithAHost) {
     EXPECT_FALSE(is_external_photo_url("https://example.com/a b.jpg"));
     EXPECT_FALSE(is_external_photo_url("https://user@example.com/a.jpg"));
     EXPECT_FALSE(is_external_photo_url("/media/2026/12/x.jpg"));
+    EXPECT_FALSE(is_external_photo_url("https://example.com/a.jpg\"onerror=\"alert(1)"));
+    EXPECT_FALSE(is_external_photo_url("https://example.com/<script>"));
+    EXPECT_FALSE(is_external_photo_url("https://example.com/" + std::string(kPhotoUrlMaxBytes, 'a')));
+    EXPECT_TRUE(is_external_photo_url("https://example.com/a%20b.jpg?x=1&y=2#f"));
 }
 
 TEST(ValidatePhotos, TidiesAltAndRefusesBadOnes) {

@@ -105,6 +105,9 @@ struct FeedService::Cursor {
     // The items' tag names, read with the first chunk (one query; a 304 never
     // needs them: the ETag covers updated_at, which every tag change moves).
     std::optional<std::map<int64_t, std::vector<std::string>>> categories;
+    // The items' photos with absolute URLs, read with the tags (a photo
+    // change moves updated_at too).
+    std::map<int64_t, std::vector<Photo>> photos;
 };
 
 Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chunk) const {
@@ -123,6 +126,15 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
             auto& names = (*cur.categories)[id];
             for (auto& t : list) names.push_back(std::move(t.display));
         }
+        auto photos = notes_->photos_of(cur.feed.notes);
+        if (!photos) return make_error(photos.error().code, "feed photos: " + photos.error().message);
+        for (auto& [id, list] : *photos) {
+            auto& out = cur.photos[id];
+            for (auto& p : list) {
+                out.push_back(Photo{p.stored() ? settings_.site_url + p.url : std::move(p.url), std::move(p.alt),
+                                    std::move(p.type), p.bytes, p.width, p.height});
+            }
+        }
     }
     std::string url;
     bool wrote_item = false;
@@ -138,9 +150,11 @@ Result<bool> FeedService::pull(Cursor& cur, size_t chunk_bytes, std::string& chu
         url.append("/note/");
         url.append(note.slug);
         auto tags = cur.categories->find(note.id);
+        auto photos = cur.photos.find(note.id);
         write_item(format,
                    Item{url, r.title, r.html, note.created_at, note.updated_at, note.summary ? std::string_view(*note.summary) : std::string_view(),
-                        tags == cur.categories->end() ? nullptr : &tags->second},
+                        tags == cur.categories->end() ? nullptr : &tags->second,
+                        photos == cur.photos.end() ? nullptr : &photos->second},
                    cur.next, chunk);
         ++cur.next;
         wrote_item = true;

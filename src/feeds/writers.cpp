@@ -42,6 +42,32 @@ void member(std::string& out, std::string_view name, std::string_view value, boo
     append_json_string(out, value);
 }
 
+// The item's HTML followed by its photos as <img> elements (attribute values
+// HTML-escaped here; the whole is escaped once more by the format).
+std::string html_with_photos(const Item& item) {
+    if (!item.photos || item.photos->empty()) return std::string(item.html);
+    std::string out(item.html);
+    for (const auto& p : *item.photos) {
+        out.append("<p><img");
+        attribute(out, "src", p.url);
+        attribute(out, "alt", p.alt);
+        if (p.width > 0 && p.height > 0) {
+            attribute(out, "width", std::to_string(p.width));
+            attribute(out, "height", std::to_string(p.height));
+        }
+        out.append("></p>");
+    }
+    return out;
+}
+
+const Photo* first_stored(const Item& item) {
+    if (!item.photos) return nullptr;
+    for (const auto& p : *item.photos) {
+        if (!p.type.empty()) return &p;
+    }
+    return nullptr;
+}
+
 // RSS requires a channel description; without SITE_DESCRIPTION the title stands in.
 std::string_view description_of(const Channel& c) {
     return c.description.empty() ? std::string_view(c.title) : std::string_view(c.description);
@@ -74,7 +100,14 @@ void rss_item(const Item& item, std::string& out) {
     if (item.categories) {
         for (const auto& c : *item.categories) element(out, "category", c);
     }
-    element(out, "description", item.html);
+    if (const Photo* p = first_stored(item)) {
+        out.append("<enclosure");
+        attribute(out, "url", p->url);
+        attribute(out, "length", std::to_string(p->length));
+        attribute(out, "type", p->type);
+        out.append("/>\n");
+    }
+    element(out, "description", html_with_photos(item));
     out.append("</item>\n");
 }
 
@@ -123,8 +156,19 @@ void atom_item(const Item& item, std::string& out) {
             out.append("/>\n");
         }
     }
+    if (item.photos) {
+        for (const auto& p : *item.photos) {
+            out.append("<link rel=\"enclosure\"");
+            attribute(out, "href", p.url);
+            if (!p.type.empty()) {
+                attribute(out, "type", p.type);
+                attribute(out, "length", std::to_string(p.length));
+            }
+            out.append("/>\n");
+        }
+    }
     out.append("<content type=\"html\">");
-    append_xml_escaped(out, item.html);
+    append_xml_escaped(out, html_with_photos(item));
     out.append("</content>\n</entry>\n");
 }
 
@@ -148,7 +192,8 @@ void json_item(const Item& item, size_t index, std::string& out) {
     member(out, "id", item.url, true);
     member(out, "url", item.url);
     member(out, "title", item.title);
-    member(out, "content_html", item.html);
+    member(out, "content_html", html_with_photos(item));
+    if (item.photos && !item.photos->empty()) member(out, "image", item.photos->front().url);
     if (!item.summary.empty()) member(out, "summary", item.summary);
     member(out, "date_published", format_rfc3339(item.published));
     member(out, "date_modified", format_rfc3339(item.updated));
@@ -157,6 +202,21 @@ void json_item(const Item& item, size_t index, std::string& out) {
         for (size_t i = 0; i < item.categories->size(); ++i) {
             if (i > 0) out.push_back(',');
             append_json_string(out, (*item.categories)[i]);
+        }
+        out.push_back(']');
+    }
+    if (first_stored(item)) {
+        out.append(",\"attachments\":[");
+        bool first = true;
+        for (const auto& p : *item.photos) {
+            if (p.type.empty()) continue;
+            out.append(first ? "{" : ",{");
+            first = false;
+            member(out, "url", p.url, true);
+            member(out, "mime_type", p.type);
+            out.append(",\"size_in_bytes\":");
+            out.append(std::to_string(p.length));
+            out.push_back('}');
         }
         out.push_back(']');
     }

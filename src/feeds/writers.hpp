@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,19 @@ struct Channel {
     Timestamp updated{};      // newest change among the items (lastBuildDate, <updated>)
 };
 
+// A photo of a note (notes/note_photos.hpp), URL absolute. Stored images
+// have a type and a length; external ones (linked, never fetched) have
+// neither, so RSS and JSON Feed, which require them, leave them out of
+// <enclosure> and attachments; every photo is an <img> in the item's HTML.
+struct Photo {
+    std::string url;
+    std::string alt;
+    std::string type;          // "image/jpeg"; empty for external photos
+    std::uint64_t length = 0;  // bytes; 0 for external photos
+    int width = 0;
+    int height = 0;
+};
+
 // One note. Views: the caller keeps the strings alive while the item is written.
 struct Item {
     std::string_view url;    // absolute permalink; also the item's id/guid
@@ -52,6 +66,11 @@ struct Item {
     std::string_view summary;  // plain text; may be empty (Atom <summary>, JSON Feed summary)
     const std::vector<std::string>* categories = nullptr;  // tag display names (RSS <category>,
                                                            // Atom <category term>, JSON Feed tags)
+    // In order. RSS: <enclosure> for the first stored photo (RSS allows one);
+    // Atom: <link rel="enclosure"> for each; JSON Feed: `image` (the first)
+    // and `attachments` (stored ones). All formats: each as <img> after the
+    // item's HTML.
+    const std::vector<Photo>* photos = nullptr;
 };
 
 void write_head(Format format, const Channel& channel, std::string& out);

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +47,10 @@ struct Route {
     // instead of memory. Set by the route table; http holds no policy.
     std::uint64_t max_body_bytes = 0;
     bool body_to_file = false;
+    // When set, a multipart/form-data body (a form with files) is planned as
+    // this says instead — spooled to a temporary file under its cap — while
+    // other bodies keep the plan above (memory, the server's cap).
+    std::optional<std::uint64_t> multipart_to_file_bytes{};
 };
 
 struct RouteMatch {

@@ -21,6 +21,8 @@
 #include <utility>
 #include <variant>
 
+#include "util/result.hpp"
+
 namespace starpunk::micropub {
 
 struct Failure {
@@ -34,6 +36,12 @@ struct Failure {
 inline Failure invalid_request(std::string description) {
     return Failure{400, "invalid_request", std::move(description), {}};
 }
+
+// A MediaService::store error as the endpoint answers it: unsupported -> 415,
+// too_large -> 413, invalid_input -> 400, anything else 500 (logged). Defined
+// in micropub/media_upload.cpp; shared by the media endpoint and photo files
+// of a create.
+Failure media_failure(const Error& e);
 
 // A value or a Failure (the micropub module's Result).
 template <typename T>

@@ -9,8 +9,7 @@
 
 namespace starpunk::micropub {
 
-namespace {
-
+// Shared with micropub_service.cpp (photo files of a create).
 Failure media_failure(const Error& e) {
     switch (e.code) {
         case ErrorCode::unsupported:
@@ -22,8 +21,6 @@ Failure media_failure(const Error& e) {
     spdlog::error("micropub: storing an upload failed: {}", e.message);
     return Failure{500, "server_error", "The image could not be stored: the server's storage failed.", {}};
 }
-
-}  // namespace
 
 Reply MicropubService::upload(const Incoming& in) {
     if (!media_) return Reply::from(Failure{503, "temporarily_unavailable", "This server does not store media.", {}});

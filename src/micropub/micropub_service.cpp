@@ -51,6 +51,57 @@ MicropubService::MicropubService(const config::Config& config, TokenVerifier& to
                                  media::MediaService* media)
     : config_(config), tokens_(tokens), notes_(notes), media_(media) {}
 
+Outcome<std::vector<notes::NewPhoto>> MicropubService::link_photos(std::vector<notes::NewPhoto> photos) const {
+    const std::string own = config_.site_url + "/media/";
+    for (auto& p : photos) {
+        if (p.media_id || !p.url.starts_with(own)) continue;
+        if (!media_) return invalid_request("This server does not store media, so it has nothing at " + p.url + ".");
+        auto rel = percent_decode(std::string_view(p.url).substr(own.size()));
+        std::optional<media::MediaItem> item;
+        if (rel && media::is_media_path(*rel)) {
+            auto found = media_->find_by_path(*rel);
+            if (!found) {
+                spdlog::error("micropub: looking up {}: {}", *rel, found.error().message);
+                return server_error("The photo could not be looked up.");
+            }
+            item = std::move(*found);
+        }
+        if (!item) {
+            return invalid_request(fmt::format("There is no stored image at {}: upload it to the media endpoint first.",
+                                               http::printable_excerpt(p.url, 120)));
+        }
+        p.media_id = item->id;
+        p.url = "/media/" + item->file.path;
+    }
+    return photos;
+}
+
+Outcome<std::vector<notes::NewPhoto>> MicropubService::store_uploads(const PostRequest& request) const {
+    std::vector<notes::NewPhoto> out;
+    if (request.photo_files.empty()) return out;
+    if (!media_) return Failure{503, "temporarily_unavailable", "This server does not store media.", {}};
+    for (size_t i = 0; i < request.photo_files.size(); ++i) {
+        auto stored = media_->store(*request.photo_files[i].data);
+        if (!stored) return media_failure(stored.error());
+        std::string alt = i < request.photo_file_alts.size() ? request.photo_file_alts[i] : std::string();
+        out.push_back(notes::NewPhoto{stored->id, "/media/" + stored->file.path, std::move(alt)});
+    }
+    return out;
+}
+
+Result<PostRequest> MicropubService::parse_body(const Incoming& in) const {
+    if (!in.body_file) return parse_post(in.content_type, in.body);
+    // A multipart body the route spooled to disk (it may carry photo files).
+    if (!media_) return make_error(ErrorCode::invalid_input, "This server does not take uploaded files.");
+    http::MultipartLimits limits;
+    limits.max_file_bytes = config_.max_upload_bytes;
+    limits.max_total_bytes = config_.max_upload_bytes;
+    limits.max_field_bytes = 4u << 20;
+    auto form = http::parse_multipart_file(*in.body_file, in.content_type, limits, media_->options().upload_dir);
+    if (!form) return std::move(form).error();
+    return parse_post_spooled(std::move(*form));
+}
+
 Reply MicropubService::post(const Incoming& in) {
     // A token in the header is verified before the body is even parsed: an
     // unauthenticated client costs no parsing. Only without one must the body
@@ -61,8 +112,11 @@ Reply MicropubService::post(const Incoming& in) {
         if (!info) return Reply::from(info.failure());
         verified = std::move(*info);
     }
-    auto parsed = parse_post(in.content_type, in.body);
-    if (!parsed) return Reply::from(from_error(parsed.error()));
+    auto parsed = parse_body(in);
+    if (!parsed) {
+        if (parsed.error().code == ErrorCode::io) return Reply::from(media_failure(parsed.error()));
+        return Reply::from(from_error(parsed.error()));
+    }
     std::optional<std::string_view> form_token;
     if (parsed->access_token) form_token = *parsed->access_token;
     if (verified && form_token) return Reply::from(extract_token(in.authorization, form_token).failure());  // both: 400
@@ -78,6 +132,20 @@ Reply MicropubService::post(const Incoming& in) {
 
     auto create = build_create(*parsed);
     if (!create) return Reply::from(from_error(create.error()));
+    // Photos: URLs first checked and linked (cheap), then uploaded files
+    // stored; uploaded files come first in the note, then the URLs, each in
+    // the order sent. A refused file (415/413) creates no note.
+    if (create->note.photos.size() + parsed->photo_files.size() > notes::kMaxPhotosPerNote) {
+        return Reply::from(invalid_request(
+            fmt::format("A post holds at most {} photos; {} were sent.", notes::kMaxPhotosPerNote,
+                        create->note.photos.size() + parsed->photo_files.size())));
+    }
+    auto linked = link_photos(std::move(create->note.photos));
+    if (!linked) return Reply::from(linked.failure());
+    auto uploaded = store_uploads(*parsed);
+    if (!uploaded) return Reply::from(uploaded.failure());
+    create->note.photos = std::move(*uploaded);
+    create->note.photos.insert(create->note.photos.end(), linked->begin(), linked->end());
     auto note = notes_.create(create->note);
     if (!note) {
         const Error& e = note.error();
@@ -91,7 +159,7 @@ Reply MicropubService::post(const Incoming& in) {
                  info->client_id.empty() ? "-" : info->client_id);
     if (create->private_visibility) spdlog::info("micropub: note {} stored as a draft (visibility)", note->slug);
     if (parsed->ignored_files > 0) {
-        spdlog::info("micropub: note {}: {} uploaded file(s) ignored (no media endpoint yet)", note->slug,
+        spdlog::info("micropub: note {}: {} uploaded file(s) ignored (only photo files are kept)", note->slug,
                      parsed->ignored_files);
     }
     Reply r;
@@ -124,7 +192,12 @@ Outcome<StoredPost> MicropubService::load(notes::Note note) const {
         spdlog::error("micropub: cannot read the tags of note {}: {}", note.slug, tags.error().message);
         return server_error("The post could not be loaded.");
     }
-    return StoredPost{std::move(note), std::move(*content), std::move(*tags)};
+    auto photos = notes_.photos_of(note.id);
+    if (!photos) {
+        spdlog::error("micropub: cannot read the photos of note {}: {}", note.slug, photos.error().message);
+        return server_error("The post could not be loaded.");
+    }
+    return StoredPost{std::move(note), std::move(*content), std::move(*tags), std::move(*photos)};
 }
 
 Reply MicropubService::act(const TokenInfo& info, const PostRequest& request) {
@@ -154,8 +227,13 @@ Reply MicropubService::act(const TokenInfo& info, const PostRequest& request) {
         if (note.is_deleted()) return Reply::from(invalid_request("That post has been deleted: undelete it first."));
         auto post = load(note);
         if (!post) return Reply::from(post.failure());
-        auto change = build_update(*post, *request.update);
+        auto change = build_update(*post, *request.update, config_.site_url);
         if (!change) return Reply::from(from_error(change.error()));
+        if (change->photos) {
+            auto linked = link_photos(std::move(*change->photos));
+            if (!linked) return Reply::from(linked.failure());
+            change->photos = std::move(*linked);
+        }
         done = notes_.update(note.id, *change);
     }
     if (!done) {

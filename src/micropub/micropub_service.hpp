@@ -10,9 +10,13 @@
 //         the body (form / multipart / JSON, micropub/request.hpp; malformed
 //         -> 400, also when it may have held the token) -> without a header
 //         token, the access_token field is verified (none -> 401; both -> 400)
-//         -> action (update/delete/undelete: 400 "not supported" for now) ->
-//         scope `create` (or `post`) else 403 insufficient_scope -> validate
-//         -> NotesService::create -> 201 + Location SITE_URL/note/<slug>.
+//         -> action (update/delete/undelete) -> scope `create` (or `post`)
+//         else 403 insufficient_scope -> validate -> photos: URLs on
+//         SITE_URL/media/ linked to their stored image, other http(s) URLs
+//         kept as external (never fetched), uploaded `photo` files (a
+//         multipart body the route spooled to disk) stored by
+//         MediaService::store (415/413/400; no note is created then) ->
+//         NotesService::create -> 201 + Location SITE_URL/note/<slug>.
 //   GET:  token (header or access_token query field) -> verify -> q:
 //         config | syndicate-to | source&url=<permalink>[&properties[]=…];
 //         anything else 400. Queries need a valid token but no scope.
@@ -85,6 +89,15 @@ private:
     Reply categories(std::string_view filter) const;
     Outcome<notes::Note> find_note(std::string_view url) const;
     Outcome<StoredPost> load(notes::Note note) const;
+    // The request body: in memory (parse_post) or a spooled multipart body
+    // (parse_multipart_file into the upload directory, parse_post_spooled).
+    Result<PostRequest> parse_body(const Incoming& in) const;
+    // Photos whose URL is on SITE_URL/media/ linked to their stored image
+    // (400 when none is stored there); others untouched. Nothing is fetched.
+    Outcome<std::vector<notes::NewPhoto>> link_photos(std::vector<notes::NewPhoto> photos) const;
+    // The request's uploaded photo files through MediaService::store (415,
+    // 413, 400 as for the media endpoint), with their alt texts.
+    Outcome<std::vector<notes::NewPhoto>> store_uploads(const PostRequest& request) const;
 
     const config::Config& config_;
     TokenVerifier& tokens_;

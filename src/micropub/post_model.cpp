@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "http/form.hpp"
@@ -17,7 +18,7 @@ using Properties = std::map<std::string, std::vector<Value>, std::less<>>;
 Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
 
 const std::set<std::string, std::less<>> kUpdatable = {"content", "name", "summary", "category", "post-status",
-                                                        "published"};
+                                                        "published", "photo"};
 const std::set<std::string, std::less<>> kSingleValued = {"content", "name", "summary", "post-status", "published"};
 
 // The note's name and body (post_model.hpp: name, content).
@@ -35,7 +36,12 @@ Parts split(std::string_view content) {
     return p;
 }
 
-Properties properties_of(const StoredPost& post, const Parts& parts) {
+// A photo's URL as clients see it: stored images under SITE_URL.
+std::string absolute_photo_url(const notes::NotePhoto& p, std::string_view site_url) {
+    return p.url.starts_with("/") ? std::string(site_url) + p.url : p.url;
+}
+
+Properties properties_of(const StoredPost& post, const Parts& parts, std::string_view site_url) {
     Properties props;
     props["content"] = {Value{parts.body, false}};
     if (parts.heading) props["name"] = {Value{parts.heading->title, false}};
@@ -43,6 +49,7 @@ Properties properties_of(const StoredPost& post, const Parts& parts) {
     for (const auto& t : post.tags) props["category"].push_back(Value{t.display, false});
     props["post-status"] = {Value{post.note.published ? "published" : "draft", false}};
     props["published"] = {Value{format_rfc3339(post.note.created_at), false}};
+    for (const auto& p : post.photos) props["photo"].push_back(Value{absolute_photo_url(p, site_url), false, p.alt});
     return props;
 }
 
@@ -65,18 +72,24 @@ std::optional<std::string> slug_of_url(std::string_view url, std::string_view si
 nlohmann::json post_properties(const StoredPost& post, std::string_view site_url) {
     const Parts parts = split(post.content);
     nlohmann::json props = nlohmann::json::object();
-    for (const auto& [name, values] : properties_of(post, parts)) {
+    for (const auto& [name, values] : properties_of(post, parts, site_url)) {
         nlohmann::json list = nlohmann::json::array();
-        for (const auto& v : values) list.push_back(v.text);
+        for (const auto& v : values) {
+            if (!v.alt.empty()) {
+                list.push_back({{"value", v.text}, {"alt", v.alt}});
+            } else {
+                list.push_back(v.text);
+            }
+        }
         props[name] = std::move(list);
     }
     props["url"] = {std::string(site_url) + "/note/" + post.note.slug};
     return props;
 }
 
-Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& ops) {
+Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& ops, std::string_view site_url) {
     const Parts parts = split(post.content);
-    Properties props = properties_of(post, parts);
+    Properties props = properties_of(post, parts, site_url);
     std::set<std::string, std::less<>> touched;
 
     for (const auto& [name, values] : ops.replace) {
@@ -147,6 +160,27 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
     }
     if (touched.contains("category")) {
         change.tags = values_of("category") ? category_texts(*values_of("category")) : std::vector<std::string>{};
+    }
+    if (touched.contains("photo")) {
+        std::vector<notes::NewPhoto> photos;
+        if (const auto* values = values_of("photo")) {
+            for (const Value& v : *values) {
+                const std::string url(trim(v.text));
+                if (url.empty() || v.html) continue;
+                // A photo the note already has keeps its stored image.
+                auto kept = std::find_if(post.photos.begin(), post.photos.end(), [&](const notes::NotePhoto& p) {
+                    return absolute_photo_url(p, site_url) == url;
+                });
+                if (kept != post.photos.end()) {
+                    photos.push_back(notes::NewPhoto{kept->media_id, kept->url, v.alt});
+                    continue;
+                }
+                auto added = photo_urls({Value{url, false, v.alt}});
+                if (!added) return std::move(added).error();
+                photos.insert(photos.end(), added->begin(), added->end());
+            }
+        }
+        change.photos = std::move(photos);
     }
     if (touched.contains("post-status")) {
         if (const auto* status = values_of("post-status"); status && !status->empty()) {

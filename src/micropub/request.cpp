@@ -61,7 +61,11 @@ std::optional<Value> json_value(const nlohmann::json& v) {
     if (v.is_string()) return Value{v.get<std::string>(), false};
     if (!v.is_object() || v.contains("type")) return std::nullopt;  // nested mf2 object: ignored
     if (auto h = v.find("html"); h != v.end() && h->is_string()) return Value{h->get<std::string>(), true};
-    if (auto t = v.find("value"); t != v.end() && t->is_string()) return Value{t->get<std::string>(), false};
+    if (auto t = v.find("value"); t != v.end() && t->is_string()) {
+        Value out{t->get<std::string>(), false, {}};
+        if (auto a = v.find("alt"); a != v.end() && a->is_string()) out.alt = a->get<std::string>();
+        return out;
+    }
     return std::nullopt;
 }
 
@@ -245,9 +249,48 @@ std::vector<std::string> category_texts(const std::vector<Value>& values) {
     return out;
 }
 
+Result<std::vector<notes::NewPhoto>> photo_urls(const std::vector<Value>& values) {
+    std::vector<notes::NewPhoto> out;
+    for (const Value& v : values) {
+        std::string url(trim(v.text));
+        if (url.empty() || v.html) continue;
+        if (!notes::is_external_photo_url(url)) {
+            return invalid(fmt::format("photo \"{}\" is not an http:// or https:// URL.", http::printable_excerpt(url, 60)));
+        }
+        out.push_back(notes::NewPhoto{std::nullopt, std::move(url), v.alt});
+    }
+    return out;
+}
+
 const Value* PostRequest::first(std::string_view property) const {
     auto it = properties.find(property);
     return it == properties.end() || it->second.empty() ? nullptr : &it->second.front();
+}
+
+Result<PostRequest> parse_post_spooled(http::SpooledForm form) {
+    std::vector<http::SpooledFile> photos;
+    std::size_t others = 0;
+    for (auto& f : form.files) {
+        if ((f.field_name == "photo" || f.field_name == "photo[]") && f.size > 0) {
+            photos.push_back(std::move(f));
+        } else {
+            ++others;
+        }
+    }
+    std::vector<std::pair<std::string, std::string>> fields;
+    std::vector<std::string> alts;
+    for (auto& [name, value] : form.fields.items()) {
+        if (name == "mp-photo-alt" || name == "mp-photo-alt[]") {
+            alts.push_back(value);
+        } else {
+            fields.emplace_back(name, value);
+        }
+    }
+    auto req = from_fields(fields, others);
+    if (!req) return req;
+    req->photo_files = std::move(photos);
+    req->photo_file_alts = std::move(alts);
+    return req;
 }
 
 Result<PostRequest> parse_post(std::string_view content_type_header, std::string_view body) {
@@ -349,6 +392,11 @@ Result<CreateRequest> build_create(const PostRequest& req) {
     if (const Value* slug = req.first("mp-slug")) note.custom_slug = std::string(trim(slug->text));
     if (auto it = req.properties.find("category"); it != req.properties.end()) {
         note.tags = category_texts(it->second);
+    }
+    if (auto it = req.properties.find("photo"); it != req.properties.end()) {
+        auto photos = photo_urls(it->second);
+        if (!photos) return std::move(photos).error();
+        note.photos = std::move(*photos);
     }
     return create;
 }

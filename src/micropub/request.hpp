@@ -6,8 +6,9 @@
 //     `url`, `access_token` are envelope fields; every other field is a
 //     property. `name[]` and `name` both append to property `name`;
 //     `content[html]` is HTML content; any other `a[b]` (nested objects in
-//     form syntax) is ignored. Multipart file parts are ignored (there is no
-//     media endpoint yet) and counted.
+//     form syntax) is ignored. Multipart file parts are ignored and counted
+//     by parse_post(); parse_post_spooled() keeps the `photo` / `photo[]`
+//     file parts (uploaded photos, in order) and counts the others.
 //   * application/json (or +json): `{"type": ["h-entry"], "properties": {…}}`
 //     or `{"action": …, "url": …}`; an update's `replace`/`add`/`delete`
 //     operations are parsed strictly: objects (delete: an array of names or
@@ -15,7 +16,7 @@
 //     invalid_input naming the malformed part. Property values are arrays (a bare scalar
 //     is taken as a one-element array, leniently); each element is a string
 //     (text), `{"html": …}` (HTML; wins over a `value` beside it) or
-//     `{"value": …}` (text). Nested mf2 objects (`{"type": […], …}`), numbers,
+//     `{"value": …}` (text; a string `alt` beside it is kept, for photos). Nested mf2 objects (`{"type": […], …}`), numbers,
 //     booleans and nulls are ignored, never fatal.
 // Errors: invalid_input (malformed body, wrong type, type other than h-entry,
 // unsupported Content-Type), too_large (a multipart/form field over its
@@ -47,6 +48,11 @@
 //   * mp-slug -> custom slug with CustomSlugPolicy::fall_back (an unusable slug
 //     never fails the create).
 //   * category values become the note's tags (notes/note_tags.hpp).
+//   * photo values (a URL string, or {"value": url, "alt": text}) become
+//     NewPhotos without a media id, in order: http(s) URLs only (anything
+//     else -> invalid_input). MicropubService links URLs on this site's
+//     /media/ to their stored image and keeps others as external URLs; it
+//     never fetches them. Uploaded photo files are not part of this step.
 // Pure functions; thread-safe.
 #pragma once
 
@@ -56,6 +62,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/multipart.hpp"
 #include "notes/notes_service.hpp"
 #include "util/result.hpp"
 
@@ -64,6 +71,7 @@ namespace starpunk::micropub {
 struct Value {
     std::string text;   // for html values: the HTML as sent (not yet sanitised)
     bool html = false;
+    std::string alt;    // JSON {"value": …, "alt": …} (photos); empty when none
 };
 
 // The operations of an update (micropub/post_model.hpp).
@@ -81,12 +89,18 @@ struct PostRequest {
     std::map<std::string, std::vector<Value>, std::less<>> properties;
     std::optional<std::string> access_token;  // form field; never a property
     std::size_t ignored_files = 0;            // multipart file parts dropped
+    std::vector<http::SpooledFile> photo_files;  // parse_post_spooled: `photo` / `photo[]` files, in order
+    std::vector<std::string> photo_file_alts;    // `mp-photo-alt` / `mp-photo-alt[]`: alt of each, by index
 
     // First value of a property, if any.
     const Value* first(std::string_view property) const;
 };
 
 Result<PostRequest> parse_post(std::string_view content_type_header, std::string_view body);
+// A multipart body already split by http::parse_multipart_file: its fields as
+// parse_post reads them, plus the photo files (non-empty `photo` / `photo[]`
+// file parts) and their alt texts.
+Result<PostRequest> parse_post_spooled(http::SpooledForm form);
 
 struct CreateRequest {
     notes::NewNote note;               // categories in note.tags
@@ -110,6 +124,9 @@ Result<bool> parse_post_status(const Value& status);
 Result<Timestamp> parse_published(const Value& published);
 // Non-blank plain-text category values, trimmed.
 std::vector<std::string> category_texts(const std::vector<Value>& values);
+// Non-blank photo values as photos without a media id (url trimmed, alt as
+// given), in order; invalid_input for a value that is not an http(s) URL.
+Result<std::vector<notes::NewPhoto>> photo_urls(const std::vector<Value>& values);
 
 // HTML as the note body: sanitised, blank lines removed, one <div> block.
 // Empty when nothing survives sanitising.

@@ -121,6 +121,50 @@ Status write_tags(Connection& c, int64_t note_id, const std::vector<Tag>& tags) 
     return {};
 }
 
+// Replaces a note's photos, inside the caller's transaction. A media id that
+// does not exist fails the foreign key: invalid_input.
+Status write_photos(Connection& c, int64_t note_id, const std::vector<NewPhoto>& photos) {
+    auto clear = c.prepare("DELETE FROM note_photos WHERE note_id = ?1");
+    if (!clear) return std::move(clear).error();
+    if (auto st = (*clear)->bind(1, note_id).run(); !st) return st;
+    if (photos.empty()) return {};
+    auto known = c.prepare("SELECT 1 FROM media WHERE id = ?1");
+    auto insert = c.prepare("INSERT INTO note_photos (note_id, position, media_id, url, alt) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!known) return std::move(known).error();
+    if (!insert) return std::move(insert).error();
+    int64_t position = 0;
+    for (const NewPhoto& p : photos) {
+        if (p.media_id) {
+            (*known)->bind(1, *p.media_id);
+            auto row = (*known)->step();
+            (*known)->reset();
+            if (!row) return std::move(row).error();
+            if (!*row) return make_error(ErrorCode::invalid_input, "a photo names an image that is not stored here");
+        }
+        Statement& ins = **insert;
+        ins.bind(1, note_id).bind(2, position++).bind(4, p.url).bind(5, p.alt);
+        if (p.media_id) {
+            ins.bind(3, *p.media_id);
+        } else {
+            ins.bind_null(3);
+        }
+        if (auto st = ins.run(); !st) return st;
+    }
+    return {};
+}
+
+// "[1,2,3]" for json_each().
+template <typename Range, typename Id>
+std::string json_ids(const Range& items, Id id) {
+    std::string ids = "[";
+    for (const auto& item : items) {
+        if (ids.size() > 1) ids.push_back(',');
+        ids += std::to_string(id(item));
+    }
+    ids.push_back(']');
+    return ids;
+}
+
 }  // namespace
 
 Note read_note(const Statement& s, int first) {
@@ -276,6 +320,8 @@ Result<Note> NotesService::create(const NewNote& input) {
     auto rendered = validate_content(input.content);
     if (!rendered) return std::move(rendered).error();
     const std::vector<Tag> tags = make_tags(input.tags);
+    auto photos = validate_photos(input.photos);
+    if (!photos) return std::move(photos).error();
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
     Connection& c = **lease;
@@ -341,6 +387,7 @@ Result<Note> NotesService::create(const NewNote& input) {
                 if (st = RenderedStore::write(c, n.id, n.content_hash, **rendered); !st) return st;
             }
             if (st = write_tags(c, n.id, tags); !st) return st;
+            if (st = write_photos(c, n.id, *photos); !st) return st;
             return tx->commit();
         };
         if (auto st = insert(); !st) {
@@ -530,6 +577,87 @@ Result<std::vector<TagCount>> NotesService::tags_in_use(Visibility visibility) c
     return out;
 }
 
+Result<std::vector<NotePhoto>> NotesService::photos_of(int64_t note_id) const {
+    Note n;
+    n.id = note_id;
+    auto all = photos_of(std::vector<Note>{n});
+    if (!all) return std::move(all).error();
+    auto it = all->find(note_id);
+    return it == all->end() ? std::vector<NotePhoto>{} : std::move(it->second);
+}
+
+Result<std::map<int64_t, std::vector<NotePhoto>>> NotesService::photos_of(const std::vector<Note>& notes) const {
+    std::map<int64_t, std::vector<NotePhoto>> out;
+    if (notes.empty()) return out;
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    Connection& c = **lease;
+    auto stmt = c.prepare(
+        "SELECT p.note_id, p.media_id, p.url, p.alt, m.type, m.width, m.height, m.bytes FROM note_photos p "
+        "LEFT JOIN media m ON m.id = p.media_id "
+        "WHERE p.note_id IN (SELECT value FROM json_each(?1)) ORDER BY p.note_id, p.position");
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, json_ids(notes, [](const Note& n) { return n.id; }));
+    std::map<int64_t, std::vector<NotePhoto*>> by_media;
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        const Statement& s = **stmt;
+        NotePhoto p;
+        if (!s.is_null(1)) p.media_id = s.integer(1);
+        p.url = s.text(2);
+        p.alt = s.text(3);
+        if (p.media_id) {
+            p.type = s.optional_text(4).value_or("");
+            p.width = static_cast<int>(s.integer(5));
+            p.height = static_cast<int>(s.integer(6));
+            p.bytes = static_cast<std::uint64_t>(s.integer(7));
+        }
+        out[s.integer(0)].push_back(std::move(p));
+    }
+    for (auto& [id, list] : out) {
+        for (auto& p : list) {
+            if (p.media_id) by_media[*p.media_id].push_back(&p);
+        }
+    }
+    if (by_media.empty()) return out;
+    auto variants = c.prepare(
+        "SELECT media_id, path, width, height FROM media_variants WHERE media_id IN (SELECT value FROM json_each(?1)) "
+        "ORDER BY media_id, width");
+    if (!variants) return std::move(variants).error();
+    (*variants)->bind(1, json_ids(by_media, [](const auto& entry) { return entry.first; }));
+    while (true) {
+        auto row = (*variants)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        const Statement& s = **variants;
+        PhotoVariant v{"/media/" + s.text(1), static_cast<int>(s.integer(2)), static_cast<int>(s.integer(3))};
+        for (NotePhoto* p : by_media[s.integer(0)]) p->variants.push_back(v);
+    }
+    return out;
+}
+
+Result<std::map<int64_t, std::vector<Note>>> NotesService::notes_using_media(const std::vector<int64_t>& media_ids) const {
+    std::map<int64_t, std::vector<Note>> out;
+    if (media_ids.empty()) return out;
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto stmt = (*lease)->prepare(fmt::format(
+        "SELECT DISTINCT p.media_id, {} FROM note_photos p JOIN notes n ON n.id = p.note_id "
+        "WHERE p.media_id IN (SELECT value FROM json_each(?1)) ORDER BY p.media_id, n.created_at DESC, n.id DESC",
+        kNoteColumns));
+    if (!stmt) return std::move(stmt).error();
+    (*stmt)->bind(1, json_ids(media_ids, [](int64_t id) { return id; }));
+    while (true) {
+        auto row = (*stmt)->step();
+        if (!row) return std::move(row).error();
+        if (!*row) break;
+        out[(*stmt)->integer(0)].push_back(read_note(**stmt, 1));
+    }
+    return out;
+}
+
 Result<std::string> NotesService::read_content(const Note& note) const {
     auto path = absolute_path(note);
     if (!path) return std::move(path).error();
@@ -589,6 +717,12 @@ Result<Note> NotesService::settle(Connection& c, const Note& note) {
 }
 
 Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
+    std::optional<std::vector<NewPhoto>> photos;
+    if (change.photos) {
+        auto checked = validate_photos(*change.photos);
+        if (!checked) return std::move(checked).error();
+        photos = std::move(*checked);
+    }
     std::optional<RenderedNote> rendered;
     if (change.content) {
         auto checked = validate_content(*change.content);
@@ -677,6 +811,9 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     }
     if (change.tags) {
         if (auto st = write_tags(c, id, make_tags(*change.tags)); !st) return std::move(st).error();
+    }
+    if (photos) {
+        if (auto st = write_photos(c, id, *photos); !st) return std::move(st).error();
     }
     if (change.summary) {
         auto stmt = c.prepare("UPDATE notes SET summary = ?2 WHERE id = ?1");

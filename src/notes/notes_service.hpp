@@ -4,7 +4,8 @@
 // notes_service.cpp.
 //
 // Contract: every method returns a Result; nothing throws across this border.
-// Errors: invalid_input (blank content, content Options::render refuses, bad custom slug with the reject policy), too_large (oversized
+// Errors: invalid_input (blank content, content Options::render refuses, bad custom slug with the reject policy,
+// a photo validate_photos refuses, a photo naming a media id that does not exist), too_large (oversized
 // content), not_found (no such note), conflict (purging a note that is not
 // in the trash), io (the disk or database failed; nothing was half-done).
 // Thread-safety: all methods may be called concurrently; each takes its own
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "notes/changes.hpp"
+#include "notes/note_photos.hpp"
 #include "notes/note_tags.hpp"
 #include "notes/rendered_note.hpp"
 #include "notes/slug.hpp"
@@ -56,6 +58,7 @@ struct NewNote {
     CustomSlugPolicy slug_policy = CustomSlugPolicy::fall_back;
     std::vector<std::string> tags;  // categories as written (notes/note_tags.hpp)
     std::optional<std::string> summary;
+    std::vector<NewPhoto> photos;  // in order (notes/note_photos.hpp)
 };
 
 struct NoteChange {
@@ -64,6 +67,7 @@ struct NoteChange {
     std::optional<std::vector<std::string>> tags;  // the whole new set, as written
     std::optional<Timestamp> created_at;           // Micropub `published`; the file stays where it is
     std::optional<std::optional<std::string>> summary;  // set (a value) or clear (nullopt inside)
+    std::optional<std::vector<NewPhoto>> photos;        // the whole new list, in order (empty: none)
 };
 
 enum class Visibility {
@@ -206,7 +210,18 @@ public:
     // Tags on at least one note of `visibility`, by name.
     Result<std::vector<TagCount>> tags_in_use(Visibility visibility) const;
 
-    // Content, published flag, tags and/or created_at. Slug and file path
+    // Photos (notes/note_photos.hpp), in order, stored ones with their media
+    // details and variants.
+    Result<std::vector<NotePhoto>> photos_of(int64_t note_id) const;
+    // The photos of several notes at once (two queries): note id -> photos;
+    // notes without photos are absent.
+    Result<std::map<int64_t, std::vector<NotePhoto>>> photos_of(const std::vector<Note>& notes) const;
+    // The notes (deleted ones included) whose photos use each of these media
+    // ids: media id -> notes, newest first; unused ids are absent.
+    Result<std::map<int64_t, std::vector<Note>>> notes_using_media(const std::vector<int64_t>& media_ids) const;
+
+    // Content, published flag, tags, summary, photos and/or created_at. Photos
+    // are validated (validate_photos) before anything is written. Slug and file path
     // never change. A change that changes nothing still moves updated_at.
     Result<Note> update(int64_t id, const NoteChange& change);
     Result<Note> soft_delete(int64_t id);

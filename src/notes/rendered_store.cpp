@@ -68,11 +68,13 @@ std::vector<Tag> split_tags(std::string_view packed) {
 Result<NoteForPage> RenderedStore::for_page(std::string_view slug, bool wait) const {
     auto lease = wait ? pool_->acquire() : pool_->try_acquire();
     if (!lease) return std::move(lease).error();
-    // Column order: kNoteColumns (0-9), the rendering (10-15), the tags (16).
+    // Column order: kNoteColumns (0-9), the rendering (10-15), the tags (16),
+    // whether it has photos (17).
     static const std::string sql = fmt::format(
         "SELECT {}, {}, (SELECT group_concat(t.name || char(31) || t.display_name, char(30)) FROM "
         "(SELECT tg.name, tg.display_name FROM note_tags nt JOIN tags tg ON tg.id = nt.tag_id "
-        "WHERE nt.note_id = n.id ORDER BY nt.position) t) "
+        "WHERE nt.note_id = n.id ORDER BY nt.position) t), "
+        "EXISTS (SELECT 1 FROM note_photos p WHERE p.note_id = n.id) "
         "FROM notes n LEFT JOIN note_html h ON h.note_id = n.id WHERE n.slug = ?1",
         kNoteColumns, kJoinColumns);
     auto stmt = (*lease)->prepare(sql);
@@ -89,6 +91,7 @@ Result<NoteForPage> RenderedStore::for_page(std::string_view slug, bool wait) co
     out.note = read_note(s);
     out.rendering = read_current(s, 10, out.note);
     if (!s.is_null(16)) out.tags = split_tags(s.text(16));
+    out.has_photos = s.integer(17) != 0;
     s.reset();
     return out;
 }

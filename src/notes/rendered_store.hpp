@@ -42,6 +42,9 @@ struct NoteForPage {
     Note note;
     std::vector<Tag> tags;
     std::optional<RenderedNote> rendering;  // nullopt: not stored, or stale
+    // Whether the note has photos (NotesService::photos_of reads them; most
+    // notes have none, so the permalink does not join them in).
+    bool has_photos = false;
 };
 
 class RenderedStore {

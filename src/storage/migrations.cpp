@@ -255,6 +255,25 @@ Status media_tables(Connection& c) {
     )sql");
 }
 
+// A note's photos, in order (notes/note_photos.hpp; owned by notes/): either
+// an image stored by media/ (media_id set; url is its site path
+// "/media/YYYY/MM/<hash>.<ext>") or a URL a Micropub client gave (media_id
+// NULL; an absolute http(s) URL, never fetched), each with its alt text.
+// Purging a note drops its photo rows; a media row in use cannot be deleted.
+Status note_photos(Connection& c) {
+    return c.exec(R"sql(
+        CREATE TABLE IF NOT EXISTS note_photos (
+            note_id INTEGER NOT NULL REFERENCES notes(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            media_id INTEGER NULL REFERENCES media(id),
+            url TEXT NOT NULL,
+            alt TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (note_id, position)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS idx_note_photos_media ON note_photos(media_id) WHERE media_id IS NOT NULL;
+    )sql");
+}
+
 bool is_busy(const Error& e) {
     return e.message.find("(sqlite 5)") != std::string::npos || e.message.find("database is locked") != std::string::npos;
 }
@@ -323,6 +342,7 @@ const std::vector<Migration>& migrations() {
         {"010_media", media_tables},
         {"011_refresh_tokens_totp_login_next", refresh_tokens_totp_login_next},
         {"012_note_html", note_html},
+        {"013_note_photos", note_photos},
     };
     return list;
 }

@@ -18,6 +18,9 @@ App::App(std::shared_ptr<const Site> site) : site_(std::move(site)) { add_routes
 http::BodyPlan App::plan_body(const http::Request& head) {
     auto m = router_.match(head.method, head.raw_path);
     if (m.outcome != http::RouteMatch::Outcome::found) return {};
+    if (m.route->multipart_to_file_bytes && head.content_type() == "multipart/form-data") {
+        return http::BodyPlan{*m.route->multipart_to_file_bytes, true};
+    }
     return http::BodyPlan{m.route->max_body_bytes, m.route->body_to_file};
 }
 

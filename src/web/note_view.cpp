@@ -38,17 +38,50 @@ std::string scope_footnotes(const std::string& html, std::string_view slug) {
     return out;
 }
 
+// Images never wider than the page's column (static/style.css: 42rem).
+constexpr std::string_view kPhotoSizes = "(max-width: 42rem) 100vw, 42rem";
+
 }  // namespace
 
+TemplateData photo_list_data(const Site& site, const std::vector<notes::NotePhoto>& photos) {
+    TemplateData list{TemplateData::type::list};
+    for (const auto& p : photos) {
+        TemplateData item;
+        item.set("alt", p.alt);
+        if (p.stored()) {
+            item.set("src", site.url(p.url));
+            item.set("has_size", p.width > 0 && p.height > 0);
+            item.set("width", std::to_string(p.width));
+            item.set("height", std::to_string(p.height));
+            std::string srcset;
+            for (const auto& v : p.variants) {
+                srcset += site.url(v.url) + " " + std::to_string(v.width) + "w, ";
+            }
+            srcset += site.url(p.url) + " " + std::to_string(p.width) + "w";
+            item.set("has_srcset", !p.variants.empty());
+            item.set("srcset", srcset);
+            item.set("sizes", std::string(kPhotoSizes));
+        } else {
+            item.set("src", p.url);
+            item.set("has_size", false);
+            item.set("has_srcset", false);
+        }
+        list.push_back(std::move(item));
+    }
+    return list;
+}
+
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
-                                                       const std::vector<notes::Tag>& tags) {
+                                                       const std::vector<notes::Tag>& tags,
+                                                       const std::vector<notes::NotePhoto>& photos) {
     auto rendered = site.renderer.render(note);
     if (!rendered) return std::move(rendered).error();
-    return note_data(site, note, tags, **rendered);
+    return note_data(site, note, tags, photos, **rendered);
 }
 
 std::pair<TemplateData, std::string> note_data(const Site& site, const notes::Note& note,
-                                               const std::vector<notes::Tag>& tags, const notes::RenderedNote& r) {
+                                               const std::vector<notes::Tag>& tags,
+                                               const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& r) {
     TemplateData d;
     d.set("url", note_url(site, note));
     d.set("html", scope_footnotes(r.html, note.slug));
@@ -68,13 +101,18 @@ std::pair<TemplateData, std::string> note_data(const Site& site, const notes::No
     }
     d.set("has_tags", !tags.empty());
     d.set("tags", std::move(tag_list));
+    d.set("has_photos", !photos.empty());
+    d.set("photos", photo_list_data(site, photos));
     return std::make_pair(std::move(d), r.title);
 }
 
 Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes) {
     auto tags = site.notes.tags_of(notes);
     if (!tags) return std::move(tags).error();
+    auto photos = site.notes.photos_of(notes);
+    if (!photos) return std::move(photos).error();
     static const std::vector<notes::Tag> kNone;
+    static const std::vector<notes::NotePhoto> kNoPhotos;
     site.renderer.prefetch(notes);
     // Built as a reserved vector and wrapped once: the template engine's own
     // push_back copies every entry, and its move is not noexcept, so a growing
@@ -83,7 +121,9 @@ Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::N
     entries.reserve(notes.size());
     for (const auto& n : notes) {
         auto it = tags->find(n.id);
-        auto entry = note_data(site, n, it == tags->end() ? kNone : it->second);
+        auto pit = photos->find(n.id);
+        auto entry = note_data(site, n, it == tags->end() ? kNone : it->second,
+                               pit == photos->end() ? kNoPhotos : pit->second);
         if (!entry) return std::move(entry).error();
         entries.push_back(std::move(entry->first));
     }

@@ -12,15 +12,24 @@
 namespace starpunk::web {
 
 // Fields: url, html, name (only with a real title), summary (when set), draft, published_iso,
-// published_human, updated_iso, updated_human, tags [{tag_url, tag}] and
-// has_tags. Second: the page title text.
+// published_human, updated_iso, updated_human, tags [{tag_url, tag}],
+// has_tags, photos [{src, alt, has_size, width, height, has_srcset, srcset,
+// sizes}] and has_photos. Second: the page title text. Photos come from the
+// photo rows, not from the stored rendering (which is the Markdown body only).
 Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
-                                                       const std::vector<notes::Tag>& tags);
+                                                       const std::vector<notes::Tag>& tags,
+                                                       const std::vector<notes::NotePhoto>& photos);
 // The same with the note's rendering already at hand.
 std::pair<TemplateData, std::string> note_data(const Site& site, const notes::Note& note,
-                                               const std::vector<notes::Tag>& tags, const notes::RenderedNote& r);
+                                               const std::vector<notes::Tag>& tags,
+                                               const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& r);
 
-// A list of note_data objects (their tags read in one query).
+// The template list for a note's photos: stored images absolute under
+// SITE_URL with width/height and a srcset of their variants plus the full
+// size; external URLs as given, without size or srcset.
+TemplateData photo_list_data(const Site& site, const std::vector<notes::NotePhoto>& photos);
+
+// A list of note_data objects (their tags and photos read in one query each).
 Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes);
 
 // The note's canonical absolute URL: SITE_URL/note/<slug>.

@@ -24,9 +24,16 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::get, "/admin", Access::admin, Execution::blocking, [](http::Request&) { return http::redirect("/admin/", 301); }});
     r.add({Method::get, "/admin/", Access::admin, Execution::blocking, handlers::admin_list(site)});
     r.add({Method::get, "/admin/new", Access::admin, Execution::blocking, handlers::admin_new_form(site)});
-    r.add({Method::post, "/admin/new", Access::admin, Execution::blocking, handlers::admin_create(site)});
+    // The note form and Micropub posts may carry photos: a multipart body is
+    // spooled to disk under MAX_UPLOAD_SIZE (when media is stored at all).
+    const auto photo_uploads = site->media ? std::optional(site->config.max_upload_bytes) : std::nullopt;
+    http::Route new_note{Method::post, "/admin/new", Access::admin, Execution::blocking, handlers::admin_create(site)};
+    new_note.multipart_to_file_bytes = photo_uploads;
+    r.add(std::move(new_note));
     r.add({Method::get, "/admin/edit/{id}", Access::admin, Execution::blocking, handlers::admin_edit_form(site)});
-    r.add({Method::post, "/admin/edit/{id}", Access::admin, Execution::blocking, handlers::admin_update(site)});
+    http::Route edit_note{Method::post, "/admin/edit/{id}", Access::admin, Execution::blocking, handlers::admin_update(site)};
+    edit_note.multipart_to_file_bytes = photo_uploads;
+    r.add(std::move(edit_note));
     r.add({Method::post, "/admin/delete/{id}", Access::admin, Execution::blocking, handlers::admin_delete(site)});
     r.add({Method::post, "/admin/restore/{id}", Access::admin, Execution::blocking, handlers::admin_restore(site)});
     r.add({Method::post, "/admin/purge/{id}", Access::admin, Execution::blocking, handlers::admin_purge(site)});
@@ -48,7 +55,9 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     r.add({Method::get, "/search", Access::public_, Execution::blocking, handlers::search(site)});
     r.add({Method::get, "/api/search", Access::public_, Execution::blocking, handlers::api_search(site)});
     r.add({Method::get, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_get(site)});
-    r.add({Method::post, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_post(site)});
+    http::Route micropub_create{Method::post, "/micropub", Access::bearer, Execution::blocking, handlers::micropub_post(site)};
+    micropub_create.multipart_to_file_bytes = photo_uploads;
+    r.add(std::move(micropub_create));
     // Uploads: the body goes to an unlinked temp file as it arrives, capped at MAX_UPLOAD_SIZE.
     http::Route media_upload{Method::post, "/micropub/media", Access::bearer, Execution::blocking,
                              handlers::micropub_media(site)};

@@ -206,9 +206,10 @@ def test_json_create_with_name_and_html_content(site, mock):
 
 
 def test_multipart_create(site, mock):
+    # Only photo files are kept (test_photos.py); other file parts are ignored.
     token = mock.grant()
     r, body = post_multipart(site, [("h", "entry"), ("content", "Posted as multipart"), ("category[]", "x")],
-                             token, files=[("photo", "p.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")])
+                             token, files=[("video", "v.mp4", b"\x00\x00\x00\x18ftypmp42 not really a video")])
     path = created_path(r, body)
     r, html = site.request("GET", path)
     assert r.status == 200 and "Posted as multipart" in html.decode()

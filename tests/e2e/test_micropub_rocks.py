@@ -22,9 +22,8 @@ Deliberate deviations from micropub.rocks (each also noted at its test):
     malformed request is `invalid_request`, which is what we send.
   * 204 asks that the nested `checkin` object be stored; nested mf2 objects
     are accepted and ignored (SPEC §5.2), only the rest of the post is kept.
-  * 203/205 (photo by URL, photo with alt) ask that the photo be shown;
-    photos are issue 14, so here only the acceptance of the request and the
-    rendering of the rest of the post are checked.
+  * 203/205 (photo by URL, photo with alt) ask that the photo be shown: it is,
+    as a u-photo pointing at the URL (never fetched; docs/micropub.md).
 
 Most tests share one server (module scope: starting a server costs ~0.6 s on
 this machine); each uses its own unique words and tags so they cannot see
@@ -327,11 +326,12 @@ def test_rocks_202_json_create_with_html_content(site, token):
 
 
 def test_rocks_203_json_create_with_photo_url(site, token):
-    # Showing the photo is issue 14 (media); here: the request is accepted and the post renders.
     path, _ = create(site, token, {
         "content": ["Micropub test of creating a photo referenced by URL. This post should include a photo of a sunset."],
         "photo": ["https://micropub.rocks/media/sunset.jpg"]})
-    assert "photo of a sunset" in page_entry(site, path)["properties"]["content"][0]["value"]
+    entry = page_entry(site, path)
+    assert "photo of a sunset" in entry["properties"]["content"][0]["value"]
+    assert entry["properties"]["photo"] == ["https://micropub.rocks/media/sunset.jpg"]
 
 
 def test_rocks_204_json_create_with_nested_object(site, token):
@@ -354,12 +354,12 @@ def test_rocks_204_json_create_with_nested_object(site, token):
 
 
 def test_rocks_205_json_create_with_photo_and_alt(site, token):
-    # Photos with alt text are issue 14; here: the object value is accepted and the post renders.
     path, _ = create(site, token, {
         "content": ["Micropub test of creating a photo referenced by URL with alt text. "
                     "This post should include a photo of a sunset."],
         "photo": [{"value": "https://micropub.rocks/media/sunset.jpg", "alt": "Photo of a sunset"}]})
     assert "with alt text" in page_entry(site, path)["properties"]["content"][0]["value"]
+    assert 'src="https://micropub.rocks/media/sunset.jpg" alt="Photo of a sunset"' in page(site, path)
 
 
 # --------------------------------------------------------------------------- 4xx: updates

@@ -251,6 +251,54 @@ TEST(FeedWriters, JsonFeedHasTheRequiredFieldsAndTypes) {
     EXPECT_EQ(nlohmann::json::parse(whole(Format::json, {}))["items"], nlohmann::json::array());
 }
 
+// Photos (issue 14, part 2): RSS one enclosure (the first stored photo),
+// Atom one rel=enclosure link per photo, JSON Feed image + attachments of the
+// stored ones; every photo an <img> after the item's HTML, escaped once.
+TEST(FeedWriters, PhotosAreEnclosuresAttachmentsAndImages) {
+    const std::vector<Photo> photos = {
+        Photo{"https://elsewhere.example/a.jpg?x=1&y=2", "External \"one\"", "", 0, 0, 0},
+        Photo{"https://blog.example/media/2026/12/b.jpg", "Stored <b>", "image/jpeg", 12345, 800, 600},
+        Photo{"https://blog.example/media/2026/12/c.png", "", "image/png", 99, 10, 10}};
+    Item it = item();
+    it.photos = &photos;
+
+    std::string rss = whole(Format::rss, {it});
+    EXPECT_NE(rss.find("<enclosure url=\"https://blog.example/media/2026/12/b.jpg\" length=\"12345\" type=\"image/jpeg\"/>"),
+              std::string::npos) << rss;
+    EXPECT_EQ(rss.find("<enclosure url=\"https://blog.example/media/2026/12/c.png\""), std::string::npos);  // one only
+    const auto description = xml_unescape(rss.substr(rss.find("<description>&lt;") + 13));
+    EXPECT_NE(description.find("<img src=\"https://elsewhere.example/a.jpg?x=1&amp;y=2\" alt=\"External &quot;one&quot;\">"),
+              std::string::npos) << description;
+    EXPECT_NE(description.find("alt=\"Stored &lt;b&gt;\" width=\"800\" height=\"600\">"), std::string::npos);
+
+    std::string atom = whole(Format::atom, {it});
+    EXPECT_NE(atom.find("<link rel=\"enclosure\" href=\"https://elsewhere.example/a.jpg?x=1&amp;y=2\"/>"), std::string::npos)
+        << atom;
+    EXPECT_NE(atom.find("<link rel=\"enclosure\" href=\"https://blog.example/media/2026/12/b.jpg\" type=\"image/jpeg\" "
+                        "length=\"12345\"/>"),
+              std::string::npos);
+    EXPECT_NE(atom.find("<link rel=\"enclosure\" href=\"https://blog.example/media/2026/12/c.png\" type=\"image/png\" "
+                        "length=\"99\"/>"),
+              std::string::npos);
+
+    auto json = nlohmann::json::parse(whole(Format::json, {it}));
+    const auto& j = json["items"][0];
+    EXPECT_EQ(j["image"], "https://elsewhere.example/a.jpg?x=1&y=2");
+    EXPECT_EQ(j["attachments"], nlohmann::json::parse(R"([
+        {"url": "https://blog.example/media/2026/12/b.jpg", "mime_type": "image/jpeg", "size_in_bytes": 12345},
+        {"url": "https://blog.example/media/2026/12/c.png", "mime_type": "image/png", "size_in_bytes": 99}])"));
+    EXPECT_TRUE(j["content_html"].get<std::string>().starts_with(std::string(kHtml) + "<p><img src="));
+
+    // No photos: none of it.
+    const std::vector<Photo> none;
+    it.photos = &none;
+    EXPECT_EQ(whole(Format::rss, {it}).find("<enclosure"), std::string::npos);
+    EXPECT_EQ(whole(Format::atom, {it}).find("rel=\"enclosure\""), std::string::npos);
+    auto plain = nlohmann::json::parse(whole(Format::json, {it}));
+    EXPECT_FALSE(plain["items"][0].contains("image"));
+    EXPECT_FALSE(plain["items"][0].contains("attachments"));
+}
+
 TEST(FeedWriters, HostileTextStaysText) {
     std::string nasty = std::string("x]]><script>alert(1)</script>\x01\x0B") + "\xEF\xBF\xBF&";
     Item it = item("https://blog.example/note/x", nasty);

@@ -14,6 +14,8 @@
 #include "web/app.hpp"
 #include "web/request_guard.hpp"
 #include "web/session_cookie.hpp"
+#include "util/temp_file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace starpunk {
 namespace {
@@ -258,6 +260,34 @@ TEST(RequestGuard, PresentedCsrfToken) {
     req.headers = {{"X-CSRF-Token", " hdr "}};
     EXPECT_EQ(web::presented_csrf_token(req), "hdr");
     req.headers = {};
+    EXPECT_EQ(web::presented_csrf_token(req), "");
+}
+
+// A note form with photos arrives spooled to a file (issue 14): the token is
+// read from the file, before or after the file parts, and a token-like text
+// inside a file part does not count.
+TEST(RequestGuard, PresentedCsrfTokenOfASpooledMultipartBody) {
+    testing::TempDir dir;
+    auto spooled = [&](const std::string& body) {
+        auto file = TempFile::create(dir.path());
+        EXPECT_TRUE(file);
+        EXPECT_TRUE((*file)->append(body));
+        return std::shared_ptr<TempFile>(std::move(*file));
+    };
+    http::Request req;
+    std::string mct = "multipart/form-data; boundary=XX";
+    req.headers = {{"Content-Type", mct}};
+    const std::string big(200 * 1024, 'x');  // larger than one read
+    const std::string file_part =
+        "--XX\r\nContent-Disposition: form-data; name=\"photo[]\"; filename=\"a.jpg\"\r\n\r\n" + big + "\r\n";
+    const std::string token_part = "--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\ntok\r\n";
+    req.body_file = spooled(token_part + file_part + "--XX--\r\n");
+    EXPECT_EQ(web::presented_csrf_token(req), "tok");
+    req.body_file = spooled(file_part + token_part + "--XX--\r\n");
+    EXPECT_EQ(web::presented_csrf_token(req), "tok");
+    req.body_file = spooled("--XX\r\nContent-Disposition: form-data; name=\"csrf_token\"; filename=\"t\"\r\n\r\ntok\r\n--XX--\r\n");
+    EXPECT_EQ(web::presented_csrf_token(req), "");
+    req.body_file = spooled("not multipart at all");
     EXPECT_EQ(web::presented_csrf_token(req), "");
 }
 

@@ -1,6 +1,7 @@
 // GET /admin/media — the stored images, newest first (media/media_service.hpp):
 // a preview (the narrowest variant, else the image), its address, type,
-// dimensions, size and upload date.
+// dimensions, size, upload date and the notes whose photos use it (links to
+// their edit pages; notes in the trash marked, as they still hold it).
 #include <spdlog/spdlog.h>
 
 #include "media/media_service.hpp"
@@ -27,6 +28,13 @@ http::Handler admin_media(std::shared_ptr<const Site> site) {
             spdlog::error("admin: media could not be listed: {}", items.error().message);
             return error_response(*site, req, 500, "The media could not be listed.");
         }
+        std::vector<int64_t> ids;
+        for (const auto& m : *items) ids.push_back(m.id);
+        auto users = site->notes.notes_using_media(ids);
+        if (!users) {
+            spdlog::error("admin: the notes using media could not be listed: {}", users.error().message);
+            return error_response(*site, req, 500, "The media could not be listed.");
+        }
         TemplateData rows{TemplateData::type::list};
         for (const auto& m : *items) {
             TemplateData row;
@@ -42,6 +50,19 @@ http::Handler admin_media(std::shared_ptr<const Site> site) {
             row.set("variants", std::to_string(m.variants.size()));
             row.set("created_iso", format_rfc3339(m.created_at));
             row.set("created_human", human_date(m.created_at));
+            TemplateData used{TemplateData::type::list};
+            auto it = users->find(m.id);
+            if (it != users->end()) {
+                for (const auto& n : it->second) {
+                    TemplateData u;
+                    u.set("edit_url", site->url("/admin/edit/" + std::to_string(n.id)));
+                    u.set("slug", n.slug);
+                    u.set("deleted", n.is_deleted());
+                    used.push_back(std::move(u));
+                }
+            }
+            row.set("has_users", it != users->end());
+            row.set("users", std::move(used));
             rows.push_back(std::move(row));
         }
         TemplateData data;

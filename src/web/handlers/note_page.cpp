@@ -1,10 +1,12 @@
 // GET /note/{slug}. Where the work happens:
 //   * on the I/O thread (note_is_cached): a page in the page cache, or a
-//     published note whose rendering is stored — one indexed read through an
-//     idle pooled connection and a template, cheaper than the hop to a worker;
-//   * on a worker (note_page): everything else — a note still to be rendered,
-//     drafts (the visitor's session is read), 404 and 410, and any read that
-//     found no idle connection or failed.
+//     published note without photos whose rendering is stored — one indexed
+//     read through an idle pooled connection and a template, cheaper than
+//     the hop to a worker;
+//   * on a worker (note_page): everything else — a note still to be
+//     rendered or with photos (a second read), drafts (the visitor's session
+//     is read), 404 and 410, and any read that found no idle connection or
+//     failed.
 // Both build the public page the same way (public_page), so a page is the
 // same bytes and validators whichever thread built it.
 #include "http/conditional.hpp"
@@ -29,8 +31,10 @@ std::string last_modified(const notes::Note& note) {
 // cache unless a write happened since `generation` was read; nullptr when the
 // layout could not be rendered.
 std::shared_ptr<const CachedPage> public_page(const Site& site, const std::string& key, uint64_t generation,
-                                              const notes::NoteForPage& found, const notes::RenderedNote& rendered) {
-    auto entry = note_data(site, found.note, found.tags, rendered);
+                                              const notes::NoteForPage& found,
+                                              const std::vector<notes::NotePhoto>& photos,
+                                              const notes::RenderedNote& rendered) {
+    auto entry = note_data(site, found.note, found.tags, photos, rendered);
     PageInfo info;
     info.title = std::move(entry.second);
     auto body = render_page(site, info, "note", std::move(entry.first));
@@ -50,8 +54,10 @@ bool note_is_cached(const Site& site, http::Request& req) {
     }
     const uint64_t generation = site.pages.generation();
     auto found = site.notes.rendered().for_page(req.param("slug"), /*wait=*/false);
-    if (!found || !found->note.published || found->note.is_deleted() || !found->rendering) return false;
-    req.prepared = public_page(site, key, generation, *found, *found->rendering);
+    if (!found || !found->note.published || found->note.is_deleted() || !found->rendering || found->has_photos) {
+        return false;
+    }
+    req.prepared = public_page(site, key, generation, *found, {}, *found->rendering);
     return req.prepared != nullptr;
 }
 
@@ -74,6 +80,12 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         if (note.is_deleted()) return error_response(*site, req, 410, "This note has been deleted.");
         if (!note.published && !visitor(req).is_admin) return error_response(*site, req, 404, "There is no note at this address.");
 
+        std::vector<notes::NotePhoto> photos;
+        if (found->has_photos) {
+            auto read = site->notes.photos_of(note.id);
+            if (!read) return error_response(*site, req, 500, "The note could not be loaded.");
+            photos = std::move(*read);
+        }
         std::shared_ptr<const notes::RenderedNote> rendered;
         if (found->rendering) {
             rendered = std::make_shared<const notes::RenderedNote>(std::move(*found->rendering));
@@ -84,14 +96,14 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         }
         if (!note.published) {
             // A draft, for the admin only: never cached, here or by anyone in between.
-            auto entry = note_data(*site, note, found->tags, *rendered);
+            auto entry = note_data(*site, note, found->tags, photos, *rendered);
             auto body = render_page(*site, page_info(req, entry.second), "note", std::move(entry.first));
             if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
             auto res = http::html_response(200, std::move(*body));
             res.set_header("Cache-Control", "private, no-store");
             return res;
         }
-        auto page = public_page(*site, key, generation, *found, *rendered);
+        auto page = public_page(*site, key, generation, *found, photos, *rendered);
         if (!page) return error_response(*site, req, 500, "The page could not be rendered.");
         return cached_page_response(*site, req, *page);
     };

@@ -19,7 +19,7 @@ void init_vips_once() {
         if (VIPS_INIT("starpunk") != 0) return;  // process() then fails with libvips' message
         // Nothing is kept between uploads: each image is processed once.
         vips_cache_set_max(0);
-        // Only the four loaders named below ever run; this also keeps any
+        // Only the five loaders named below ever run; this also keeps any
         // loader libvips marks untrusted (ImageMagick, …) out of reach.
         vips_block_untrusted_set(TRUE);
     });
@@ -39,6 +39,7 @@ vips::VImage load_header(const vips::VSource& source, ImageType type) {
         case ImageType::png: return vips::VImage::pngload_source(source, o);
         case ImageType::gif: return vips::VImage::gifload_source(source, o);
         case ImageType::webp: return vips::VImage::webpload_source(source, o);
+        case ImageType::heif: return vips::VImage::heifload_source(source, o);
     }
     throw vips::VError("unknown image type");
 }
@@ -53,6 +54,7 @@ std::string encode(const vips::VImage& image, ImageType type, bool full_size) {
         case ImageType::png: blob = image.pngsave_buffer(o->set("compression", 6)); break;
         case ImageType::gif: blob = image.gifsave_buffer(o); break;
         case ImageType::webp: blob = image.webpsave_buffer(o->set("Q", full_size ? 90 : 82)); break;
+        case ImageType::heif: throw vips::VError("HEIF is never written (stored_type)");
     }
     if (!blob) throw vips::VError("encoding produced nothing");
     size_t len = 0;
@@ -88,7 +90,8 @@ Encoded thumbnail(const TempFile& file, ImageType type, int width, bool full_siz
 // not theirs. (A hook LSan calls when present; nothing uses it otherwise.)
 extern "C" const char* __lsan_default_suppressions();
 extern "C" const char* __lsan_default_suppressions() {
-    return "leak:libvips.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgio-2.0.so\n";
+    return "leak:libvips.so\nleak:libglib-2.0.so\nleak:libgobject-2.0.so\nleak:libgio-2.0.so\n"
+           "leak:libheif.so\nleak:libde265.so\nleak:libdav1d.so\nleak:libaom.so\n";
 }
 
 Result<Processed> process(const TempFile& file, const ProcessLimits& limits) {
@@ -97,11 +100,11 @@ Result<Processed> process(const TempFile& file, const ProcessLimits& limits) {
     auto type = sniff(leading);
     if (!type) {
         return make_error(ErrorCode::unsupported,
-                          "the file is not a JPEG, PNG, GIF or WebP image (judged by its bytes, not its name)");
+                          "the file is not a JPEG, PNG, GIF, WebP, HEIC or AVIF image (judged by its bytes, not its name)");
     }
     init_vips_once();
     Processed out;
-    out.type = *type;
+    out.type = stored_type(*type);
     int width = 0;
     try {
         auto header = load_header(source_of(file), *type);  // reads the header only
@@ -119,12 +122,12 @@ Result<Processed> process(const TempFile& file, const ProcessLimits& limits) {
                               " image but its header cannot be read: " + vips_message(e));
     }
     try {
-        out.original = thumbnail(file, *type, VIPS_MAX_COORD, true);
+        out.original = thumbnail(file, out.type, VIPS_MAX_COORD, true);
         std::vector<int> widths = limits.variant_widths;
         std::sort(widths.begin(), widths.end());
         for (int w : widths) {
             if (w <= 0 || w >= out.original.width) continue;
-            out.variants.push_back(thumbnail(file, *type, w, false));
+            out.variants.push_back(thumbnail(file, out.type, w, false));
         }
     } catch (const vips::VError& e) {
         return make_error(ErrorCode::invalid_input, "the " + std::string(mime_type(*type)) +
@@ -136,7 +139,7 @@ Result<Processed> process(const TempFile& file, const ProcessLimits& limits) {
 
 Result<Dimensions> probe(std::string_view bytes) {
     auto type = sniff(bytes.substr(0, std::min(bytes.size(), kSniffBytes)));
-    if (!type) return make_error(ErrorCode::unsupported, "not a JPEG, PNG, GIF or WebP image");
+    if (!type) return make_error(ErrorCode::unsupported, "not a JPEG, PNG, GIF, WebP, HEIC or AVIF image");
     init_vips_once();
     try {
         auto source = vips::VSource::new_from_memory(bytes.data(), bytes.size());

@@ -10,12 +10,13 @@
 //   2. the EXIF orientation is applied, and every piece of metadata — EXIF
 //      (GPS location included), XMP, IPTC, ICC profile, comments — is left
 //      out of what is written (`strip`);
-//   3. it is re-encoded in its own format at original size and quality
-//      (JPEG/WebP Q 90, PNG and GIF lossless), and at each width in
-//      `variant_widths` narrower than the image (JPEG/WebP Q 82), for srcset.
+//   3. it is re-encoded in its own format (HEIC/AVIF: as JPEG, see
+//      stored_type) at original size and quality (JPEG/WebP Q 90, PNG and
+//      GIF lossless), and at each width in `variant_widths` narrower than the
+//      image (JPEG/WebP Q 82), for srcset.
 // Animated GIF/WebP keep their first frame only.
 //
-// Errors: unsupported (415) when the bytes are not JPEG/PNG/GIF/WebP;
+// Errors: unsupported (415) when the bytes are not JPEG/PNG/GIF/WebP/HEIF;
 // too_large (413) over the pixel limit, naming both numbers; invalid_input
 // (400) when the bytes announce a type but do not decode (truncated,
 // corrupt); internal when libvips fails otherwise. Never throws.
@@ -44,7 +45,7 @@ struct Encoded {
 };
 
 struct Processed {
-    ImageType type = ImageType::jpeg;
+    ImageType type = ImageType::jpeg;  // as stored: never heif
     Encoded original;               // full size, orientation applied, no metadata
     std::vector<Encoded> variants;  // narrower copies, in increasing width
 };

@@ -111,6 +111,20 @@ def test_each_type_round_trips(site, mock, tmp_path, fmt, mime):
     assert [(p, t, w, h) for p, t, w, h in media_rows(site)] == [(path[len("/media/"):], mime, 1500, 1000)]
 
 
+@pytest.mark.parametrize("fmt", ["heic", "avif"])
+def test_phone_photos_heic_and_avif_are_stored_as_jpeg(site, mock, tmp_path, fmt):
+    data = make_image(tmp_path, fmt, 1400, 900)
+    r, body = upload(site, data, mock.grant("media"), filename=f"IMG_0001.{fmt}", ctype=f"image/{fmt}")
+    path = stored_path(r, body)
+    assert path.endswith(".jpg")
+    r, served = site.request("GET", path)
+    assert r.status == 200 and r.getheader("Content-Type") == "image/jpeg"
+    assert served[:3] == b"\xff\xd8\xff"
+    vr, _ = site.request("GET", path.replace(".jpg", "-640.jpg"))
+    assert vr.status == 200
+    assert [(t, w, h) for _, t, w, h in media_rows(site)] == [("image/jpeg", 1400, 900)]
+
+
 def test_the_type_comes_from_the_bytes_not_the_name(site, mock, tmp_path):
     token = mock.grant("media")
     png = make_image(tmp_path, "png")

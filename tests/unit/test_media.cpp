@@ -1,7 +1,10 @@
 // media/: sniffing, processing (libvips) and storing images (issue 14).
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "media/image_type.hpp"
@@ -66,6 +69,37 @@ TEST_F(MediaProcess, EachTypeRoundTripsWithVariantsNarrowerThanTheImage) {
         ASSERT_TRUE(dims) << dims.error().message;
         EXPECT_EQ(dims->width, 1280);
     }
+}
+
+// A HEIC or AVIF file made by Debian's `vips` command in a child process (its
+// encoders — x265, aom — stay out of this sanitizer-instrumented process).
+std::string heif_fixture(const std::filesystem::path& dir, std::string_view ext, int width, int height) {
+    const auto path = dir / ("fixture." + std::string(ext));
+    const std::string cmd = "vips gaussnoise '" + path.string() + "' " + std::to_string(width) + " " +
+                            std::to_string(height) + " --mean 128 --sigma 30 >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) return {};
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(MediaProcess, HeicAndAvifAreAcceptedAndStoredAsJpeg) {
+    for (std::string_view ext : {"heic", "avif"}) {
+        const std::string bytes = heif_fixture(dir.path(), ext, 1400, 900);
+        ASSERT_FALSE(bytes.empty()) << "vips could not write " << ext;
+        EXPECT_EQ(media::sniff(bytes), ImageType::heif) << ext;
+        auto file = temp_file_with(dir.path(), bytes);
+        auto out = media::process(*file, {});
+        ASSERT_TRUE(out) << ext << ": " << out.error().message;
+        EXPECT_EQ(out->type, ImageType::jpeg);
+        EXPECT_EQ(media::sniff(out->original.bytes), ImageType::jpeg);
+        EXPECT_EQ(out->original.width, 1400);
+        EXPECT_EQ(out->original.height, 900);
+        ASSERT_EQ(out->variants.size(), 2u);
+        EXPECT_EQ(media::sniff(out->variants[0].bytes), ImageType::jpeg);
+        EXPECT_EQ(out->variants[0].width, 640);
+    }
+    // An ISO media file of another kind (an MP4 video) is not an image.
+    EXPECT_FALSE(media::sniff(std::string_view("\0\0\0\x18" "ftypmp42\0\0\0\0", 16)));
 }
 
 TEST_F(MediaProcess, SmallImagesGetNoVariants) {

@@ -140,6 +140,9 @@ PY
 stop_starpunk
 chmod a+rx "$WORK" && chmod -R a+rX "$NG/root"  # nginx's workers run as nobody when started by root
 NG_PORT=$(free_port)
+# open_file_cache keeps a descriptor per cached file: stay well inside the
+# open-file limit (at 100,000 notes a larger cache made nginx fail with EMFILE).
+NG_FILE_CACHE=$(( $(ulimit -n) / 2 < 20000 ? $(ulimit -n) / 2 : 20000 ))
 cat >"$NG/nginx.conf" <<NGX
 worker_processes 1;
 pid $NG/nginx.pid;
@@ -148,7 +151,7 @@ events { worker_connections 4096; }
 http {
     default_type "text/html; charset=utf-8";
     access_log off; sendfile on; tcp_nopush on; tcp_nodelay on;
-    open_file_cache max=20000 inactive=60s; open_file_cache_valid 60s;
+    open_file_cache max=$NG_FILE_CACHE inactive=60s; open_file_cache_valid 60s;
     keepalive_requests 1000000; server_tokens off;
     client_body_temp_path $NG/tmp/body; proxy_temp_path $NG/tmp/proxy; fastcgi_temp_path $NG/tmp/fastcgi;
     uwsgi_temp_path $NG/tmp/uwsgi; scgi_temp_path $NG/tmp/scgi;
@@ -207,10 +210,11 @@ run_wrk() {  # kind port conns -> "rps p50_us p99_us non2xx"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg). Cold = first run after a restart (empty memory caches;"
   echo "renderings stored, as on any site that has run once). Page cache: PAGE_CACHE_SIZE=${PAGE_CACHE_SIZE:-default (8M)}."
   echo
-  echo "| scenario | conns | starpunk cold req/s | cold p99 ms | starpunk warm req/s | warm p50 ms | warm p99 ms | nginx req/s | nginx p99 ms | warm ÷ nginx | non-2xx |"
+  echo "| scenario | conns | starpunk cold req/s | cold p99 ms | starpunk warm req/s | warm p50 ms | warm p99 ms | nginx req/s | nginx p99 ms | warm ÷ nginx | non-2xx starpunk / nginx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
 } >"$WORK/report.md"
 RSS_MAX=0
+RSS_FILE=0
 for kind in $SCENARIOS; do
   for c in $CONNS; do
     log "$kind c=$c"
@@ -218,17 +222,23 @@ for kind in $SCENARIOS; do
     read -r crps _ cp99 cbad < <(run_wrk "$kind" "$SP_PORT" "$c")
     read -r wrps wp50 wp99 wbad < <(run_wrk "$kind" "$SP_PORT" "$c")
     rss=$(awk '/VmRSS/ { print $2 }' "/proc/$SP_PID/status")
-    [ "$rss" -gt "$RSS_MAX" ] && RSS_MAX=$rss
+    [ "$rss" -gt "$RSS_MAX" ] && RSS_MAX=$rss && RSS_FILE=$(awk '/RssFile/ { print $2 }' "/proc/$SP_PID/status")
     stop_starpunk
     read -r nrps _ np99 nbad < <(run_wrk "$kind" "$NG_PORT" "$c")
     awk -v k="$kind" -v c="$c" -v crps="$crps" -v cp99="$cp99" -v wrps="$wrps" -v wp50="$wp50" -v wp99="$wp99" \
-        -v nrps="$nrps" -v np99="$np99" -v bad="$((cbad + wbad + nbad))" 'BEGIN {
-      printf "| %s | %s | %d | %.2f | %d | %.2f | %.2f | %d | %.2f | **%.2f** | %d |\n",
-             k, c, crps, cp99 / 1000, wrps, wp50 / 1000, wp99 / 1000, nrps, np99 / 1000, wrps / nrps, bad }' >>"$WORK/report.md"
+        -v nrps="$nrps" -v np99="$np99" -v bad="$((cbad + wbad))" -v nbad="$nbad" 'BEGIN {
+      printf "| %s | %s | %d | %.2f | %d | %.2f | %.2f | %d | %.2f | **%.2f** | %d / %d |\n",
+             k, c, crps, cp99 / 1000, wrps, wp50 / 1000, wp99 / 1000, nrps, np99 / 1000, wrps / nrps, bad, nbad }' >>"$WORK/report.md"
   done
 done
 echo >>"$WORK/report.md"
-echo "Largest resident memory of StarPunk after a scenario's two runs: $((RSS_MAX / 1024)) MB." >>"$WORK/report.md"
+echo "Largest resident memory of StarPunk after a scenario's two runs: $((RSS_MAX / 1024)) MB (of which shared libraries, file-backed: $((RSS_FILE / 1024)) MB)." >>"$WORK/report.md"
+if [ -s "$NG/logs/error.log" ]; then
+  echo >>"$WORK/report.md"
+  echo "nginx's error log (distinct messages):" >>"$WORK/report.md"
+  sed -E 's/^[0-9\/: ]+\[[a-z]+\] [0-9#]+: \*?[0-9]* ?//; s/, client:.*//' "$NG/logs/error.log" | sort | uniq -c | sort -rn |
+    sed -n 's/^/    /; 1,5p' >>"$WORK/report.md" || true
+fi
 cat "$WORK/report.md"
 cp "$WORK/report.md" "$RESULTS"
 log "report written to $RESULTS"

@@ -2,8 +2,9 @@
 
 #include <fmt/format.h>
 
-#include <bits/hash_bytes.h>
 #include <cstdint>
+#include <functional>
+#include <string_view>
 
 #include "http/conditional.hpp"
 #include "util/strings.hpp"
@@ -14,12 +15,13 @@ namespace {
 
 // A strong validator names these exact bytes: a 64-bit hash of the body and
 // its length. Not a secret and not an integrity check — it only has to differ
-// between two versions of one URL — so libstdc++'s Murmur hash (several GB/s,
-// the same in every process) instead of SHA-256, which cost more than the
-// rest of building a permalink from its stored rendering.
+// between two versions of one URL — so std::hash (libstdc++: Murmur with a
+// fixed seed, several GB/s, the same in every process, so validators survive
+// a restart) instead of SHA-256, which cost more than the rest of building a
+// permalink from its stored rendering.
 std::string strong_etag(std::string_view body) {
-    const std::size_t h = std::_Hash_bytes(body.data(), body.size(), 0x5f3759dfu);
-    return fmt::format("\"{:016x}-{:x}\"", static_cast<std::uint64_t>(h), body.size());
+    const std::uint64_t h = std::hash<std::string_view>{}(body);
+    return fmt::format("\"{:016x}-{:x}\"", h, body.size());
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Image processing with libvips: the only translation unit of StarPunk that
-// includes libvips (media/processor.cpp).
+// includes libvips (media/processor.cpp). libvips is not linked but loaded
+// (dlopen) the first time an image is processed or probed, so a server that
+// only serves pages never maps it and its ~70 libraries.
 //
 // process() turns an accepted upload into the bytes StarPunk stores:
 //   1. the header alone is read (a lazy, sequential load with the loader of
@@ -19,7 +21,8 @@
 // Errors: unsupported (415) when the bytes are not JPEG/PNG/GIF/WebP/HEIF;
 // too_large (413) over the pixel limit, naming both numbers; invalid_input
 // (400) when the bytes announce a type but do not decode (truncated,
-// corrupt); internal when libvips fails otherwise. Never throws.
+// corrupt); internal when libvips fails otherwise or cannot be loaded (the
+// message names the library and the Debian package). Never throws.
 // Thread-safety: process() may run on several threads at once.
 #pragma once
 

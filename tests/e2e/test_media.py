@@ -125,6 +125,23 @@ def test_phone_photos_heic_and_avif_are_stored_as_jpeg(site, mock, tmp_path, fmt
     assert [(t, w, h) for _, t, w, h in media_rows(site)] == [("image/jpeg", 1400, 900)]
 
 
+def mapped_libraries(server):
+    return {line.split()[-1] for line in Path(f"/proc/{server.proc.pid}/maps").read_text().splitlines()
+            if ".so" in line}
+
+
+def test_libvips_is_loaded_only_when_an_image_is_processed(site, mock, tmp_path):
+    """Memory (issue 11): a server serving pages never maps libvips and its
+    ~70 libraries; the first upload loads it, and processing works."""
+    for path in ("/", "/feed.xml", "/health"):
+        r, _ = site.request("GET", path)
+        assert r.status == 200, path
+    assert not any("libvips" in lib for lib in mapped_libraries(site))
+    r, body = upload(site, make_image(tmp_path, "jpg"), mock.grant("media"))
+    stored_path(r, body)
+    assert any("libvips.so" in lib for lib in mapped_libraries(site))
+
+
 def test_the_type_comes_from_the_bytes_not_the_name(site, mock, tmp_path):
     token = mock.grant("media")
     png = make_image(tmp_path, "png")

@@ -20,6 +20,7 @@
 #include "render/isolated.hpp"
 #include "starpunk_version.hpp"
 #include "util/crypto.hpp"
+#include "util/memory_trim.hpp"
 #include "util/sd_notify.hpp"
 #include "util/system.hpp"
 #include "web/app.hpp"
@@ -278,6 +279,8 @@ int serve() {
         if (!stored) spdlog::warn("rendering notes ahead stopped: {}", stored.error().message);
         else if (*stored > 0) spdlog::info("rendered and stored {} note(s) ahead of their first read", *stored);
     });
+    // Freed heap pages go back to the system every 2 s (util/memory_trim.hpp).
+    MemoryTrimmer trimmer;
     server.run();
     stop_rendering = true;
     render_ahead.join();

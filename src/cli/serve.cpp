@@ -172,7 +172,7 @@ int serve() {
     monitoring::HealthProbe health(cfg->database_path, cfg->data_path);
     // Renderings are stored with the notes, so memory holds only the hot
     // ones: a miss is one indexed read, not a render.
-    notes::NoteRenderer renderer(*storage->notes, markdown, {.cache_bytes = 4u << 20, .cpu_scale = notes::kReadCpuScale});
+    notes::NoteRenderer renderer(*storage->notes, markdown, {.cache_bytes = 1u << 20, .cpu_scale = notes::kReadCpuScale});
     web::PageCache pages(storage->notes->changes(), static_cast<std::size_t>(cfg->page_cache_bytes));
     auto site = std::make_shared<web::Site>(*cfg, *templates,
                                             web::Services{*storage->notes, renderer, pages, health, *storage->pool});

@@ -11,15 +11,18 @@ void ListingCache::clear() {
     order_.clear();
 }
 
-Result<ListingCache::Ids> ListingCache::get(const std::string& key, const Loader& load) {
+ListingCache::Ids ListingCache::find(const std::string& key) {
     changes_.poll();
-    {
-        std::lock_guard lock(mutex_);
-        if (auto it = listings_.find(key); it != listings_.end()) {
-            order_.splice(order_.begin(), order_, it->second.position);
-            return it->second.ids;
-        }
+    std::lock_guard lock(mutex_);
+    if (auto it = listings_.find(key); it != listings_.end()) {
+        order_.splice(order_.begin(), order_, it->second.position);
+        return it->second.ids;
     }
+    return nullptr;
+}
+
+Result<ListingCache::Ids> ListingCache::get(const std::string& key, const Loader& load) {
+    if (auto kept = find(key)) return kept;
     const uint64_t generation = changes_.generation();  // before the database (invariant 1)
     auto loaded = load();
     if (!loaded) return std::move(loaded).error();

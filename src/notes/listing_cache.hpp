@@ -40,6 +40,8 @@ public:
 
     // The ids of listing `key`, newest first: from memory, or from `load`.
     Result<Ids> get(const std::string& key, const Loader& load);
+    // The same from memory only: nullptr when not kept (never loads).
+    Ids find(const std::string& key);
 
 private:
     void clear();

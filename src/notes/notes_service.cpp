@@ -431,14 +431,64 @@ Result<bool> NotesService::has_content_hash(std::string_view content_hash) const
     return row;
 }
 
+namespace {
+
+std::string list_from_where(Visibility visibility) {
+    return fmt::format("FROM notes n WHERE {}", visibility_filter(visibility));
+}
+
+// From the tag's links (idx_note_tags_tag) to the notes; ?1 is the tag's name.
+std::string tagged_from_where(Visibility visibility) {
+    return fmt::format("FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
+                       "WHERE t.name = ?1 AND {}",
+                       visibility_filter(visibility));
+}
+
+std::string listing_key(std::string_view tag) { return tag.empty() ? "published" : "tag:" + std::string(tag); }
+
+}  // namespace
+
 Result<NotePage> NotesService::list(Visibility visibility, int64_t limit, int64_t offset) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    const std::string from_where = fmt::format("FROM notes n WHERE {}", visibility_filter(visibility));
+    const std::string from_where = list_from_where(visibility);
     if (visibility != Visibility::published) return query_page(**lease, from_where, std::nullopt, limit, offset);
-    auto ids = listings_->get("published", [&] { return query_ids(**lease, from_where, std::nullopt); });
+    auto ids = listings_->get(listing_key({}), [&] { return query_ids(**lease, from_where, std::nullopt); });
     if (!ids) return std::move(ids).error();
     return slice_of(**lease, **ids, limit, offset);
+}
+
+Result<std::optional<ListingPage>> NotesService::published_listing(std::string_view tag, int64_t limit, int64_t offset,
+                                                                   bool memory_only) const {
+    const std::string key = listing_key(tag);
+    ListingCache::Ids ids = listings_->find(key);
+    if (!ids) {
+        if (memory_only) return std::optional<ListingPage>();
+        auto lease = pool_->acquire();
+        if (!lease) return std::move(lease).error();
+        auto loaded = listings_->get(key, [&] {
+            return tag.empty() ? query_ids(**lease, list_from_where(Visibility::published), std::nullopt)
+                               : query_ids(**lease, tagged_from_where(Visibility::published), tag);
+        });
+        if (!loaded) return std::move(loaded).error();
+        ids = std::move(*loaded);
+    }
+    ListingPage page;
+    page.total = static_cast<int64_t>(ids->size());
+    offset = std::max<int64_t>(0, offset);
+    if (limit > 0 && offset < page.total) {
+        page.ids.assign(ids->begin() + offset, ids->begin() + std::min<int64_t>(page.total, offset + limit));
+    }
+    return std::optional<ListingPage>(std::move(page));
+}
+
+Result<std::vector<Note>> NotesService::notes_by_ids(const std::vector<int64_t>& ids) const {
+    if (ids.empty()) return std::vector<Note>{};
+    auto lease = pool_->acquire();
+    if (!lease) return std::move(lease).error();
+    auto page = slice_of(**lease, ids, static_cast<int64_t>(ids.size()), 0);
+    if (!page) return std::move(page).error();
+    return std::move(page->notes);
 }
 
 Result<NoteCounts> NotesService::counts() const {
@@ -548,13 +598,9 @@ Result<NotePage> NotesService::list_tagged(std::string_view tag_name, Visibility
                                            int64_t offset) const {
     auto lease = pool_->acquire();
     if (!lease) return std::move(lease).error();
-    // From the tag's links (idx_note_tags_tag) to the notes.
-    const std::string from_where =
-        fmt::format("FROM tags t JOIN note_tags nt ON nt.tag_id = t.id JOIN notes n ON n.id = nt.note_id "
-                    "WHERE t.name = ?1 AND {}",
-                    visibility_filter(visibility));
+    const std::string from_where = tagged_from_where(visibility);
     if (visibility != Visibility::published) return query_page(**lease, from_where, tag_name, limit, offset);
-    auto ids = listings_->get("tag:" + std::string(tag_name), [&] { return query_ids(**lease, from_where, tag_name); });
+    auto ids = listings_->get(listing_key(tag_name), [&] { return query_ids(**lease, from_where, tag_name); });
     if (!ids) return std::move(ids).error();
     return slice_of(**lease, **ids, limit, offset);
 }

@@ -99,6 +99,12 @@ struct NotePage {
     int64_t total = 0;  // matching notes in all pages
 };
 
+// One page of a published listing, as note ids (NotesService::published_listing).
+struct ListingPage {
+    std::vector<int64_t> ids;  // newest first
+    int64_t total = 0;         // notes in the whole listing
+};
+
 struct NoteCounts {
     int64_t published = 0;  // published, not deleted
     int64_t drafts = 0;     // unpublished, not deleted
@@ -185,6 +191,17 @@ public:
     // listing's order kept in memory (notes/listing_cache.hpp): page N costs
     // the same however far back it is.
     Result<NotePage> list(Visibility visibility, int64_t limit, int64_t offset) const;
+    // Page [offset, offset + limit) of a published listing — all published
+    // notes when `tag` is empty, else those with that tag (normalised name) —
+    // as ids, in the order of list() and list_tagged(). From the listing kept
+    // in memory; when it is not kept, it is loaded (one query), or with
+    // `memory_only` the answer is nullopt and the database is not touched (for
+    // the I/O thread). Costs the same however far back the page is.
+    Result<std::optional<ListingPage>> published_listing(std::string_view tag, int64_t limit, int64_t offset,
+                                                         bool memory_only) const;
+    // The notes with these ids in the order given (one query; ids of notes
+    // that no longer exist are left out).
+    Result<std::vector<Note>> notes_by_ids(const std::vector<int64_t>& ids) const;
     // The newest `limit` notes (created_at, then id, descending), without a
     // total: walks the created_at index and stops after `limit` matching rows,
     // so the cost does not grow with the number of notes (feeds, SPEC §14).

@@ -21,26 +21,35 @@ std::string note_list_key(std::string_view list_key, int64_t page) {
     return std::string(list_key) + ":" + std::to_string(page);
 }
 
-http::Response note_list_page(const Site& site, const http::Request& req, int64_t page, const NoteListSpec& spec,
-                              bool empty_is_404) {
-    const std::string key = note_list_key(spec.cache_key, page);
-    if (auto cached = site.pages.find(key)) return cached_page_response(site, req, *cached);
+namespace {
 
-    const uint64_t generation = site.pages.generation();
-    auto list = spec.load(kNotesPerPage, (page - 1) * kNotesPerPage);
-    if (!list) return error_response(site, req, 500, "The notes could not be loaded.");
-    if (empty_is_404 && list->total == 0) return error_response(site, req, 404, "There is nothing at this address.");
-    const int64_t pages = std::max<int64_t>(1, (list->total + kNotesPerPage - 1) / kNotesPerPage);
-    if (page > pages) return error_response(site, req, 404, "There is no page with that number.");
+int64_t page_count(int64_t total) { return std::max<int64_t>(1, (total + kNotesPerPage - 1) / kNotesPerPage); }
 
+// Where the entries go in the rendered page: NUL cannot come from the
+// templates or from escaped data (configuration values are C strings), so the
+// marker is found exactly where {{{entry}}} put it.
+constexpr std::string_view kEntriesMarker{"\0entries\0", 9};
+
+// The whole page from its entries (in order; a null entry — a note purged
+// while the page was built — is left out), kept in the page cache when it is
+// page 1. The templates render the page around a marker once, and the
+// entries are copied into it once. Null when the templates fail.
+std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64_t pages, const NoteListSpec& spec,
+                                           const std::vector<NoteEntry>& entries, uint64_t generation) {
+    std::size_t entry_bytes = 0;
+    for (const auto& e : entries) entry_bytes += e ? e->size() + 1 : 0;
     TemplateData data;
-    auto entries = note_list_data(site, list->notes);
-    if (!entries) return error_response(site, req, 500, "A note could not be rendered.");
-    data.set("notes", std::move(*entries));
-    data.set("has_notes", !list->notes.empty());
+    kainjow::mustache::list notes;
+    if (entry_bytes > 0) {
+        TemplateData item;
+        item.set("entry", std::string(kEntriesMarker));
+        notes.push_back(std::move(item));
+    }
+    data.set("has_notes", !notes.empty());
+    data.set("notes", TemplateData(notes));
     data.set("feed_title", spec.feed_title);
     data.set("feed_url", site.url(spec.path));
-    if (spec.tag_page) data.set("tag_page", true);
+    if (!spec.tag.empty()) data.set("tag_page", true);
     if (pages > 1) {
         auto page_url = [&](int64_t n) { return site.url(n == 1 ? spec.path : spec.path + "?page=" + std::to_string(n)); };
         data.set("paginated", true);
@@ -52,14 +61,67 @@ http::Response note_list_page(const Site& site, const http::Request& req, int64_
     PageInfo info;
     info.title = spec.page_title;
     if (page > 1) info.title = (info.title.empty() ? "" : info.title + ", ") + "Page " + std::to_string(page);
-    auto body = render_page(site, info, "home", std::move(data));
-    if (!body) return error_response(site, req, 500, "The page could not be rendered.");
+    auto frame = render_page(site, info, "home", std::move(data));
+    if (!frame) return nullptr;
+    std::string body;
+    if (entry_bytes == 0) {
+        body = std::move(*frame);
+    } else {
+        const auto at = frame->find(kEntriesMarker);
+        if (at == std::string::npos) return nullptr;  // the template lost {{{entry}}}: a bug, a 500
+        body.reserve(frame->size() + entry_bytes);
+        body.append(*frame, 0, at);
+        bool first = true;
+        for (const auto& e : entries) {
+            if (!e) continue;
+            if (!first) body.push_back('\n');
+            body.append(*e);
+            first = false;
+        }
+        body.append(*frame, at + kEntriesMarker.size());
+    }
     // Last-Modified is when this page was built: a list changes without any
-    // listed note changing (a deletion, an older note published), and the
-    // cache is rebuilt after every change.
-    auto cached = make_cached_page(200, std::move(*body), http::format_http_date(std::time(nullptr)));
-    site.pages.store(key, cached, generation);
-    return cached_page_response(site, req, *cached);
+    // listed note changing (a deletion, an older note published).
+    auto cached = make_cached_page(200, std::move(body), http::format_http_date(std::time(nullptr)));
+    if (page == 1) site.pages.store(note_list_key(spec.cache_key, page), cached, generation);
+    return cached;
+}
+
+}  // namespace
+
+bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, const NoteListSpec& spec) {
+    if (auto cached = site.pages.find(note_list_key(spec.cache_key, page))) {
+        req.prepared = std::move(cached);
+        return true;
+    }
+    const uint64_t generation = site.pages.generation();
+    auto listing = site.notes.published_listing(spec.tag, kNotesPerPage, (page - 1) * kNotesPerPage, /*memory_only=*/true);
+    if (!listing || !*listing) return false;
+    const auto& l = **listing;
+    if (l.total == 0 || page > page_count(l.total)) return false;  // the worker answers 404
+    auto entries = kept_note_entries(site, l.ids);
+    if (!entries) return false;
+    req.prepared = assemble(site, page, page_count(l.total), spec, *entries, generation);
+    return req.prepared != nullptr;
+}
+
+http::Response note_list_page(const Site& site, const http::Request& req, int64_t page, const NoteListSpec& spec,
+                              bool empty_is_404) {
+    if (req.prepared) return cached_page_response(site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
+    if (auto cached = site.pages.find(note_list_key(spec.cache_key, page))) return cached_page_response(site, req, *cached);
+
+    const uint64_t generation = site.pages.generation();  // before reading the database
+    auto listing = site.notes.published_listing(spec.tag, kNotesPerPage, (page - 1) * kNotesPerPage, /*memory_only=*/false);
+    if (!listing || !*listing) return error_response(site, req, 500, "The notes could not be loaded.");
+    const auto& l = **listing;
+    if (empty_is_404 && l.total == 0) return error_response(site, req, 404, "There is nothing at this address.");
+    const int64_t pages = page_count(l.total);
+    if (page > pages) return error_response(site, req, 404, "There is no page with that number.");
+    auto entries = note_entries(site, l.ids, generation);
+    if (!entries) return error_response(site, req, 500, "A note could not be rendered.");
+    auto built = assemble(site, page, pages, spec, *entries, generation);
+    if (!built) return error_response(site, req, 500, "The page could not be rendered.");
+    return cached_page_response(site, req, *built);
 }
 
 }  // namespace starpunk::web

@@ -1,14 +1,24 @@
 // A paged h-feed of notes (templates/home.mustache): the home page and each
-// tag's page. 20 notes a page, ?page=N, kept in the page cache (the notes
-// change notification empties it), 404 past the last page.
+// tag's page. 20 notes a page, ?page=N, 404 past the last page.
+//
+// A list page is assembled from each note's entry (web/note_view.hpp:
+// note_entries, kept in the page cache) and the listing's ids (kept in memory
+// by notes/): so any page of a list costs the same, whichever it is. Where:
+//   * on the I/O thread (note_list_is_cached): when the page itself, or the
+//     listing's ids and every entry on the page, are in memory — no database,
+//     no worker hop;
+//   * on a worker (note_list_page): everything else; it reads what is missing
+//     and keeps it for the next request.
+// Both assemble the page the same way, so it is the same bytes whichever
+// thread built it. Only page 1 of a list is kept whole in the page cache
+// (other pages are assembled again, which keeps the cache's bytes for entries
+// that serve every page).
 #pragma once
 
-#include <functional>
 #include <string>
 
 #include "http/request.hpp"
 #include "http/response.hpp"
-#include "notes/notes_service.hpp"
 #include "web/site.hpp"
 
 namespace starpunk::web {
@@ -20,9 +30,7 @@ struct NoteListSpec {
     std::string path;        // the list's path ("/", "/tag/x"): page links are path?page=N
     std::string feed_title;  // the h-feed's p-name
     std::string page_title;  // <title> part; empty on the home page
-    bool tag_page = false;
-    // One page of the list (limit, offset).
-    std::function<Result<notes::NotePage>(int64_t limit, int64_t offset)> load;
+    std::string tag;         // the tag's normalised name; empty: every published note
 };
 
 // ?page=N of the request -> N (1 when absent); nullopt when malformed.
@@ -31,8 +39,13 @@ std::optional<int64_t> requested_page(const http::Request& req);
 // The cache key of page `page` of a list.
 std::string note_list_key(std::string_view list_key, int64_t page);
 
-// The page, from the cache or built (and cached). `empty_is_404`: a list with
-// no notes at all answers 404 (a tag nobody sees).
+// On the I/O thread: true when the page could be answered from memory (set
+// in req.prepared, a CachedPage); false when a worker must build it or
+// answer 404 — never touches the database.
+bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, const NoteListSpec& spec);
+
+// The page, from memory or built. `empty_is_404`: a list with no notes at all
+// answers 404 (a tag nobody sees).
 http::Response note_list_page(const Site& site, const http::Request& req, int64_t page, const NoteListSpec& spec,
                               bool empty_is_404 = false);
 

@@ -1,5 +1,7 @@
 #include "web/note_view.hpp"
 
+#include <unordered_map>
+
 #include "http/conditional.hpp"
 #include "util/clock.hpp"
 #include "util/strings.hpp"
@@ -106,28 +108,57 @@ std::pair<TemplateData, std::string> note_data(const Site& site, const notes::No
     return std::make_pair(std::move(d), r.title);
 }
 
-Result<TemplateData> note_list_data(const Site& site, const std::vector<notes::Note>& notes) {
-    auto tags = site.notes.tags_of(notes);
+std::string note_entry_key(int64_t note_id) { return "entry:" + std::to_string(note_id); }
+
+std::optional<std::vector<NoteEntry>> kept_note_entries(const Site& site, const std::vector<int64_t>& ids) {
+    std::vector<NoteEntry> entries;
+    entries.reserve(ids.size());
+    for (int64_t id : ids) {
+        auto hit = site.pages.find(note_entry_key(id));
+        if (!hit) return std::nullopt;
+        entries.push_back(hit->body);
+    }
+    return entries;
+}
+
+Result<std::vector<NoteEntry>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation) {
+    std::vector<NoteEntry> entries(ids.size());
+    std::vector<int64_t> missing;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (auto hit = site.pages.find(note_entry_key(ids[i]))) entries[i] = hit->body;
+        else missing.push_back(ids[i]);
+    }
+    if (missing.empty()) return entries;
+    auto notes = site.notes.notes_by_ids(missing);
+    if (!notes) return std::move(notes).error();
+    auto tags = site.notes.tags_of(*notes);
     if (!tags) return std::move(tags).error();
-    auto photos = site.notes.photos_of(notes);
+    auto photos = site.notes.photos_of(*notes);
     if (!photos) return std::move(photos).error();
     static const std::vector<notes::Tag> kNone;
     static const std::vector<notes::NotePhoto> kNoPhotos;
-    site.renderer.prefetch(notes);
-    // Built as a reserved vector and wrapped once: the template engine's own
-    // push_back copies every entry, and its move is not noexcept, so a growing
-    // list would copy them all again on each reallocation.
-    kainjow::mustache::list entries;
-    entries.reserve(notes.size());
-    for (const auto& n : notes) {
+    site.renderer.prefetch(*notes);
+    std::unordered_map<int64_t, NoteEntry> built;
+    for (const auto& n : *notes) {
         auto it = tags->find(n.id);
         auto pit = photos->find(n.id);
-        auto entry = note_data(site, n, it == tags->end() ? kNone : it->second,
-                               pit == photos->end() ? kNoPhotos : pit->second);
-        if (!entry) return std::move(entry).error();
-        entries.push_back(std::move(entry->first));
+        auto data = note_data(site, n, it == tags->end() ? kNone : it->second,
+                              pit == photos->end() ? kNoPhotos : pit->second);
+        if (!data) return std::move(data).error();
+        auto html = site.templates->render("note_entry", data->first);
+        if (!html) return std::move(html).error();
+        if (!html->empty() && html->back() == '\n') html->pop_back();  // the list template puts it back
+        auto entry = std::make_shared<CachedPage>();
+        entry->body = std::make_shared<const std::string>(std::move(*html));
+        site.pages.store(note_entry_key(n.id), entry, generation);
+        built.emplace(n.id, entry->body);
     }
-    return TemplateData(entries);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (!entries[i]) {
+            if (auto it = built.find(ids[i]); it != built.end()) entries[i] = it->second;  // else purged meanwhile
+        }
+    }
+    return entries;
 }
 
 }  // namespace starpunk::web

@@ -16,7 +16,8 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
            [s = site.get()](http::Request& req) { return handlers::home_is_cached(*s, req); }});
     r.add({Method::get, "/note/{slug}", Access::public_, Execution::blocking, handlers::note_page(site),
            [s = site.get()](http::Request& req) { return handlers::note_is_cached(*s, req); }});
-    r.add({Method::get, "/tag/{tag}", Access::public_, Execution::blocking, handlers::tag_page(site)});
+    r.add({Method::get, "/tag/{tag}", Access::public_, Execution::blocking, handlers::tag_page(site),
+           [s = site.get()](http::Request& req) { return handlers::tag_page_is_cached(*s, req); }});
     r.add({Method::get, "/auth/login", Access::public_, Execution::blocking, handlers::login_form(site)});
     r.add({Method::post, "/auth/login", Access::public_, Execution::blocking, handlers::login_start(site)});
     r.add({Method::get, "/auth/callback", Access::public_, Execution::blocking, handlers::login_callback(site)});

@@ -59,6 +59,13 @@ struct ListingTest : ::testing::Test {
                                     : h.svc().list_tagged(tag, Visibility::published, 4, offset);
             ASSERT_TRUE(page.ok());
             EXPECT_EQ(slugs(*page), expected(4, offset, tag)) << "offset " << offset << " tag " << tag;
+            // The ids the list pages are assembled from, and their notes: the same page.
+            auto ids = h.svc().published_listing(tag, 4, offset, /*memory_only=*/false);
+            ASSERT_TRUE(ids.ok() && ids->has_value());
+            EXPECT_EQ((*ids)->total, page->total);
+            auto notes = h.svc().notes_by_ids((*ids)->ids);
+            ASSERT_TRUE(notes.ok());
+            EXPECT_EQ(slugs(notes::NotePage{*notes, 0}), expected(4, offset, tag)) << "ids, offset " << offset;
         }
     }
 };
@@ -88,6 +95,29 @@ TEST_F(ListingTest, PagesEqualTheDatabaseAfterEveryKindOfWrite) {
     create("the newest");
     expect_pages_match_sql();
     EXPECT_EQ(h.svc().list(Visibility::published, 4, 0)->total, 11);  // 9 - 1 deleted + 1 published + 1 restored + 1 new
+}
+
+TEST_F(ListingTest, MemoryOnlyNeverLoadsAndForgetsOnEveryWrite) {
+    for (int i = 0; i < 5; ++i) create("note " + std::to_string(i), true, {"walk"});
+    // Nothing kept yet: memory_only answers "not kept" instead of reading.
+    for (std::string tag : {"", "walk"}) {
+        auto none = h.svc().published_listing(tag, 2, 0, /*memory_only=*/true);
+        ASSERT_TRUE(none.ok());
+        EXPECT_FALSE(none->has_value()) << tag;
+        ASSERT_TRUE(h.svc().published_listing(tag, 2, 0, /*memory_only=*/false).ok());
+        auto kept = h.svc().published_listing(tag, 2, 2, /*memory_only=*/true);
+        ASSERT_TRUE(kept.ok() && kept->has_value()) << tag;
+        EXPECT_EQ((*kept)->total, 5);
+        EXPECT_EQ((*kept)->ids.size(), 2u);
+    }
+    create("a sixth");  // any write: what was kept is gone
+    auto after = h.svc().published_listing("", 2, 0, /*memory_only=*/true);
+    ASSERT_TRUE(after.ok());
+    EXPECT_FALSE(after->has_value());
+    auto past_end = h.svc().published_listing("", 20, 40, /*memory_only=*/false);
+    ASSERT_TRUE(past_end.ok() && past_end->has_value());
+    EXPECT_TRUE((*past_end)->ids.empty());
+    EXPECT_EQ((*past_end)->total, 6);
 }
 
 TEST_F(ListingTest, AnotherProcessesWriteIsSeen) {

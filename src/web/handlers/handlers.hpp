@@ -36,6 +36,7 @@ bool note_is_cached(const Site& site, http::Request& req);
 // GET /tag/{tag} — h-feed of the published notes with a tag, paged like home;
 // 301 to the normalised name, 404 for a tag no published note has.
 http::Handler tag_page(std::shared_ptr<const Site> site);
+bool tag_page_is_cached(const Site& site, http::Request& req);
 // Admin login (SPEC §4). Where the browser goes once logged in.
 inline constexpr std::string_view kAfterLogin = "/admin/";
 // GET /auth/login — the form; POST /auth/login — starts IndieAuth (302 away).

@@ -8,7 +8,10 @@ on, Prometheus counters on), for every route:
     the private areas);
   * an admin route (access admin / admin_api, src/web/access.hpp) refuses an
     anonymous request: pages 302 to /auth/login, JSON 401;
-  * a state-changing route (any method but GET/HEAD) that is not meant to be
+  * a state-changing route (any method but GET/HEAD) is an admin, bearer or
+    client route — the one exception, anonymous by design, is the login form
+    itself (ANONYMOUS_BY_DESIGN) — so an anonymous request cannot change state;
+  * a state-changing route that is not meant to be
     called cross-site (`called_cross_site`: bearer and OAuth client routes)
     refuses a request from another site even with a live session and its valid
     CSRF token (foreign Origin, `Origin: null`, `Sec-Fetch-Site: cross-site`),
@@ -36,6 +39,8 @@ EVIL = "https://evil.example"
 FORM = "application/x-www-form-urlencoded"
 SAFE_METHODS = {"GET", "HEAD"}
 ACCESS_CLASSES = {"public", "admin", "admin_api", "bearer", "dev_only", "client"}
+# State-changing routes anyone may call from this site without a session or token.
+ANONYMOUS_BY_DESIGN = {("POST", "/auth/login")}
 
 
 def route_table():
@@ -148,6 +153,14 @@ def test_every_route_under_admin_is_an_admin_route(routes):
     route under /admin/ that is not `admin`/`admin_api` would be open."""
     open_admin = [r for r in routes if r["pattern"].startswith("/admin") and not r["admin"]]
     assert not open_admin, open_admin
+
+
+def test_state_changing_routes_need_a_session_or_a_token(routes):
+    """A public state-changing route would take anonymous requests: only the
+    login form may (a new one must be added here on purpose, with a reason)."""
+    public = {(r["method"], r["pattern"]) for r in routes
+              if r["method"] not in SAFE_METHODS and r["access"] in ("public", "dev_only")}
+    assert public == ANONYMOUS_BY_DESIGN
 
 
 def test_crawl_every_route(make_server, routes):

@@ -48,6 +48,8 @@ int run(int argc, char** argv) {
     auto* totp_cmd = app.add_subcommand(
         "set-totp", "Turn on TOTP as the password login's second factor: prints a new secret once");
     totp_cmd->add_flag("--remove", remove_totp, "Turn TOTP off instead (the password alone logs in)");
+    auto* routes_cmd = app.add_subcommand(
+        "routes", "Print every route (method, path pattern, who may call it) as JSON lines, and exit");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -59,6 +61,7 @@ int run(int argc, char** argv) {
         return kExitOk;
     }
     (void)log::init({});
+    if (*routes_cmd) return routes();
     if (*migrate_cmd) return migrate();
     if (*check_cmd) return check();
     if (*backup_cmd) return backup(backup_dest);

@@ -35,5 +35,10 @@ int doctor(const DoctorOptions& options);
 // Set the owner's password (read from the terminal or stdin), or remove it.
 int set_password(bool remove);
 int set_totp(bool remove);
+// Print the route table (web/routes.cpp), one JSON object a line:
+// {"method","pattern","access" (web/access.hpp's class name),"admin","called_cross_site"}.
+// Reads no configuration and touches no data: the table is built over an
+// empty site in a scratch directory.
+int routes();
 
 }  // namespace starpunk::cli

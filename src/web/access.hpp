@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "http/router.hpp"
 
@@ -21,6 +22,19 @@ enum Access : std::uint8_t {
                   // handler authenticates what it must
 };
 
+// The class's name as written above (without the trailing underscore):
+// `starpunk routes` prints it and tests read it back.
+inline std::string_view access_name(Access a) {
+    switch (a) {
+        case Access::public_: return "public";
+        case Access::admin: return "admin";
+        case Access::admin_api: return "admin_api";
+        case Access::bearer: return "bearer";
+        case Access::dev_only: return "dev_only";
+        case Access::client: return "client";
+    }
+    return "unknown";
+}
 
 inline Access access_of(const http::Route& route) { return static_cast<Access>(route.access); }
 inline bool is_admin_route(const http::Route& route) {

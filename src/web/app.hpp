@@ -8,9 +8,10 @@
 //      anonymous: fail closed). Public inline routes never look, so cached pages
 //      and static files never touch the database; a request carrying a session
 //      cookie is never answered from the page cache (it may see drafts);
-//   3. a POST from another site is refused with 403 (web/request_guard.hpp);
+//   3. a POST (or any other method that may change state: changes_state())
+//      from another site is refused with 403 (web/request_guard.hpp);
 //   4. admin routes without a session: pages 302 to /auth/login, JSON 401;
-//   5. a POST to an admin route without the session's CSRF token -> 403.
+//   5. such a request to an admin route without the session's CSRF token -> 403.
 #pragma once
 
 #include <memory>

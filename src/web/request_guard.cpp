@@ -9,6 +9,10 @@
 
 namespace starpunk::web {
 
+bool changes_state(http::Method method) {
+    return method != http::Method::get && method != http::Method::head && method != http::Method::options;
+}
+
 bool same_origin_request(std::string_view site_url, const http::Request& req) {
     if (auto fetch_site = req.header("Sec-Fetch-Site"); fetch_site && http::iequals(trim(*fetch_site), "cross-site")) {
         return false;

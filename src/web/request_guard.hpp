@@ -8,6 +8,7 @@
 //      form field `csrf_token` or the `X-CSRF-Token` header; it is compared in
 //      constant time (SessionStore::csrf_matches).
 // Micropub (bearer-token) requests are exempt: they come from other sites by design.
+// "POST" above stands for every method changes_state() is true for.
 #pragma once
 
 #include <string>
@@ -15,6 +16,11 @@
 #include "http/request.hpp"
 
 namespace starpunk::web {
+
+// True for every method but GET, HEAD and OPTIONS, the ones that must never
+// change anything: those are what the cross-site and CSRF checks apply to, so
+// a PUT, PATCH or DELETE route added later is covered like a POST.
+bool changes_state(http::Method method);
 
 // False when the request comes from another site (invariant 1); site_url is
 // SITE_URL.

@@ -247,6 +247,18 @@ TEST(RequestGuard, SameOriginRules) {
     EXPECT_FALSE(check({{"Sec-Fetch-Site", "cross-site"}}));
 }
 
+// The gate's cross-site and CSRF checks cover every method that may change
+// something, not only POST: a PUT, PATCH or DELETE route added to the table
+// is guarded the day it is added.
+TEST(RequestGuard, EveryMethodButGetHeadOptionsChangesState) {
+    EXPECT_FALSE(web::changes_state(Method::get));
+    EXPECT_FALSE(web::changes_state(Method::head));
+    EXPECT_FALSE(web::changes_state(Method::options));
+    for (auto m : {Method::post, Method::put, Method::patch, Method::delete_, Method::other}) {
+        EXPECT_TRUE(web::changes_state(m)) << http::method_name(m);
+    }
+}
+
 TEST(RequestGuard, PresentedCsrfToken) {
     http::Request req;
     std::string ct = "application/x-www-form-urlencoded";

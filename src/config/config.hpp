@@ -66,7 +66,7 @@ struct Config {
     int outbound_workers = 1;
     // PAGE_CACHE_SIZE: bytes of whole public pages kept in memory (bodies and
     // keys); 0 turns the page cache off.
-    std::uint64_t page_cache_bytes = 8ull * 1024 * 1024;
+    std::uint64_t page_cache_bytes = 16ull * 1024 * 1024;
     // Development
     bool dev_mode = false;
     std::string dev_admin_me;

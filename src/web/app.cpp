@@ -73,9 +73,9 @@ http::Response App::handle(http::Request& req) {
 
     // Every method that may change something (POST today; PUT, PATCH, DELETE
     // the day a route takes one) passes the cross-site and CSRF checks.
-    const bool is_post = changes_state(req.method);
-    if (is_post && !called_cross_site(route) && !same_origin_request(site_->config.site_url, req)) {
-        spdlog::warn("refused a cross-site POST to {} (Origin: {})", req.path, req.header("Origin").value_or("-"));
+    const bool changes = changes_state(req.method);
+    if (changes && !called_cross_site(route) && !same_origin_request(site_->config.site_url, req)) {
+        spdlog::warn("refused a cross-site {} to {} (Origin: {})", http::method_name(req.method), req.path, req.header("Origin").value_or("-"));
         return error(req, 403, "This form was sent from another site. Open the page on this site and submit it again.");
     }
     const Visitor& who = visitor(req);
@@ -83,7 +83,7 @@ http::Response App::handle(http::Request& req) {
         if (access_of(route) == Access::admin_api) return error(req, 401, "Log in as the site's admin first.");
         return http::redirect("/auth/login", 302);
     }
-    if (is_post && is_admin_route(route)) {
+    if (changes && is_admin_route(route)) {
         std::string presented = presented_csrf_token(req);
         if (who.csrf_token.empty() || !constant_time_equal(who.csrf_token, presented)) {
             spdlog::warn("refused a POST to {} without a valid CSRF token", req.path);

@@ -30,156 +30,11 @@
 // Exit status 0 = pass; non-zero with a message on stderr = failure.
 //
 // Run: node tests/browser/hostile_input.test.mjs
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, createWriteStream } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = process.env.STARPUNK_BIN || path.join(ROOT, 'build', 'release', 'starpunk');
-const CHROMIUM = process.env.CHROMIUM_BIN || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+import { TestFailure, check, log, step, group, runBrowserTest } from './harness.mjs';
+
 const OVERALL_TIMEOUT_MS = 150_000;  // watchdog; a normal run takes well under a minute
-
-// ---------------------------------------------------------------- helpers
-
-class TestFailure extends Error {}
-
-function check(cond, message) {
-  if (!cond) throw new TestFailure(message);
-}
-
-const t0 = Date.now();
-function log(msg) {
-  process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
-}
-
-async function step(name, fn) {
-  try {
-    await fn();
-    log(`ok   ${name}`);
-  } catch (e) {
-    e.step = name;
-    log(`FAIL ${name}`);
-    throw e;
-  }
-}
-
-// A group of dependent steps: the first failing step ends its group, and the
-// next group still runs, so one run reports every independent failure.
-const failures = [];
-async function group(name, fn) {
-  try {
-    await fn();
-  } catch (e) {
-    failures.push(e);
-    log(`     (rest of "${name}" skipped)`);
-  }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-// ---------------------------------------------------------------- server
-
-class Server {
-  constructor(tmp, extraEnv = {}) {
-    this.extraEnv = extraEnv;  // on top of the defaults below
-    this.tmp = tmp;
-    this.output = '';
-    this.proc = null;
-    this.exit = null;  // {code, signal} once exited
-  }
-
-  async start() {
-    // The page's absolute URLs (htmx fragment, links) come from SITE_URL, and htmx
-    // only requests its own origin: SITE_URL must be the origin the browser uses,
-    // so pick the port first. Retry if another process grabs it in between.
-    for (let attempt = 1; attempt <= 3; attempt++) {
-      const port = await freePort();
-      if (await this.#spawn(port)) return;
-      log(`server did not start on port ${port} (attempt ${attempt}); retrying`);
-    }
-    throw new TestFailure(`starpunk did not start:\n${this.tail()}`);
-  }
-
-  #spawn(port) {
-    this.port = port;
-    this.origin = `http://127.0.0.1:${port}`;
-    this.output = '';
-    this.exit = null;
-    const env = {
-      PATH: process.env.PATH || '/usr/bin:/bin',
-      DATA_PATH: path.join(this.tmp, 'data'),
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      SITE_URL: this.origin,
-      DEV_MODE: 'true',
-      SESSION_SECRET: 'hostile-test-' + 's'.repeat(40),
-      WORKERS: '2',
-      LOG_LEVEL: 'INFO',
-      ...this.extraEnv,
-    };
-    for (const k of ['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']) {
-      if (process.env[k]) env[k] = process.env[k];
-    }
-    const logFile = createWriteStream(path.join(this.tmp, 'server.log'), { flags: 'a' });
-    const proc = spawn(BIN, ['serve'], { cwd: this.tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = proc;
-    const onData = (b) => { this.output += b.toString('utf8'); logFile.write(b); };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData);
-    this.exited = new Promise((resolve) => {
-      proc.on('exit', (code, signal) => { this.exit = { code, signal }; logFile.end(); resolve(this.exit); });
-      proc.on('error', (err) => { this.output += `\nspawn error: ${err.message}\n`; this.exit = { code: -1, signal: null }; resolve(this.exit); });
-    });
-    return new Promise((resolve, reject) => {
-      const deadline = Date.now() + 20_000;
-      const poll = () => {
-        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(this.output);
-        if (m) {
-          if (Number(m[1]) !== port) return reject(new TestFailure(`server listens on ${m[1]}, asked for ${port}`));
-          return resolve(true);
-        }
-        if (this.exit || Date.now() > deadline) {
-          if (!this.exit) proc.kill('SIGKILL');
-          return resolve(false);
-        }
-        setTimeout(poll, 20);
-      };
-      poll();
-    });
-  }
-
-  tail(n = 4000) {
-    return this.output.slice(-n);
-  }
-
-  // SIGTERM, wait; returns {code, signal}. SIGKILL after 15 s.
-  async stop() {
-    if (!this.proc) return null;
-    if (!this.exit) {
-      this.proc.kill('SIGTERM');
-      const timer = setTimeout(() => { if (!this.exit) this.proc.kill('SIGKILL'); }, 15_000);
-      await this.exited;
-      clearTimeout(timer);
-    }
-    return this.exit;
-  }
-}
 
 // ---------------------------------------------------------------- payloads
 
@@ -624,65 +479,19 @@ async function run(server, browser, token) {
   }
 }
 
-async function main() {
-  check(existsSync(BIN), `starpunk binary not found at ${BIN} (set STARPUNK_BIN)`);
-  check(existsSync(CHROMIUM), `chromium not found at ${CHROMIUM}`);
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'starpunk-hostile-'));
-  const token = 'hostile-' + Math.random().toString(36).slice(2);
-  const tokens = await startTokenEndpoint(token);
-  const server = new Server(tmp, {
-    ADMIN_ME: tokens.me, DEV_ADMIN_ME: tokens.me, TOKEN_ENDPOINT: tokens.endpoint, ALLOW_HTTP_ENDPOINTS: 'true',
-  });
-  let browser = null;
-  let failure = null;
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`FAIL: timed out after ${OVERALL_TIMEOUT_MS / 1000} s\n`);
-    if (server.proc && !server.exit) server.proc.kill('SIGKILL');
-    rmSync(tmp, { recursive: true, force: true });
-    process.exit(2);
-  }, OVERALL_TIMEOUT_MS);
-  try {
-    await server.start();
-    log(`server up at ${server.origin} (${BIN}); ${MARKERS} payloads`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
-    log(`chromium ${browser.version()}`);
-    await run(server, browser, token);
-    if (failures.length) failure = failures[0];
-  } catch (e) {
-    failure = e;
-  } finally {
-    if (browser) await browser.close().catch(() => {});
-    tokens.close();
-    const exit = await server.stop();
-    if (exit && (exit.code !== 0 || exit.signal)) {
-      const e = new TestFailure(`server exited with code ${exit.code} signal ${exit.signal} after SIGTERM`);
-      e.step = 'server stops cleanly on SIGTERM';
-      failures.push(e);
-      failure = failure || e;
-      log(`FAIL ${e.step}`);
-    } else if (exit) {
-      log('ok   server stops cleanly on SIGTERM (exit 0)');
-    }
-    clearTimeout(watchdog);
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  if (failure) {
-    const all = failures.includes(failure) ? failures.slice() : [...failures, failure];
-    let report = '';
-    for (const f of all) {
-      const where = f.step ? ` in "${f.step}"` : '';
-      const what = f instanceof TestFailure ? f.message : (f.stack || String(f));
-      report += `\nFAIL${where}: ${what}\n`;
-    }
-    process.stderr.write(`${report}\n--- server output (tail) ---\n${server.tail()}\n`);
-    process.stderr.write(`\n${all.length} failure(s); hostile input browser test FAILED\n`);
-    process.exitCode = 1;
-    return;
-  }
-  log(`PASS hostile input browser test (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-}
-
-await main().catch((e) => {
-  process.stderr.write(`FAIL: ${e instanceof TestFailure ? e.message : (e.stack || String(e))}\n`);
-  process.exitCode = 1;
+await runBrowserTest({
+  name: 'hostile input browser test',
+  tmpPrefix: 'starpunk-hostile-',
+  timeoutMs: OVERALL_TIMEOUT_MS,
+  prepare: async () => {
+    const token = 'hostile-' + Math.random().toString(36).slice(2);
+    const tokens = await startTokenEndpoint(token);
+    return {
+      env: { ADMIN_ME: tokens.me, DEV_ADMIN_ME: tokens.me, TOKEN_ENDPOINT: tokens.endpoint, ALLOW_HTTP_ENDPOINTS: 'true' },
+      context: token,
+      cleanup: () => tokens.close(),
+    };
+  },
+  describe: () => `; ${MARKERS} payloads`,
+  run: (server, browser, token) => run(server, browser, token),
 });

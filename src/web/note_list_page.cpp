@@ -1,6 +1,7 @@
 #include "web/note_list_page.hpp"
 
 #include <ctime>
+#include <functional>
 
 #include "http/conditional.hpp"
 #include "http/form.hpp"
@@ -34,13 +35,14 @@ constexpr std::string_view kEntriesMarker{"\0entries\0", 9};
 // while the page was built — is left out), kept in the page cache when it is
 // page 1. The templates render the page around a marker once, and the
 // entries are copied into it once. Null when the templates fail.
+// `append_entries` appends the page's entries, '\n' between them, to its
+// argument, or answers false (the page is then not assembled: nullptr).
 std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64_t pages, const NoteListSpec& spec,
-                                           const std::vector<NoteEntry>& entries, uint64_t generation) {
-    std::size_t entry_bytes = 0;
-    for (const auto& e : entries) entry_bytes += e ? e->size() + 1 : 0;
+                                           bool has_entries, std::size_t entry_bytes_guess,
+                                           const std::function<bool(std::string&)>& append_entries, uint64_t generation) {
     TemplateData data;
     kainjow::mustache::list notes;
-    if (entry_bytes > 0) {
+    if (has_entries) {
         TemplateData item;
         item.set("entry", std::string(kEntriesMarker));
         notes.push_back(std::move(item));
@@ -64,20 +66,14 @@ std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64
     auto frame = render_page(site, info, "home", std::move(data));
     if (!frame) return nullptr;
     std::string body;
-    if (entry_bytes == 0) {
+    if (!has_entries) {
         body = std::move(*frame);
     } else {
         const auto at = frame->find(kEntriesMarker);
         if (at == std::string::npos) return nullptr;  // the template lost {{{entry}}}: a bug, a 500
-        body.reserve(frame->size() + entry_bytes);
+        body.reserve(frame->size() + entry_bytes_guess);
         body.append(*frame, 0, at);
-        bool first = true;
-        for (const auto& e : entries) {
-            if (!e) continue;
-            if (!first) body.push_back('\n');
-            body.append(*e);
-            first = false;
-        }
+        if (!append_entries(body)) return nullptr;
         body.append(*frame, at + kEntriesMarker.size());
     }
     // Last-Modified is when this page was built: a list changes without any
@@ -99,9 +95,10 @@ bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, con
     if (!listing || !*listing) return false;
     const auto& l = **listing;
     if (l.total == 0 || page > page_count(l.total)) return false;  // the worker answers 404
-    auto entries = kept_note_entries(site, l.ids);
-    if (!entries) return false;
-    req.prepared = assemble(site, page, page_count(l.total), spec, *entries, generation);
+    // Pages of ~20 entries of a few KB: one reservation covers most.
+    const auto from_memory = [&](std::string& out) { return site.pages.append_entries(l.ids, '\n', out); };
+    req.prepared = assemble(site, page, page_count(l.total), spec, !l.ids.empty(), l.ids.size() * 2048, from_memory,
+                            generation);
     return req.prepared != nullptr;
 }
 
@@ -119,7 +116,19 @@ http::Response note_list_page(const Site& site, const http::Request& req, int64_
     if (page > pages) return error_response(site, req, 404, "There is no page with that number.");
     auto entries = note_entries(site, l.ids, generation);
     if (!entries) return error_response(site, req, 500, "A note could not be rendered.");
-    auto built = assemble(site, page, pages, spec, *entries, generation);
+    std::size_t bytes = 0;
+    for (const auto& e : *entries) bytes += e.size() + 1;
+    const auto built_here = [&](std::string& out) {
+        bool first = true;
+        for (const auto& e : *entries) {
+            if (e.empty()) continue;  // purged while the page was built
+            if (!first) out.push_back('\n');
+            out.append(e);
+            first = false;
+        }
+        return true;
+    };
+    auto built = assemble(site, page, pages, spec, bytes > entries->size(), bytes, built_here, generation);
     if (!built) return error_response(site, req, 500, "The page could not be rendered.");
     return cached_page_response(site, req, *built);
 }

@@ -108,25 +108,11 @@ std::pair<TemplateData, std::string> note_data(const Site& site, const notes::No
     return std::make_pair(std::move(d), r.title);
 }
 
-std::string note_entry_key(int64_t note_id) { return "entry:" + std::to_string(note_id); }
-
-std::optional<std::vector<NoteEntry>> kept_note_entries(const Site& site, const std::vector<int64_t>& ids) {
-    std::vector<NoteEntry> entries;
-    entries.reserve(ids.size());
-    for (int64_t id : ids) {
-        auto hit = site.pages.find(note_entry_key(id));
-        if (!hit) return std::nullopt;
-        entries.push_back(hit->body);
-    }
-    return entries;
-}
-
-Result<std::vector<NoteEntry>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation) {
-    std::vector<NoteEntry> entries(ids.size());
+Result<std::vector<std::string>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation) {
+    std::vector<std::string> entries(ids.size());
     std::vector<int64_t> missing;
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (auto hit = site.pages.find(note_entry_key(ids[i]))) entries[i] = hit->body;
-        else missing.push_back(ids[i]);
+        if (!site.pages.append_entries({ids[i]}, '\n', entries[i])) missing.push_back(ids[i]);
     }
     if (missing.empty()) return entries;
     auto notes = site.notes.notes_by_ids(missing);
@@ -138,7 +124,7 @@ Result<std::vector<NoteEntry>> note_entries(const Site& site, const std::vector<
     static const std::vector<notes::Tag> kNone;
     static const std::vector<notes::NotePhoto> kNoPhotos;
     site.renderer.prefetch(*notes);
-    std::unordered_map<int64_t, NoteEntry> built;
+    std::unordered_map<int64_t, std::string> built;
     for (const auto& n : *notes) {
         auto it = tags->find(n.id);
         auto pit = photos->find(n.id);
@@ -148,15 +134,11 @@ Result<std::vector<NoteEntry>> note_entries(const Site& site, const std::vector<
         auto html = site.templates->render("note_entry", data->first);
         if (!html) return std::move(html).error();
         if (!html->empty() && html->back() == '\n') html->pop_back();  // the list template puts it back
-        auto entry = std::make_shared<CachedPage>();
-        entry->body = std::make_shared<const std::string>(std::move(*html));
-        site.pages.store(note_entry_key(n.id), entry, generation);
-        built.emplace(n.id, entry->body);
+        site.pages.store_entry(n.id, *html, generation);
+        built.emplace(n.id, std::move(*html));
     }
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (!entries[i]) {
-            if (auto it = built.find(ids[i]); it != built.end()) entries[i] = it->second;  // else purged meanwhile
-        }
+        if (auto it = built.find(ids[i]); it != built.end()) entries[i] = std::move(it->second);  // else kept, or purged meanwhile
     }
     return entries;
 }

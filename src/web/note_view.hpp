@@ -34,22 +34,15 @@ TemplateData photo_list_data(const Site& site, const std::vector<notes::NotePhot
 
 // A note's entry on a list page: its <article class="h-entry"> as HTML
 // (templates/note_entry.mustache over note_data, without a final newline).
-// Entries are kept in the page cache under note_entry_key(id), so they follow
-// its invariants (web/page_cache.hpp): dropped by any write, never stored
-// from an older generation, counted in PAGE_CACHE_SIZE.
-using NoteEntry = std::shared_ptr<const std::string>;
-
-// The page-cache key of a note's entry: "entry:<id>" (never a page's key).
-std::string note_entry_key(int64_t note_id);
-
-// The entries of `ids` from memory; nullopt when any is not kept. Never
-// touches the database (the I/O thread's path).
-std::optional<std::vector<NoteEntry>> kept_note_entries(const Site& site, const std::vector<int64_t>& ids);
-
+// Entries are kept in the page cache by note id (PageCache::store_entry), so
+// they follow its invariants (web/page_cache.hpp): dropped by any write,
+// never stored from an older generation, counted in PAGE_CACHE_SIZE. From
+// memory alone: PageCache::append_entries.
+//
 // The entries of `ids`, in order: from memory, the others built (notes, tags,
 // photos and renderings read in one query each) and kept unless a write
-// happened since `generation` was read. Null for a note that no longer exists.
-Result<std::vector<NoteEntry>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation);
+// happened since `generation` was read. Empty for a note that no longer exists.
+Result<std::vector<std::string>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation);
 
 // The note's canonical absolute URL: SITE_URL/note/<slug>.
 std::string note_url(const Site& site, const notes::Note& note);

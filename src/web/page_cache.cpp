@@ -34,6 +34,11 @@ std::size_t PageCache::entry_bytes(const std::string& key, const CachedPage& pag
     return kOverhead + key.size() + (page.body ? page.body->size() : 0) + page.etag.size() + page.last_modified.size();
 }
 
+std::size_t PageCache::entry_bytes(const std::string& html) {
+    constexpr std::size_t kOverhead = 96;  // slot, index node
+    return kOverhead + html.size();
+}
+
 std::shared_ptr<const CachedPage> PageCache::find(const std::string& key) {
     changes_.poll();
     if (budget_ == 0) return nullptr;
@@ -52,12 +57,15 @@ void PageCache::evict_one() {
         if (hand_ >= slots_.size()) hand_ = 0;
         Slot& slot = *slots_[hand_];
         const std::size_t at = hand_++;
-        if (slot.key.empty()) continue;
+        if (!slot.in_use()) continue;
         if (slot.referenced.exchange(false, std::memory_order_relaxed)) continue;
-        index_.erase(slot.key);
+        if (slot.entry_id != 0) entry_index_.erase(slot.entry_id);
+        else index_.erase(slot.key);
         bytes_ -= slot.bytes;
         slot.key.clear();
+        slot.entry_id = 0;
         slot.page.reset();
+        std::string().swap(slot.html);
         slot.bytes = 0;
         free_slots_.push_back(at);
         return;
@@ -75,30 +83,70 @@ void PageCache::store(const std::string& key, std::shared_ptr<const CachedPage> 
         slot.page = std::move(page);
         slot.bytes = bytes;
     } else {
-        while (bytes_ + bytes > budget_ && bytes_ > 0) evict_one();
-        std::size_t at;
-        if (!free_slots_.empty()) {
-            at = free_slots_.back();
-            free_slots_.pop_back();
-        } else {
-            at = slots_.size();
-            slots_.push_back(std::make_unique<Slot>());
-        }
-        Slot& slot = *slots_[at];
+        std::size_t at = 0;
+        Slot& slot = take_slot(bytes, at);
         slot.key = key;
         slot.page = std::move(page);
-        slot.bytes = bytes;
-        slot.referenced.store(false, std::memory_order_relaxed);
         index_.emplace(key, at);
-        bytes_ += bytes;
     }
     while (bytes_ > budget_) evict_one();  // a replacement grew past the budget
+}
+
+PageCache::Slot& PageCache::take_slot(std::size_t bytes, std::size_t& at) {
+    while (bytes_ + bytes > budget_ && bytes_ > 0) evict_one();
+    if (!free_slots_.empty()) {
+        at = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        at = slots_.size();
+        slots_.push_back(std::make_unique<Slot>());
+    }
+    Slot& slot = *slots_[at];
+    slot.bytes = bytes;
+    slot.referenced.store(false, std::memory_order_relaxed);
+    bytes_ += bytes;
+    return slot;
+}
+
+void PageCache::store_entry(int64_t id, std::string html, uint64_t built_at_generation) {
+    const std::size_t bytes = entry_bytes(html);
+    if (budget_ == 0 || id == 0 || bytes > budget_ / 4) return;
+    std::unique_lock lock(mutex_);
+    if (built_at_generation != generation_.load(std::memory_order_acquire)) return;
+    if (entry_index_.contains(id)) return;  // built twice concurrently: the same bytes
+    std::size_t at = 0;
+    Slot& slot = take_slot(bytes, at);
+    slot.entry_id = id;
+    slot.html = std::move(html);
+    entry_index_.emplace(id, at);
+}
+
+bool PageCache::append_entries(const std::vector<int64_t>& ids, char separator, std::string& out) {
+    changes_.poll();
+    if (budget_ == 0) return ids.empty();
+    const std::size_t was = out.size();
+    std::shared_lock lock(mutex_);
+    bool first = true;
+    for (int64_t id : ids) {
+        auto it = entry_index_.find(id);
+        if (it == entry_index_.end()) {
+            out.resize(was);
+            return false;
+        }
+        Slot& slot = *slots_[it->second];
+        if (!slot.referenced.load(std::memory_order_relaxed)) slot.referenced.store(true, std::memory_order_relaxed);
+        if (!first) out.push_back(separator);
+        out.append(slot.html);
+        first = false;
+    }
+    return true;
 }
 
 void PageCache::invalidate() {
     std::unique_lock lock(mutex_);
     generation_.fetch_add(1, std::memory_order_acq_rel);
     index_.clear();
+    entry_index_.clear();
     slots_.clear();
     free_slots_.clear();
     hand_ = 0;
@@ -112,7 +160,7 @@ std::size_t PageCache::bytes() const {
 
 std::size_t PageCache::size() const {
     std::shared_lock lock(mutex_);
-    return index_.size();
+    return index_.size() + entry_index_.size();
 }
 
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::string last_modified) {

@@ -12,7 +12,8 @@
 //      through the same notification, which find() polls: at most the probe
 //      interval (NotesService::Options::external_check, 1 s) late.
 //   3. At most `budget_bytes` of pages (body, key and validators, see
-//      entry_bytes()); a page larger than a quarter of the budget is not kept.
+//      entry_bytes()) and list entries together; a page larger than a quarter
+//      of the budget is not kept.
 //      When full, entries go by CLOCK (second chance): a hit marks its entry,
 //      the sweep spares a marked entry once and drops the first unmarked one,
 //      so pages asked for again (home, feeds' neighbours, recent notes) stay
@@ -53,24 +54,41 @@ public:
     void store(const std::string& key, std::shared_ptr<const CachedPage> page, uint64_t built_at_generation);
     void invalidate();
 
+    // Entries: a note's fragment of list pages (web/note_view.hpp), by note
+    // id, kept under the same budget, clock and generation rules as pages.
+    void store_entry(int64_t id, std::string html, uint64_t built_at_generation);
+    // Appends the entries of `ids` to `out` in order, `separator` between
+    // them, when every one is kept: true. Else `out` is left as it was and
+    // the answer is false. One shared lock for them all, nothing copied but
+    // the HTML itself.
+    bool append_entries(const std::vector<int64_t>& ids, char separator, std::string& out);
+
     // What a page counts against the budget (also what tests reason with).
     static std::size_t entry_bytes(const std::string& key, const CachedPage& page);
+    // What an entry counts against it.
+    static std::size_t entry_bytes(const std::string& html);
     std::size_t bytes() const;
     std::size_t size() const;
 
 private:
     struct Slot {
-        std::string key;  // empty: a free slot
-        std::shared_ptr<const CachedPage> page;
+        std::string key;       // a page's key; empty for an entry or a free slot
+        int64_t entry_id = 0;  // an entry's note id; 0 for a page or a free slot
+        std::shared_ptr<const CachedPage> page;  // a page
+        std::string html;                        // an entry
         std::size_t bytes = 0;
         std::atomic<bool> referenced{false};
+        bool in_use() const { return !key.empty() || entry_id != 0; }
     };
     void evict_one();  // under the unique lock; bytes_ > 0
+    // Under the unique lock, generation checked: a slot for `bytes` more, room made.
+    Slot& take_slot(std::size_t bytes, std::size_t& at);
 
     notes::NoteChanges& changes_;
     const std::size_t budget_;
     mutable std::shared_mutex mutex_;
-    std::unordered_map<std::string, std::size_t> index_;  // key -> slot
+    std::unordered_map<std::string, std::size_t> index_;  // page key -> slot
+    std::unordered_map<int64_t, std::size_t> entry_index_;  // note id -> slot
     std::vector<std::unique_ptr<Slot>> slots_;            // the clock
     std::vector<std::size_t> free_slots_;
     std::size_t hand_ = 0;

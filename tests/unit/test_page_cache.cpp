@@ -70,5 +70,66 @@ TEST(PageCacheBudget, ReplacingAPageKeepsTheCountRightAndAWriteEmptiesIt) {
     EXPECT_EQ(pages.find("home"), nullptr);
 }
 
+// List entries (web/note_view.hpp) share the pages' budget, clock and
+// generation: a list page is assembled from memory only when every entry is
+// there, in the order asked, and a write drops them with the pages.
+TEST(PageCacheEntries, AppendsEveryEntryInOrderOrNothing) {
+    notes::NoteChanges changes;
+    PageCache pages(changes, 64 * 1024);
+    const uint64_t g = pages.generation();
+    pages.store_entry(3, "<article>three</article>", g);
+    pages.store_entry(1, "<article>one</article>", g);
+    std::string out = "before|";
+    ASSERT_TRUE(pages.append_entries({1, 3}, '\n', out));
+    EXPECT_EQ(out, "before|<article>one</article>\n<article>three</article>");
+    out = "before|";
+    EXPECT_FALSE(pages.append_entries({1, 2, 3}, '\n', out)) << "2 was never kept";
+    EXPECT_EQ(out, "before|") << "a partial page is never left behind";
+    EXPECT_TRUE(pages.append_entries({}, '\n', out));
+    EXPECT_EQ(out, "before|");
+    // A page and an entry never answer for each other.
+    EXPECT_EQ(pages.find("1"), nullptr);
+}
+
+TEST(PageCacheEntries, AWriteDropsThemAndAnOlderGenerationIsRefused) {
+    notes::NoteChanges changes;
+    PageCache pages(changes, 64 * 1024);
+    const uint64_t before = pages.generation();
+    pages.store_entry(1, "one", before);
+    changes.publish();  // what every note write does
+    std::string out;
+    EXPECT_FALSE(pages.append_entries({1}, '\n', out));
+    pages.store_entry(1, "built before the write", before);
+    EXPECT_FALSE(pages.append_entries({1}, '\n', out)) << "an entry read before the write must not be kept";
+    EXPECT_EQ(pages.size(), 0u);
+    EXPECT_EQ(pages.bytes(), 0u);
+}
+
+TEST(PageCacheEntries, EntriesAndPagesShareTheBudget) {
+    notes::NoteChanges changes;
+    constexpr std::size_t kBudget = 100 * 1024;
+    PageCache pages(changes, kBudget);
+    pages.store("home", page_of(8000, 'h'), pages.generation());
+    for (int64_t id = 1; id <= 1000; ++id) {
+        pages.store_entry(id, std::string(1400, 'e'), pages.generation());
+        ASSERT_LE(pages.bytes(), kBudget) << "after entry " << id;
+        ASSERT_NE(pages.find("home"), nullptr) << "home, asked for again, evicted by one-off entries at " << id;
+    }
+    std::string out;
+    EXPECT_TRUE(pages.append_entries({1000, 999}, '\n', out)) << "the newest entries are kept";
+    EXPECT_FALSE(pages.append_entries({1}, '\n', out)) << "the oldest went";
+    EXPECT_EQ(pages.bytes() / 1000, (PageCache::entry_bytes(std::string(1400, 'e')) * (pages.size() - 1) +
+                                     PageCache::entry_bytes("home", *page_of(8000, 'h'))) / 1000);
+}
+
+TEST(PageCacheEntries, ZeroBudgetKeepsNone) {
+    notes::NoteChanges changes;
+    PageCache off(changes, 0);
+    off.store_entry(1, "one", off.generation());
+    std::string out;
+    EXPECT_FALSE(off.append_entries({1}, '\n', out));
+    EXPECT_EQ(off.size(), 0u);
+}
+
 }  // namespace
 }  // namespace starpunk::web

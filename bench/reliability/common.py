@@ -107,9 +107,20 @@ class Server:
 
 
 def rss_kib(pid):
+    return rss_parts(pid)["VmRSS"]
+
+
+def rss_parts(pid):
+    """VmRSS and its parts RssAnon (heap, stacks), RssFile (the executable,
+    libraries, mapped files) and RssShmem (shared memory such as SQLite's
+    -shm), in KiB."""
     with open(f"/proc/{pid}/status") as f:
-        m = re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M)
-    return int(m.group(1)) if m else 0
+        text = f.read()
+    out = {}
+    for k in ("VmRSS", "RssAnon", "RssFile", "RssShmem"):
+        m = re.search(r"^%s:\s+(\d+) kB" % k, text, re.M)
+        out[k] = int(m.group(1)) if m else 0
+    return out
 
 
 def fd_count(pid):
@@ -121,7 +132,7 @@ class Sampler:
 
     def __init__(self, pid, period=1.0):
         self.pid, self.period = pid, period
-        self.samples = []  # (seconds since start, rss KiB, fds)
+        self.samples = []  # (seconds since start, rss KiB, fds, anon KiB, file KiB, shmem KiB)
         self._stop = threading.Event()
         self.t0 = time.monotonic()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -130,7 +141,9 @@ class Sampler:
     def _run(self):
         while not self._stop.is_set():
             try:
-                self.samples.append((time.monotonic() - self.t0, rss_kib(self.pid), fd_count(self.pid)))
+                parts = rss_parts(self.pid)
+                self.samples.append((time.monotonic() - self.t0, parts["VmRSS"], fd_count(self.pid),
+                                     parts["RssAnon"], parts["RssFile"], parts["RssShmem"]))
             except OSError:
                 pass
             self._stop.wait(self.period)
@@ -148,10 +161,14 @@ def percentile(values, q):
 
 
 def git_commit(root):
+    """`git rev-parse --short HEAD`, plus " dirty" when tracked files other than
+    docs/reliability.md differ from it."""
     try:
         rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"], capture_output=True,
                              text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+        # The figures table itself is what the scripts write: it does not count.
+        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no", "--",
+                                ".", ":(exclude)docs/reliability.md"],
                                capture_output=True, text=True).stdout.strip()
         return rev + (" dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):

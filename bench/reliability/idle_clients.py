@@ -179,7 +179,12 @@ def raw(port, data, timeout=10.0):
         return None
 
 
+STARTED = (None, None)
+
+
 def main():
+    global STARTED
+    STARTED = (git_commit(ROOT), time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
     if not os.access(BIN, os.X_OK):
         sys.exit(f"idle_clients: no executable {BIN}: build it first, or set STARPUNK_BIN")
     soft, hard = raise_nofile()
@@ -258,7 +263,7 @@ def run(work, servers):
         checks[f"cap: connection {CAP + 1} answered once a slot frees"] = cap["answered_after_free"]
     mb = lambda kib: f"{kib / 1024:.1f}"
     out = [
-        f"# Slow and idle clients — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {git_commit(ROOT)}",
+        f"# Slow and idle clients — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {STARTED[0]}",
         "",
         f"{IDLE} idle keep-alive + {SLOW} slow-header connections (one header byte every {SLOW_EVERY:g} s) kept "
         f"open for {HOLD:g} s (re-opened when the server closes one); server open-file limit {nofile}; "
@@ -312,7 +317,7 @@ def run(work, servers):
                                    "frees (informational)",
                          "result": f"{v(cap['answered_after_free'])}: {cap['text']}"})
         from record import record
-        record(rows)
+        record(rows, *STARTED)
     return 0 if overall else 1
 
 

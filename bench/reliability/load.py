@@ -43,6 +43,7 @@ FD_MARGIN = int(env("FD_MARGIN", "4"))
 BIN = env("STARPUNK_BIN", os.path.join(ROOT, "build", "release", "starpunk"))
 RECORD = env("RECORD", "1") == "1"
 KEEP_TMP = env("KEEP_TMP", "0") == "1"
+SERVER_ENV = env("SERVER_ENV", "")  # extra settings for the server: "PAGE_CACHE_SIZE=1M WORKERS=4"
 WORDS = ("lorem ipsum dolor sit amet consectetur adipiscing elit sed eiusmod tempor incididunt labore "
          "dolore magna aliqua minim veniam quis nostrud exercitation ullamco laboris").split()
 
@@ -55,7 +56,12 @@ def lua_str(s):
     return json.dumps(s)  # a JSON string of ASCII text is a valid Lua string literal
 
 
+STARTED = (None, None)
+
+
 def main():
+    global STARTED
+    STARTED = (git_commit(ROOT), time.strftime("%Y-%m-%d %H:%M", time.gmtime()))
     if not os.access(BIN, os.X_OK):
         sys.exit(f"load: no executable {BIN}: build it first, or set STARPUNK_BIN")
     if not shutil.which("wrk"):
@@ -66,8 +72,10 @@ def main():
     mock.tokens.add(token)
     server = None
     try:
-        server = Server(BIN, work, {"ADMIN_ME": mock.profile, "TOKEN_ENDPOINT": mock.endpoint,
-                                    "ALLOW_HTTP_ENDPOINTS": "true", "SESSION_SECRET": "load-" + "s" * 40})
+        extra = {"ADMIN_ME": mock.profile, "TOKEN_ENDPOINT": mock.endpoint,
+                 "ALLOW_HTTP_ENDPOINTS": "true", "SESSION_SECRET": "load-" + "s" * 40}
+        extra.update(kv.split("=", 1) for kv in SERVER_ENV.split())
+        server = Server(BIN, work, extra)
         return run(work, server, mock, token)
     finally:
         if server:
@@ -194,9 +202,10 @@ def run(work, server, mock, token):
     mb = lambda kib: f"{kib / 1024:.1f}"
     pct = lambda q: f"{int(bench[q]) / 1000:.2f}"
     out = [
-        f"# Load — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {git_commit(ROOT)}",
+        f"# Load — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {STARTED[0]}",
         "",
-        f"{DURATION} s, wrk -t{THREADS} -c{CONNS}, {SEED} seeded notes ({TAGS} tags), {CREATE_SHARE:.0%} creates; "
+        f"{DURATION} s, wrk -t{THREADS} -c{CONNS}, {SEED} seeded notes ({TAGS} tags), {CREATE_SHARE:.0%} creates"
+        f"{'; server settings ' + SERVER_ENV if SERVER_ENV else ''}; "
         f"{os.cpu_count()} CPUs, load average at start {' '.join(load_start)}",
         "",
         f"requests {requests}, {rps:.0f} req/s, p50 {pct('p50_us')} ms, p99 {pct('p99_us')} ms, max {pct('max_us')} ms",
@@ -216,6 +225,9 @@ def run(work, server, mock, token):
         f"| open fds | {during[0][2]} | {mid[2]} | {during[-1][2]} | {max(s[2] for s in during)} | {fd_first} | "
         f"{fd_last} | {fd_limit} (+{FD_MARGIN}) | {checks['fds flat']} |",
         "",
+        f"RSS parts (MiB), anon / file / shmem: start {' / '.join(mb(x) for x in during[0][3:6])}, end "
+        f"{' / '.join(mb(x) for x in during[-1][3:6])}",
+        "",
         f"before the load: RSS {mb(samples[0][1])} MiB, {samples[0][2]} fds; one second after: "
         f"RSS {mb(samples[-1][1])} MiB, {samples[-1][2]} fds; server exit code {exit_code}",
         "",
@@ -226,7 +238,8 @@ def run(work, server, mock, token):
     report = "\n".join(out) + "\n"
     print(report)
     with open(os.path.join(work, "samples.tsv"), "w") as f:
-        f.writelines(f"{t:.1f}\t{r}\t{n}\n" for t, r, n in samples)
+        f.write("seconds\trss_kib\tfds\tanon_kib\tfile_kib\tshmem_kib\n")
+        f.writelines("\t".join(str(round(x, 1)) for x in s) + "\n" for s in samples)
     if not overall:
         print("server log (tail):\n" + server.output()[-3000:], file=sys.stderr)
     results = env("RESULTS")
@@ -256,12 +269,13 @@ def run(work, server, mock, token):
              "figure": f"Load: server RSS flat (last third's max ≤ first third's max + {RSS_MARGIN_PCT:g} %)",
              "result": f"{verdict(checks['RSS flat'])}: start {mb(during[0][1])}, middle {mb(mid[1])}, end "
                        f"{mb(during[-1][1])}, max {mb(max(s[1] for s in during))} MiB; thirds {mb(rss_first)} → "
-                       f"{mb(rss_last)} MiB"},
+                       f"{mb(rss_last)} MiB (limit {mb(rss_limit)}); anonymous part {mb(during[0][3])} → "
+                       f"{mb(during[-1][3])} MiB; notes {before} → {after}"},
             {"id": f"load-fds-{suffix}", "kind": kind, "command": cmd,
              "figure": f"Load: server open descriptors flat (last third's max ≤ first third's max + {FD_MARGIN})",
              "result": f"{verdict(checks['fds flat'])}: start {during[0][2]}, middle {mid[2]}, end {during[-1][2]}, "
                        f"max {max(s[2] for s in during)}"},
-        ])
+        ], *STARTED)
     return 0 if overall else 1
 
 

@@ -27,10 +27,12 @@ def cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def record(rows, doc=DOC):
-    """rows: iterable of dicts with id, kind, figure, command, result."""
-    date = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
-    commit = git_commit(ROOT)
+def record(rows, commit=None, date=None, doc=DOC):
+    """rows: iterable of dicts with id, kind, figure, command, result. commit
+    and date default to now; a script passes those it read when it started, so
+    a commit made while it ran is not credited with its figures."""
+    date = date or time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    commit = commit or git_commit(ROOT)
     with open(doc) as f:
         lines = f.read().split("\n")
     try:

@@ -5,7 +5,7 @@ descriptors over the run. Driven by load.sh (which documents the variables).
 
 Steps: a mock token endpoint and `starpunk serve` (DEV_MODE, fresh data dir,
 TOKEN_ENDPOINT + ALLOW_HTTP_ENDPOINTS) on free loopback ports; SEED notes
-created through Micropub, with tags; wrk for DURATION s with a generated Lua
+created through Micropub, with tags; wrk for WARMUP + DURATION s with a generated Lua
 script choosing each request (home pages, permalinks, tag pages, the three
 feeds — half of them conditional with the ETag seen before the run — search,
 and CREATE_SHARE of form-encoded Micropub creates with unique content);
@@ -33,6 +33,7 @@ from record import record  # noqa: E402
 
 env = os.environ.get
 DURATION = int(env("DURATION", "60"))
+WARMUP = int(env("WARMUP", "30"))  # seconds of the same load before the measured DURATION
 CONNS = int(env("CONNS", "16"))
 THREADS = int(env("WRK_THREADS", "1"))
 SEED = int(env("SEED", "200"))
@@ -133,12 +134,13 @@ def run(work, server, mock, token):
             f.write(s.read())
         f.write(LUA_DONE)
 
-    log(f"wrk: {CONNS} connections, {THREADS} thread(s), {DURATION} s, {CREATE_SHARE:.0%} creates")
+    log(f"wrk: {CONNS} connections, {THREADS} thread(s), {WARMUP} s warm-up + {DURATION} s, "
+        f"{CREATE_SHARE:.0%} creates")
     load_start = open("/proc/loadavg").read().split()[:3]
     sampler = Sampler(server.pid)
     time.sleep(1.0)  # the first sample is taken before any load
     t_load = time.monotonic() - sampler.t0
-    wrk = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNS}", f"-d{DURATION}s", "--timeout", "5s", "--latency",
+    wrk = subprocess.run(["wrk", f"-t{THREADS}", f"-c{CONNS}", f"-d{WARMUP + DURATION}s", "--timeout", "5s", "--latency",
                           "-s", lua, f"http://127.0.0.1:{server.port}"], capture_output=True, text=True)
     time.sleep(1.0)  # one sample after the load
     samples = sampler.stop()
@@ -173,9 +175,12 @@ def run(work, server, mock, token):
                     load_ids += re.findall(r"Load note (%s-\d+-\d+)" % run_id, f.read())
     sent = int(kinds.get("create", 0))
 
-    # Flat: the largest value in the last third of the run within a margin of
-    # the largest in the first third (samples taken during the wrk run only).
-    during = [s for s in samples if t_load + 1.0 <= s[0] <= t_load + DURATION]
+    # Flat: the largest value in the last third of the measured DURATION within
+    # a margin of the largest in its first third. The WARMUP before it fills
+    # what fills with traffic (page and feed caches, SQLite's page caches, the
+    # allocator's per-thread arenas); growth that goes on after it is a leak
+    # or memory that grows with the corpus.
+    during = [s for s in samples if t_load + max(1.0, WARMUP) <= s[0] <= t_load + WARMUP + DURATION]
     third = max(1, len(during) // 3)
     first, last = during[:third], during[-third:]
     rss_first, rss_last = max(s[1] for s in first), max(s[1] for s in last)
@@ -204,7 +209,7 @@ def run(work, server, mock, token):
     out = [
         f"# Load — {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, commit {STARTED[0]}",
         "",
-        f"{DURATION} s, wrk -t{THREADS} -c{CONNS}, {SEED} seeded notes ({TAGS} tags), {CREATE_SHARE:.0%} creates"
+        f"{WARMUP} s warm-up + {DURATION} s measured (requests, errors and creates count both), wrk -t{THREADS} -c{CONNS}, {SEED} seeded notes ({TAGS} tags), {CREATE_SHARE:.0%} creates"
         f"{'; server settings ' + SERVER_ENV if SERVER_ENV else ''}; "
         f"{os.cpu_count()} CPUs, load average at start {' '.join(load_start)}",
         "",
@@ -255,8 +260,8 @@ def run(work, server, mock, token):
         verdict = lambda ok: "PASS" if ok else "**FAIL**"
         record([
             {"id": f"load-errors-{suffix}", "kind": kind, "command": cmd,
-             "figure": f"Load: non-2xx/3xx responses and socket errors, {DURATION} s mixed reads + "
-                       f"{CREATE_SHARE:.0%} Micropub creates, {CONNS} connections",
+             "figure": f"Load: non-2xx/3xx responses and socket errors, {WARMUP} + {DURATION} s mixed reads + "
+                       f"{CREATE_SHARE:.0%} Micropub creates, {CONNS} connections, {SEED} notes at the start",
              "result": f"{verdict(checks['non-2xx/3xx = 0'] and checks['socket errors = 0'] and alive)}: "
                        f"{bad_status} non-2xx/3xx, {sock_err} socket errors of {requests:,} requests "
                        f"({rps:,.0f} req/s, p50 {pct('p50_us')} ms, p99 {pct('p99_us')} ms)"},
@@ -266,13 +271,15 @@ def run(work, server, mock, token):
                        f"{sent} sent, {created} answered 201, rows {before} → {after} (+{after - before}, all "
                        f"distinct), {files} files, `starpunk check` exit {check.returncode}"},
             {"id": f"load-memory-{suffix}", "kind": kind, "command": cmd,
-             "figure": f"Load: server RSS flat (last third's max ≤ first third's max + {RSS_MARGIN_PCT:g} %)",
+             "figure": f"Load: server RSS flat over the {DURATION} s after the {WARMUP} s warm-up (last third's max ≤ "
+                       f"first third's max + {RSS_MARGIN_PCT:g} %)",
              "result": f"{verdict(checks['RSS flat'])}: start {mb(during[0][1])}, middle {mb(mid[1])}, end "
                        f"{mb(during[-1][1])}, max {mb(max(s[1] for s in during))} MiB; thirds {mb(rss_first)} → "
                        f"{mb(rss_last)} MiB (limit {mb(rss_limit)}); anonymous part {mb(during[0][3])} → "
                        f"{mb(during[-1][3])} MiB; notes {before} → {after}"},
             {"id": f"load-fds-{suffix}", "kind": kind, "command": cmd,
-             "figure": f"Load: server open descriptors flat (last third's max ≤ first third's max + {FD_MARGIN})",
+             "figure": f"Load: server open descriptors flat over the {DURATION} s after the warm-up (last third's max "
+                       f"≤ first third's max + {FD_MARGIN})",
              "result": f"{verdict(checks['fds flat'])}: start {during[0][2]}, middle {mid[2]}, end {during[-1][2]}, "
                        f"max {max(s[2] for s in during)}"},
         ], *STARTED)

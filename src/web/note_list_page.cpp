@@ -31,12 +31,10 @@ int64_t page_count(int64_t total) { return std::max<int64_t>(1, (total + kNotesP
 // marker is found exactly where {{{entry}}} put it.
 constexpr std::string_view kEntriesMarker{"\0entries\0", 9};
 
-// The whole page from its entries (in order; a null entry — a note purged
-// while the page was built — is left out), kept in the page cache when it is
-// page 1. The templates render the page around a marker once, and the
-// entries are copied into it once. Null when the templates fail.
-// `append_entries` appends the page's entries, '\n' between them, to its
-// argument, or answers false (the page is then not assembled: nullptr).
+// The whole page, kept in the page cache when it is page 1. The templates
+// render the page around a marker once; `append_entries` then copies the
+// page's entries, '\n' between them, into the marker's place, or answers false
+// (the page is then not assembled). Null when that or the templates fail.
 std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64_t pages, const NoteListSpec& spec,
                                            bool has_entries, std::size_t entry_bytes_guess,
                                            const std::function<bool(std::string&)>& append_entries, uint64_t generation) {

@@ -12,7 +12,8 @@ For each operation (create, update, soft delete, restore, purge):
    from *before*). Its log lists the operation's system calls between the two
    marker calls access("/crash-step: begin"/"end"); the *steps* are those that
    change the file system (STEP_CALLS below: writes, syncs, renames, unlinks,
-   truncates, mkdirs, opens with O_CREAT; writes to stdout/stderr excluded).
+   truncates, mkdirs, opens with O_CREAT; writes to stdout/stderr and to
+   pipes excluded — ASan probes memory by writing to a pipe).
    Each step is identified by its syscall name and its ordinal J among that
    syscall's calls since the process started (strace counts injections per
    syscall and per tracee).
@@ -69,20 +70,26 @@ SUMMARY = re.compile(r"verify: notes=(\S+) bad=(\S+) orphans=(\S+) stale_tmp_rem
                      r"index_mismatch=(\S+) integrity=(\S+)")
 
 
-def is_step(name, args):
+WRITES = ("write", "writev", "pwrite64", "pwritev", "pwritev2")
+
+
+def is_step(name, args, pipes):
     if name not in STEP_CALLS:
         return False
-    if name in ("write", "writev", "pwrite64", "pwritev", "pwritev2") and re.match(r"[12],", args):
-        return False  # the writer's own stdout/stderr
+    if name in WRITES:
+        fd = re.match(r"(\d+),", args)
+        if fd and (fd.group(1) in ("1", "2") or fd.group(1) in pipes):
+            return False  # the writer's own stdout/stderr; pipes (ASan probes memory by writing to one)
     if name in ("open", "openat", "openat2") and "O_CREAT" not in args:
         return False
     return True
 
 
 def parse_log(path):
-    """The log's calls as (pid, name, args, ordinal of name in pid) and the
-    indexes of the begin/end markers in that list."""
+    """The log's calls as (pid, name, args, ordinal of name in pid, is a step)
+    and the indexes of the begin/end markers in that list."""
     calls, counts, begin, end, pids = [], {}, None, None, set()
+    pipes = set()  # descriptors that are pipes (or sockets/eventfds) now, not files
     with open(path, errors="replace") as f:
         for raw in f:
             line = raw.rstrip("\n")
@@ -96,12 +103,22 @@ def parse_log(path):
                 begin = len(calls)
             elif line.split(None, 1)[1].startswith(END):
                 end = len(calls)
-            calls.append((pid, name, args, counts[(pid, name)]))
+            step = is_step(name, args, pipes)
+            if name in ("pipe", "pipe2", "socketpair"):
+                pipes.update(re.findall(r"\d+", args.split("]")[0]))
+            elif name in ("socket", "eventfd", "eventfd2") or re.search(r"= \d+$", args) and name in (
+                    "open", "openat", "openat2", "creat", "dup", "dup2", "dup3"):
+                fd = re.search(r"= (\d+)$", args)
+                if fd:
+                    (pipes.add if name in ("socket", "eventfd", "eventfd2") else pipes.discard)(fd.group(1))
+            elif name == "close":
+                pipes.discard(args.split(")")[0])
+            calls.append((pid, name, args, counts[(pid, name)], step))
     return calls, begin, end, pids
 
 
 def steps_of(calls, begin, end):
-    return [c for c in calls[begin + 1:end] if is_step(c[1], c[2])]
+    return [c for c in calls[begin + 1:end] if c[4]]
 
 
 def verify(writer, data):
@@ -121,7 +138,7 @@ def traced_env():
 
 def run_step(writer, op, prepared, work, k, step, before, after):
     """One kill. Returns a dict describing the outcome; 'problems' empty = pass."""
-    pid, name, args, ordinal = step
+    pid, name, args, ordinal, _ = step
     data = os.path.join(work, f"{op}-{k}")
     shutil.copytree(prepared, data)
     log = data + ".strace"

@@ -32,6 +32,7 @@
 #include <tuple>
 #include <vector>
 
+#include "storage/atomic_write.hpp"
 #include "storage/migrations.hpp"
 #include "support/fault_fs.hpp"
 #include "support/fixture_v11.hpp"
@@ -1069,6 +1070,7 @@ TEST(UpdateFaults, InterruptedUpdateWhoseFileWasReplacedFinishesTheWholeChange) 
     change.tags = std::vector<std::string>{"Beta", "gamma"};
     change.summary = std::optional<std::string>("A summary");
     change.created_at = new_date;
+    change.photos = std::vector<NewPhoto>{{std::nullopt, "https://photos.example/a.jpg", "A photo"}};
     ASSERT_FALSE(h.svc().update(n->id, change));
     ASSERT_EQ(h.sql("DROP TRIGGER fail_confirm"), "");
     h.clock.advance(1h);  // start-up comes later
@@ -1089,8 +1091,35 @@ TEST(UpdateFaults, InterruptedUpdateWhoseFileWasReplacedFinishesTheWholeChange) 
     std::vector<std::string> names;
     for (const auto& t : *tags) names.push_back(t.display);
     EXPECT_EQ(names, (std::vector<std::string>{"Beta", "gamma"}));
+    auto photos = h.svc().photos_of(n->id);
+    ASSERT_TRUE(photos);
+    ASSERT_EQ(photos->size(), 1u);
+    EXPECT_EQ((*photos)[0].url, "https://photos.example/a.jpg");
+    EXPECT_EQ((*photos)[0].alt, "A photo");
     EXPECT_EQ(h.sql_text("SELECT count(*) FROM notes WHERE pending_change IS NOT NULL"), "0");
     EXPECT_TRUE(h.svc().check()->ok());
+}
+
+// A recorded change that cannot be read (a damaged row) is not guessed at:
+// the note stays pending and start-up names it.
+TEST(UpdateFaults, UnreadablePendingChangeIsReportedNotGuessed) {
+    NotesHarness h;
+    ASSERT_EQ(h.start(), "");
+    auto n = h.svc().create(note("Version one"));
+    ASSERT_TRUE(n);
+    const std::string next = "Version two";
+    ASSERT_EQ(h.sql("UPDATE notes SET pending_hash = '" + sha256_hex(next) + "', pending_change = '{\"tags\": 3' "
+                    "WHERE id = " + std::to_string(n->id)),
+              "");
+    auto path = h.svc().absolute_path(*n);
+    ASSERT_TRUE(path);
+    ASSERT_TRUE(storage::write_file_atomically(storage::posix_fs(), *path, next));
+    auto rec = h.svc().recover();
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->pending_updates_settled, 0);
+    ASSERT_EQ(rec->unsettled.size(), 1u);
+    EXPECT_NE(rec->unsettled[0].find("pending_change"), std::string::npos) << rec->unsettled[0];
+    EXPECT_TRUE(h.svc().get_by_id(n->id)->pending_hash);
 }
 
 // A crash before the rename (here: the rename fails and the old file cannot

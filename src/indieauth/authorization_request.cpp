@@ -108,8 +108,11 @@ std::string join_scopes(const std::vector<std::string>& scopes) {
 
 std::string with_query(std::string_view uri, const std::vector<std::pair<std::string, std::string>>& params) {
     std::string out(uri.substr(0, uri.find('#')));
-    char sep = out.find('?') == std::string::npos ? '?' : '&';
-    if (sep == '&' && (out.back() == '?' || out.back() == '&')) sep = '\0';
+    // No separator after an empty query ("cb?") or a trailing '&'; a '?' that
+    // ends a non-empty query ("cb?c?") is part of it and still needs one.
+    const auto query = out.find('?');
+    char sep = query == std::string::npos ? '?' : '&';
+    if (sep == '&' && (query + 1 == out.size() || out.back() == '&')) sep = '\0';
     for (const auto& [k, v] : params) {
         if (sep != '\0') out += sep;
         out += percent_encode(k);

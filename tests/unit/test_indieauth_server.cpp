@@ -132,6 +132,22 @@ TEST(WithQuery, EncodesSoFormDecodingGivesTheValuesBack) {
     EXPECT_EQ(q->get("state"), "a+b&c=d e");
 }
 
+// Found by fuzz_authorization_request: a redirect_uri whose query ends with
+// '?' ("?c?") got "state=" glued to it ("c?state=xyz"), so the client could
+// not find its state.
+TEST(WithQuery, KeepsEveryParameterWhateverTheQueryEndsWith) {
+    EXPECT_EQ(with_query("https://app.example/cb", {{"state", "s"}}), "https://app.example/cb?state=s");
+    EXPECT_EQ(with_query("https://app.example/cb?", {{"state", "s"}}), "https://app.example/cb?state=s");
+    EXPECT_EQ(with_query("https://app.example/cb?x=1&", {{"state", "s"}}), "https://app.example/cb?x=1&state=s");
+    for (std::string_view base : {"https://app.example?c?", "https://app.example/cb?a=b?", "https://app.example/cb??"}) {
+        auto uri = with_query(base, {{"state", "xyz"}, {"code", "c"}});
+        auto q = http::parse_urlencoded(uri.substr(uri.find('?') + 1));
+        ASSERT_TRUE(q) << uri;
+        EXPECT_EQ(q->get("state"), "xyz") << uri;
+        EXPECT_EQ(q->get("code"), "c") << uri;
+    }
+}
+
 net::HttpResponse answer(std::string type, std::string body, net::Fields headers = {}) {
     net::HttpResponse r;
     r.status = 200;

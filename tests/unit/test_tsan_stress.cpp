@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include "feeds/feed_cache.hpp"
+#include "feeds/feed_service.hpp"
 #include "http/server.hpp"
 #include "metrics/metrics.hpp"
 #include "notes/changes.hpp"
@@ -235,6 +237,80 @@ TEST(NoteWritesStress, WritersAndReadersThroughTheCachesNeverSeeAPageOlderThanAF
     auto report = site.h.svc().check();
     ASSERT_TRUE(report);
     EXPECT_TRUE(report->ok());
+}
+
+size_t count_of(const std::string& text, std::string_view what) {
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find(what, at)) != std::string::npos; at += what.size()) ++n;
+    return n;
+}
+
+// The feed cache under the same load: readers find or build each format while
+// writers publish notes. A feed read after the k-th create returned has at
+// least k items (the feed holds up to 50, more than are created here).
+TEST(FeedCacheStress, ReadersOfEveryFormatNeverGetAFeedOlderThanAFinishedWrite) {
+    touch_logger();
+    Site site;
+    ASSERT_EQ(site.start(), "");
+    feeds::Settings settings;
+    settings.site_url = "https://blog.example";
+    settings.site_name = "Blog";
+    settings.author_name = "Ada";
+    auto service = std::make_shared<const feeds::FeedService>(&site.h.svc(), site.renderer.get(), settings,
+                                                               site.h.clock);
+    feeds::FeedCache cache(service, site.h.svc().changes(), feeds::kDefaultFeedCacheBytes, 0ns);
+    constexpr int kCreates = 16;
+    std::atomic<int64_t> published_done{0};
+    std::atomic<int> errors{0}, stale{0}, reads{0}, generated{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> readers;
+    for (int r = 0; r < 3; ++r) {
+        readers.emplace_back([&, r] {
+            const feeds::Format format = r == 0 ? feeds::Format::rss : r == 1 ? feeds::Format::atom : feeds::Format::json;
+            const std::string_view item = r == 0 ? "<item>" : r == 1 ? "<entry>" : "\"content_html\"";
+            while (!stop.load()) {
+                const int64_t at_least = published_done.load();
+                auto feed = cache.find(format);
+                if (!feed) {
+                    auto built = cache.build(format);
+                    if (!built) {
+                        ++errors;
+                        continue;
+                    }
+                    if (built->generated) ++generated;
+                    feed = built->feed;
+                }
+                ++reads;
+                if (!feed->body) ++errors;  // far below the cap: the body is kept
+                else if (static_cast<int64_t>(count_of(*feed->body, item)) < at_least) ++stale;
+            }
+        });
+    }
+    std::thread writer([&] {
+        for (int i = 0; i < kCreates; ++i) {
+            auto n = site.h.svc().create(notes::NewNote{.content = "Feed item " + std::to_string(i)});
+            if (!n) {
+                ++errors;
+                continue;
+            }
+            ++published_done;
+            if (!site.h.svc().update(n->id, notes::NoteChange{.content = "Feed item " + std::to_string(i) + " edited"}))
+                ++errors;
+            std::this_thread::sleep_for(2ms);
+        }
+    });
+    writer.join();
+    std::this_thread::sleep_for(50ms);
+    stop = true;
+    for (auto& th : readers) th.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(stale.load(), 0) << "of " << reads.load() << " reads";
+    EXPECT_GT(generated.load(), 3) << "feeds were rebuilt after writes";
+    auto rss = cache.find(feeds::Format::rss);
+    ASSERT_NE(rss, nullptr);
+    auto fresh = service->render_whole(feeds::Format::rss);
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(*rss->body, *fresh);
 }
 
 // --- the server with concurrent clients -------------------------------------

@@ -1,6 +1,6 @@
 // MetricsBuffer (metrics/metrics_buffer.hpp): bounds, eviction order, sampling,
-// force, queries and statistics. Also built alone under ThreadSanitizer
-// (metrics_tsan in tests/CMakeLists.txt) for the concurrent tests.
+// force, queries and statistics. Also built under ThreadSanitizer
+// (tsan_tests in tests/CMakeLists.txt) for the concurrent tests.
 #include "metrics/metrics_buffer.hpp"
 
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // The metrics hub under concurrent use (also run under ThreadSanitizer:
-// metrics_tsan in tests/CMakeLists.txt): instrumentation from many threads
+// tsan_tests in tests/CMakeLists.txt): instrumentation from many threads
 // while readers take snapshots; nothing lost from the unsampled counters.
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>

@@ -24,7 +24,7 @@ if [ "${1:-}" != "--quick" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DSTARPUNK_SANITIZE=ON
   echo "== fuzzing (clang, libFuzzer + ASan + UBSan), ${FUZZ_SECONDS:-60} s per target =="
-  CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSTARPUNK_FUZZ=ON -DSTARPUNK_FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >/dev/null
   ninja -C build/fuzz fuzz_targets
   (cd build/fuzz && ctest --output-on-failure -j "$JOBS" -L fuzz_run)

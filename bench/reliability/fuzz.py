@@ -11,6 +11,7 @@ else `fuzz-1h-long` (RECORD=0: no recording).
 
     bench/reliability/fuzz.sh               # 60 s per target
     SECONDS_PER_TARGET=3600 bench/reliability/fuzz.sh   # the long run
+    bench/reliability/fuzz.sh form json     # chosen targets (never recorded)
 """
 import concurrent.futures
 import glob
@@ -31,7 +32,7 @@ BUILD = os.path.join(ROOT, "build", "fuzz")
 
 
 def build():
-    env = dict(os.environ, CC="clang", CXX="clang++")
+    env = dict(os.environ, CC="clang-14", CXX="clang++-14")  # Debian's clang-14 (scripts/setup.sh)
     subprocess.run(["cmake", "-S", ROOT, "-B", BUILD, "-G", "Ninja", "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
                     "-DSTARPUNK_FUZZ=ON"], check=True, env=env, stdout=subprocess.DEVNULL)
     subprocess.run(["ninja", "-C", BUILD, "fuzz_targets"], check=True)
@@ -68,8 +69,12 @@ def main():
     commit = git_commit(ROOT)
     date = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     build()
-    names = sorted(re.sub(r"^fuzz_|\.cpp$", "", os.path.basename(f))
+    every = sorted(re.sub(r"^fuzz_|\.cpp$", "", os.path.basename(f))
                    for f in glob.glob(os.path.join(ROOT, "fuzz", "fuzz_*.cpp")))
+    names = sys.argv[1:] or every
+    unknown = sorted(set(names) - set(every))
+    if unknown:
+        sys.exit(f"fuzz: no target {', '.join(unknown)} (targets: {', '.join(every)})")
     print(f"fuzz: {len(names)} targets, {seconds} s each, {jobs} at a time; load {os.getloadavg()[0]:.2f}",
           flush=True)
     scratch = tempfile.mkdtemp(prefix="starpunk-fuzz-")
@@ -90,7 +95,7 @@ def main():
     result = (f"{verdict}: {len(names)} targets × {seconds} s, {len(failed)} with a crash, leak or timeout; "
               f"{total:,} inputs run ({per})")
     print(result)
-    if os.environ.get("RECORD", "1") != "0":
+    if os.environ.get("RECORD", "1") != "0" and names == every:
         long_run = seconds >= 600
         record([dict(id="fuzz-1h-long" if long_run else "fuzz-60s-ci", kind="long run" if long_run else "CI",
                      figure=("Fuzzing: each target for an hour" if long_run else

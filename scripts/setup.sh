@@ -16,6 +16,8 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser python3-authlib libxml2-utils curl wrk nginx-light
+  # the I/O fault tests inject EIO/ENOSPC into the running server (tests/e2e/test_io_faults.py)
+  strace
   # the deployment tests: the shipped Caddyfile runs in Debian's caddy, and a throwaway TLS
   # certificate (tests/e2e/test_deploy_nginx.py, test_deploy_caddy.py)
   openssl caddy

@@ -52,6 +52,8 @@ def injected(work):
         log("FAIL " + f)
     if report.failures:
         return False, f"{len(report.failures)} failures, first: {report.failures[0]}"
+    for b in report.beyond:
+        log("K no longer reached: " + b)
     by_status = Counter(o.status for o in report.injections)
     per_op = Counter(o.op for o in report.injections)
     notes = Counter(o.note for o in report.injections if o.op.endswith("_create") and o.status >= 500)
@@ -60,7 +62,8 @@ def injected(work):
                   + ", ".join(f"{n}× {s}" for s, n in sorted(by_status.items()))
                   + f"; failed creates {notes.get('absent', 0)} absent, {notes.get('present', 0)} whole; 0 "
                   f"acknowledged notes lost, 0 temp or orphan files, every retry succeeded, `starpunk check` "
-                  f"exit 0, restart clean; {took:.0f} s")
+                  f"exit 0, restart clean; {len(report.beyond)} K past the calls the request made by then "
+                  f"(SQLite's WAL frames vary by a few); {took:.0f} s")
 
 
 def full(work):

@@ -108,6 +108,9 @@ def main():
                        "writes resume once a file is deleted, `starpunk check` clean",
              "result": f"{verdict(ok2)}: {res2}"},
         ], commit=started[0], date=started[1])
+    print(f"injected errors: {'PASS' if ok1 else 'FAIL'}: {res1}")
+    print(f"full disk: {'PASS' if ok2 else 'FAIL'}: {res2}")
+    print(f"OVERALL: {'PASS' if ok1 and ok2 else 'FAIL'}")
     return 0 if ok1 and ok2 else 1
 
 

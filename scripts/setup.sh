@@ -16,8 +16,6 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser python3-authlib libxml2-utils curl wrk nginx-light
-  # the I/O fault tests inject EIO/ENOSPC into the running server (tests/e2e/test_io_faults.py)
-  strace
   # the deployment tests: the shipped Caddyfile runs in Debian's caddy, and a throwaway TLS
   # certificate (tests/e2e/test_deploy_nginx.py, test_deploy_caddy.py)
   openssl caddy
@@ -25,6 +23,9 @@ PACKAGES=(
   libimage-exiftool-perl libvips-tools
   # the dashboard's browser test (driven by npm playwright-core; never a downloaded browser)
   chromium
+  # the deterministic crash test kills the writer at each system call (tests/crash/crash_steps.py);
+  # the I/O fault tests inject EIO/ENOSPC into the running server (tests/e2e/test_io_faults.py)
+  strace
 )
 
 missing=()

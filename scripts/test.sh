@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: unit tests, end-to-end tests against the
 # real binary, and the fuzz seed corpora — first in a release build with
-# warnings as errors, then again under AddressSanitizer + UBSan.
+# warnings as errors, then again under AddressSanitizer + UBSan, then every
+# fuzz target for FUZZ_SECONDS (60) under libFuzzer (clang) on top of its corpus.
 #   scripts/test.sh             # everything
-#   scripts/test.sh --quick     # release build only (no sanitizer pass)
+#   scripts/test.sh --quick     # release build only (no sanitizer or fuzz pass)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --deps
@@ -22,5 +23,10 @@ if [ "${1:-}" != "--quick" ]; then
   echo "== sanitizer build (ASan + UBSan) =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DSTARPUNK_SANITIZE=ON
+  echo "== fuzzing (clang, libFuzzer + ASan + UBSan), ${FUZZ_SECONDS:-60} s per target =="
+  CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSTARPUNK_FUZZ=ON -DSTARPUNK_FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >/dev/null
+  ninja -C build/fuzz fuzz_targets
+  (cd build/fuzz && ctest --output-on-failure -j "$JOBS" -L fuzz_run)
 fi
 echo "all test suites passed"

@@ -25,7 +25,7 @@ BENCH=$BUILD/bench/render_bench
   echo "# Markdown render budget — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "$(nproc) CPUs, $(uname -r), cmark-gfm $(dpkg-query -W -f='${Version}' libcmark-gfm0.29.0.gfm.6 2>/dev/null || echo '?')."
-  echo "Unbounded: in process, cut at ${TIMEOUT} s. Bounded: IsolatedMarkdown with a write's budget, render::budget_for(size) — 100 ms CPU and 32 MiB up to 16 KiB, +3 ms and +192 KiB per KiB beyond (≈3.2 s / 224 MiB at 1 MiB) — time excludes starting the worker. Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Unbounded: in process, cut at ${TIMEOUT} s. Bounded: IsolatedMarkdown with a write's budget, render::budget_for(size) — 100 ms CPU and 32 MiB whatever the size — time excludes starting the worker. Load average at start: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo
   echo "| case | input KB | unbounded ms | unbounded peak MB | unbounded HTML KB | bounded outcome | bounded ms | worker peak MB | bounded HTML KB |"
   echo "|---|---|---|---|---|---|---|---|---|"

@@ -122,9 +122,11 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
         if (!kUpdatable.contains(name)) continue;
         auto it = props.find(name);
         if (it == props.end()) continue;
+        const bool category = name == "category";
+        const auto& gone_values = values;  // clang 14 cannot capture a structured binding
         std::erase_if(it->second, [&](const Value& have) {
-            for (const auto& gone : values) {
-                if (name == "category" ? same_category(have, gone) : have.text == gone.text) return true;
+            for (const auto& gone : gone_values) {
+                if (category ? same_category(have, gone) : have.text == gone.text) return true;
             }
             return false;
         });

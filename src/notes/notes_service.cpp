@@ -24,18 +24,25 @@
 // confirm below decide.
 //
 // Update — announce, write, confirm:
-//   1. set pending_hash = hash(new content) on the row (committed);
+//   1. set pending_hash = hash(new content) and pending_change = the rest of
+//      the change (flag, tags, summary, photos, dates, updated_at; JSON) on the
+//      row (committed);
 //   2. write the file atomically;
-//   3. set content_hash = pending_hash, pending_hash = NULL, updated_at, and the
-//      index entry, in one transaction — only if pending_hash is still ours.
+//   3. set content_hash = pending_hash, clear pending_hash and pending_change,
+//      apply the rest of the change and the index entry, in one transaction —
+//      only if pending_hash is still ours.
 //   A crash after 1 leaves a row whose file matches either content_hash (step 2
 //   never renamed) or pending_hash (it did). settle() — run by recover() at
 //   start-up and before the next update — makes content_hash the one that
 //   matches and clears pending_hash, so I2 holds; it accepts the new hash only
-//   after fsyncing the directory, so the rename it relies on is durable. A
-//   failed write withdraws the announcement only when the old file is certainly
-//   still in place. The failed request still reports its failure (I4). Readers
-//   accept either hash while an update is in flight.
+//   after fsyncing the directory, so the rename it relies on is durable.
+//   I5. An update is all or nothing after a crash: settle() drops
+//       pending_change with the old file and applies it with the new one, so
+//       the new content never stands with the old flag, tags or summary (an
+//       unpublish must not leave the new text public).
+//   A failed write withdraws the announcement only when the old file is
+//   certainly still in place. The failed request still reports its failure
+//   (I4). Readers accept either hash while an update is in flight.
 //
 // Delete is soft (deleted_at); restore clears it. Purge deletes the row first
 // (the FTS trigger drops the index entry), then the file: a crash in between
@@ -44,6 +51,8 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 #include <set>
 #include <unordered_map>
@@ -150,6 +159,110 @@ Status write_photos(Connection& c, int64_t note_id, const std::vector<NewPhoto>&
             ins.bind_null(3);
         }
         if (auto st = ins.run(); !st) return st;
+    }
+    return {};
+}
+
+// Everything an update changes besides the content. update() applies it in
+// its confirm step; when content changes it is also stored with the
+// announcement (notes.pending_change), so that settle() can finish the whole
+// update if a crash comes after the file's rename (I5).
+struct MetadataChange {
+    Timestamp updated_at{};
+    std::optional<bool> published;
+    std::optional<Timestamp> created_at;
+    std::optional<std::vector<std::string>> tags;         // as written
+    std::optional<std::optional<std::string>> summary;    // set, or clear (nullopt inside)
+    std::optional<std::vector<NewPhoto>> photos;          // already validated
+};
+
+std::string encode_change(const MetadataChange& m) {
+    nlohmann::json j;
+    j["updated_at"] = format_db_time(m.updated_at);
+    if (m.published) j["published"] = *m.published;
+    if (m.created_at) j["created_at"] = format_db_time(*m.created_at);
+    if (m.tags) j["tags"] = *m.tags;
+    if (m.summary) j["summary"] = *m.summary ? nlohmann::json(**m.summary) : nlohmann::json(nullptr);
+    if (m.photos) {
+        auto photos = nlohmann::json::array();
+        for (const NewPhoto& p : *m.photos) {
+            photos.push_back({{"media_id", p.media_id ? nlohmann::json(*p.media_id) : nlohmann::json(nullptr)},
+                              {"url", p.url},
+                              {"alt", p.alt}});
+        }
+        j["photos"] = std::move(photos);
+    }
+    return j.dump();
+}
+
+// encode_change()'s inverse; an io error for anything else (a damaged row).
+Result<MetadataChange> decode_change(std::string_view text) {
+    auto damaged = [&] {
+        return make_error(ErrorCode::io, "the interrupted update's recorded change (pending_change) is unreadable");
+    };
+    auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) return damaged();
+    try {
+        MetadataChange m;
+        auto updated = parse_timestamp(j.at("updated_at").get<std::string>());
+        if (!updated) return damaged();
+        m.updated_at = *updated;
+        if (j.contains("published")) m.published = j["published"].get<bool>();
+        if (j.contains("created_at")) {
+            auto created = parse_timestamp(j["created_at"].get<std::string>());
+            if (!created) return damaged();
+            m.created_at = *created;
+        }
+        if (j.contains("tags")) m.tags = j["tags"].get<std::vector<std::string>>();
+        if (j.contains("summary")) {
+            m.summary = j["summary"].is_null() ? std::optional<std::string>()
+                                                : std::optional<std::string>(j["summary"].get<std::string>());
+        }
+        if (j.contains("photos")) {
+            std::vector<NewPhoto> photos;
+            for (const auto& p : j["photos"]) {
+                NewPhoto photo;
+                if (!p.at("media_id").is_null()) photo.media_id = p["media_id"].get<std::int64_t>();
+                photo.url = p.at("url").get<std::string>();
+                photo.alt = p.at("alt").get<std::string>();
+                photos.push_back(std::move(photo));
+            }
+            m.photos = std::move(photos);
+        }
+        return m;
+    } catch (const nlohmann::json::exception&) {
+        return damaged();
+    }
+}
+
+// Applies `m` to note `id`, inside the caller's transaction.
+Status apply_change(Connection& c, int64_t id, const MetadataChange& m) {
+    const std::optional<std::string> created =
+        m.created_at ? std::optional(format_db_time(*m.created_at)) : std::nullopt;
+    auto stmt = c.prepare(
+        "UPDATE notes SET published = COALESCE(?2, published), updated_at = ?3, created_at = COALESCE(?4, created_at) "
+        "WHERE id = ?1");
+    if (!stmt) return std::move(stmt).error();
+    Statement& s = **stmt;
+    s.bind(1, id);
+    if (m.published) {
+        s.bind(2, *m.published ? 1 : 0);
+    } else {
+        s.bind_null(2);
+    }
+    // created_at is written only when it changes (a 1.x row's stored text is
+    // kept byte for byte otherwise).
+    if (auto st = s.bind(3, format_db_time(m.updated_at)).bind_optional(4, created).run(); !st) return st;
+    if (m.tags) {
+        if (auto st = write_tags(c, id, make_tags(*m.tags)); !st) return st;
+    }
+    if (m.photos) {
+        if (auto st = write_photos(c, id, *m.photos); !st) return st;
+    }
+    if (m.summary) {
+        auto sum = c.prepare("UPDATE notes SET summary = ?2 WHERE id = ?1");
+        if (!sum) return std::move(sum).error();
+        if (auto st = (*sum)->bind(1, id).bind_optional(2, *m.summary).run(); !st) return st;
     }
     return {};
 }
@@ -743,24 +856,43 @@ Result<Note> NotesService::settle(Connection& c, const Note& note) {
         return make_error(ErrorCode::io,
                           fmt::format("note {}: file matches neither its recorded nor its pending hash", note.slug));
     }
-    if (actual == *note.pending_hash) {
+    const bool replaced = actual == *note.pending_hash;
+    // The rest of the change goes with the new file, and is dropped with the old one (I5).
+    std::optional<MetadataChange> rest;
+    if (replaced) {
+        auto q = c.prepare("SELECT pending_change FROM notes WHERE id = ?1");
+        if (!q) return std::move(q).error();
+        (*q)->bind(1, note.id);
+        auto row = (*q)->step();
+        if (!row) return std::move(row).error();
+        std::optional<std::string> recorded = *row ? (*q)->optional_text(0) : std::nullopt;
+        (*q)->reset();
+        if (recorded) {
+            auto decoded = decode_change(*recorded);
+            if (!decoded) return std::move(decoded).error();
+            rest = std::move(*decoded);
+        }
         // The new file is in place; make its rename durable before the row says
         // so, or a power loss could bring the old file back under a new hash.
         if (auto st = fs_.sync_dir(storage::parent_dir(*path)); !st) return std::move(st).error();
     }
     auto tx = Transaction::begin(c);
     if (!tx) return std::move(tx).error();
-    auto stmt = c.prepare("UPDATE notes SET content_hash = ?2, pending_hash = NULL WHERE id = ?1");
+    auto stmt = c.prepare("UPDATE notes SET content_hash = ?2, pending_hash = NULL, pending_change = NULL WHERE id = ?1");
     if (!stmt) return std::move(stmt).error();
     if (auto st = (*stmt)->bind(1, note.id).bind(2, actual).run(); !st) return std::move(st).error();
     Note settled = note;
     settled.content_hash = actual;
     settled.pending_hash.reset();
-    if (actual == *note.pending_hash) {
+    if (replaced) {
         if (auto st = NoteIndex::write(c, settled, *content); !st) return std::move(st).error();
+        if (rest) {
+            if (auto st = apply_change(c, note.id, *rest); !st) return std::move(st).error();
+        }
     }
     if (auto st = tx->commit(); !st) return std::move(st).error();
-    return settled;
+    if (!rest) return settled;
+    return by_id(c, note.id);  // with the flag, dates and summary the change set
 }
 
 Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
@@ -788,14 +920,16 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     auto path = absolute_path(n);  // refuse before touching anything
     if (!path) return std::move(path).error();
     Timestamp now = clock_.now();
+    const MetadataChange rest{now, change.published, change.created_at, change.tags, change.summary, photos};
 
     std::optional<std::string> new_hash;
     if (change.content && sha256_hex(*change.content) != n.content_hash) new_hash = sha256_hex(*change.content);
     if (new_hash) {
         // 1. announce
-        auto announce = c.prepare("UPDATE notes SET pending_hash = ?2 WHERE id = ?1");
+        auto announce = c.prepare("UPDATE notes SET pending_hash = ?2, pending_change = ?3 WHERE id = ?1");
         if (!announce) return std::move(announce).error();
-        if (auto st = (*announce)->bind(1, id).bind(2, *new_hash).run(); !st) return std::move(st).error();
+        if (auto st = (*announce)->bind(1, id).bind(2, *new_hash).bind(3, encode_change(rest)).run(); !st)
+            return std::move(st).error();
         // 2. write
         if (auto st = storage::write_file_atomically(fs_, *path, *change.content); !st) {
             // If the old file is certainly still there, withdraw the announcement;
@@ -803,7 +937,7 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
             // accepts the new hash once its rename is durable.
             auto on_disk = fs_.read_file(*path);
             if (on_disk && sha256_hex(*on_disk) == n.content_hash) {
-                if (auto withdraw = c.prepare("UPDATE notes SET pending_hash = NULL WHERE id = ?1 AND pending_hash = ?2")) {
+                if (auto withdraw = c.prepare("UPDATE notes SET pending_hash = NULL, pending_change = NULL WHERE id = ?1 AND pending_hash = ?2")) {
                     (void)(*withdraw)->bind(1, id).bind(2, *new_hash).run();
                 }
             } else {
@@ -816,23 +950,12 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
     auto tx = Transaction::begin(c);
     if (!tx) return std::move(tx).error();
     bool published = change.published.value_or(n.published);
-    // created_at is written only when it changes (a 1.x row's stored text is
-    // kept byte for byte otherwise).
-    const std::optional<std::string> new_created =
-        change.created_at ? std::optional(format_db_time(*change.created_at)) : std::nullopt;
     if (new_hash) {
         auto stmt = c.prepare(
-            "UPDATE notes SET content_hash = ?4, pending_hash = NULL, published = ?2, updated_at = ?3, "
-            "created_at = COALESCE(?5, created_at) WHERE id = ?1 AND pending_hash = ?4");
+            "UPDATE notes SET content_hash = ?2, pending_hash = NULL, pending_change = NULL "
+            "WHERE id = ?1 AND pending_hash = ?2");
         if (!stmt) return std::move(stmt).error();
-        auto st = (*stmt)
-                      ->bind(1, id)
-                      .bind(2, published ? 1 : 0)
-                      .bind(3, format_db_time(now))
-                      .bind(4, *new_hash)
-                      .bind_optional(5, new_created)
-                      .run();
-        if (!st) return std::move(st).error();
+        if (auto st = (*stmt)->bind(1, id).bind(2, *new_hash).run(); !st) return std::move(st).error();
         if (c.changes() == 0) {
             // Another process announced its own update meanwhile: leave the row to
             // settle() rather than claim a hash the file may not have.
@@ -843,30 +966,8 @@ Result<Note> NotesService::update(int64_t id, const NoteChange& change) {
         if (rendered) {
             if (auto rst = RenderedStore::write(c, id, n.content_hash, *rendered); !rst) return std::move(rst).error();
         }
-    } else {
-        auto stmt = c.prepare(
-            "UPDATE notes SET published = ?2, updated_at = ?3, created_at = COALESCE(?4, created_at) WHERE id = ?1");
-        if (!stmt) return std::move(stmt).error();
-        if (auto st = (*stmt)
-                          ->bind(1, id)
-                          .bind(2, published ? 1 : 0)
-                          .bind(3, format_db_time(now))
-                          .bind_optional(4, new_created)
-                          .run();
-            !st)
-            return std::move(st).error();
     }
-    if (change.tags) {
-        if (auto st = write_tags(c, id, make_tags(*change.tags)); !st) return std::move(st).error();
-    }
-    if (photos) {
-        if (auto st = write_photos(c, id, *photos); !st) return std::move(st).error();
-    }
-    if (change.summary) {
-        auto stmt = c.prepare("UPDATE notes SET summary = ?2 WHERE id = ?1");
-        if (!stmt) return std::move(stmt).error();
-        if (auto st = (*stmt)->bind(1, id).bind_optional(2, *change.summary).run(); !st) return std::move(st).error();
-    }
+    if (auto st = apply_change(c, id, rest); !st) return std::move(st).error();
     if (auto st = tx->commit(); !st) return std::move(st).error();
     changes_.publish();
     n.pending_hash.reset();

@@ -28,17 +28,19 @@ struct RenderBudget {
     std::size_t max_html_bytes = 8u << 20;      // sanitised output
 };
 
-// The budget for Markdown of `markdown_bytes`: 100 ms of CPU and 32 MiB for
-// up to 16 KiB, then 3 ms and 192 KiB more per KiB (about 3.2 s and 224 MiB
-// at 1 MiB, MAX_NOTE_SIZE's default: ordinary Markdown renders at roughly
-// 1-2 ms per KiB here, mostly in the HTML sanitizer); HTML up to 8 MiB or 8×
-// the input, whichever is more. `cpu_scale` multiplies the time (reads give
-// stored notes twice what writes were checked against).
+// The budget for Markdown of `markdown_bytes`: 100 ms of CPU and 32 MiB of
+// memory, the same for every size up to MAX_NOTE_SIZE (issue 12: no note may
+// cost more than that to render, so a note that needs more is refused at
+// write time); HTML up to 8 MiB or 8× the input, whichever is more.
+// Ordinary Markdown costs ~0.5 ms per KiB here (prose; ~1.4 ms for wide
+// tables), mostly in the HTML sanitizer, so notes of a couple of hundred KiB
+// fit. `cpu_scale` multiplies the time (reads give stored notes twice what
+// writes were checked against).
 RenderBudget budget_for(std::size_t markdown_bytes, int cpu_scale = 1);
 
 // How an over-budget render is reported: invalid_input, with a message for
 // the author that starts with kOverBudget, says `why` and what to change.
-inline constexpr std::string_view kOverBudget = "This note cannot be rendered within the limits for its size";
+inline constexpr std::string_view kOverBudget = "This note cannot be rendered within the limits";
 Error over_budget_error(std::string_view why);
 
 class MarkdownEngine {

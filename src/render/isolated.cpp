@@ -205,7 +205,7 @@ Result<std::string> IsolatedMarkdown::to_html(std::string_view markdown, const R
     if (!acquired) return std::move(acquired).error();
     Worker* w = acquired.value();
 
-    const auto deadline = Clock::now() + budget.cpu * options_.wall_factor + std::chrono::seconds(1);
+    const auto deadline = Clock::now() + budget.cpu * options_.wall_factor + options_.wall_grace;
     RequestHeader req;
     req.cpu_ms = static_cast<std::uint32_t>(std::max<long long>(1, budget.cpu.count()));
     req.max_html_bytes = budget.max_html_bytes;

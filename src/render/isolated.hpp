@@ -14,7 +14,11 @@
 //   * A worker that dies or overruns is reaped (SIGKILL + waitpid) and replaced
 //     on the next request; its request fails with invalid_input (over_budget_error).
 //     A hang is also bounded by wall time (`wall_factor` × the CPU budget +
-//     1 s), for a worker that sleeps rather than computes.
+//     `wall_grace`), for a worker that sleeps rather than computes. CPU time
+//     is the budget; the wall bound is only a backstop, generous enough for a
+//     busy machine (two cores shared by many requests) and a fresh worker's
+//     start-up, which it includes: a tight one refused ordinary notes as
+//     "took too long" under load.
 //   * Every descriptor is close-on-exec; writes use MSG_NOSIGNAL, so a dead
 //     worker never raises SIGPIPE in the server.
 //   * The destructor closes the sockets and reaps every worker.
@@ -40,6 +44,7 @@ public:
         std::size_t max_memory_bytes = 1u << 30;  // no budget above this (the worker's hard limit)
         std::chrono::milliseconds queue_wait{10000};
         int wall_factor = 5;
+        std::chrono::milliseconds wall_grace{5000};
     };
 
     explicit IsolatedMarkdown(Options options);

@@ -77,11 +77,9 @@ std::string markdown_to_plain_text(std::string_view markdown) {
 }
 
 RenderBudget budget_for(std::size_t markdown_bytes, int cpu_scale) {
-    constexpr std::size_t kFree = 16 * 1024;
-    const std::size_t extra_kib = markdown_bytes > kFree ? (markdown_bytes - kFree + 1023) / 1024 : 0;
     RenderBudget b;
-    b.cpu = std::chrono::milliseconds((100 + 3 * static_cast<long long>(extra_kib)) * std::max(1, cpu_scale));
-    b.memory_bytes = (32u << 20) + extra_kib * 192 * 1024;
+    b.cpu = std::chrono::milliseconds(100LL * std::max(1, cpu_scale));
+    b.memory_bytes = 32u << 20;
     b.max_html_bytes = std::max<std::size_t>(8u << 20, 8 * markdown_bytes);
     return b;
 }
@@ -89,8 +87,9 @@ RenderBudget budget_for(std::size_t markdown_bytes, int cpu_scale) {
 Error over_budget_error(std::string_view why) {
     std::string message(kOverBudget);
     message.append(": ").append(why).append(
-        " (100 ms of CPU and 32 MB of memory up to 16 KB, more for longer notes). Simplify its structure — "
-        "e.g. a table thousands of columns wide, tens of thousands of nested or unmatched brackets — or split it.");
+        " (a note gets 100 ms of CPU and 32 MB of memory, whatever its size). Simplify its structure — "
+        "e.g. a table thousands of columns wide, tens of thousands of nested or unmatched brackets — or split "
+        "a very long note into several.");
     return make_error(ErrorCode::invalid_input, std::move(message));
 }
 

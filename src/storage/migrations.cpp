@@ -79,6 +79,13 @@ Status notes_fts(Connection& c) {
 // The hash an update is about to write; see notes/notes_service.cpp (write protocol).
 Status notes_pending_hash(Connection& c) { return add_column_if_missing(c, "notes", "pending_hash", "TEXT NULL"); }
 
+// The rest of an announced update (JSON: flag, tags, summary, photos, dates),
+// recorded with pending_hash so that settling a replaced file finishes the
+// whole change; see notes/notes_service.cpp (write protocol).
+Status notes_pending_change(Connection& c) {
+    return add_column_if_missing(c, "notes", "pending_change", "TEXT NULL");
+}
+
 // StarPunk 1.x wrote timestamps in several textual forms ("… 09:00:00.000000",
 // "…T08:00:00", "+00:00" suffixes); lists sort on the text, so bring them all
 // to the one storage form (util/clock.hpp). Unparseable values are left alone.
@@ -343,6 +350,7 @@ const std::vector<Migration>& migrations() {
         {"011_refresh_tokens_totp_login_next", refresh_tokens_totp_login_next},
         {"012_note_html", note_html},
         {"013_note_photos", note_photos},
+        {"014_notes_pending_change", notes_pending_change},
     };
     return list;
 }

@@ -9,12 +9,13 @@ PRAGMA integrity_check, search index vs files). Any bad note fails the run, and
 so does a run that proved nothing: a verify without its summary line, or no
 completed operation in the whole run.
 
-    crash_kill9.py --writer PATH [--iterations K] [--seed S] [--keep]
+    crash_kill9.py --writer PATH [--iterations K] [--seed S] [--keep] [--json FILE]
 
 CRASH_ITERATIONS in the environment overrides --iterations (long runs).
 Stdlib only; run with /usr/bin/python3.
 """
 import argparse
+import json
 import os
 import random
 import re
@@ -34,6 +35,7 @@ def main():
     ap.add_argument("--min-ms", type=float, default=5)
     ap.add_argument("--max-ms", type=float, default=200)
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    ap.add_argument("--json", help="write the totals here (bench/reliability/crash.py records them)")
     args = ap.parse_args()
     iterations = int(os.environ.get("CRASH_ITERATIONS", args.iterations))
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 1_000_000_007
@@ -108,6 +110,10 @@ def main():
     failed = (totals["verify_failures"] > 0 or totals["exited"] > 0 or totals["bad"] > 0
               or totals["index_mismatch"] > 0 or totals["integrity_failures"] > 0
               or totals["missing_summaries"] > 0 or totals["ops"] == 0)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(iterations=iterations, seed=seed, elapsed=elapsed, failed=failed,
+                           final_notes=last.get("notes"), final_orphans=last.get("orphans"), **totals), f, indent=1)
     if failed or args.keep:
         print(f"crash_kill9: kept {work}", flush=True)
     else:

@@ -18,9 +18,28 @@
 //       "orphan file (no database row)" (allowed by the protocol: a crash
 //       between the file's rename and the row's insert), when the index
 //       disagrees with a file, or when SQLite's integrity check fails; else 0.
+//       Before the summary it prints the state of the step note (below):
+//         state: row=0
+//         state: row=1 deleted=0|1 published=0|1 content_hash=H pending=none|H file=<sha256 of the file>|missing tags=a,b
+//       (timestamps left out: they differ between runs).
 //
-// The driver is crash_kill9.py beside this file.
+//   starpunk_crash_writer DATA_DIR --prepare OP
+//   starpunk_crash_writer DATA_DIR --one OP
+//       The deterministic campaign's halves (crash_steps.py). --prepare sets up
+//       the data directory for OP with fixed content: nothing for create; the
+//       step note (slug "crash-step", content A, draft, tag "alpha") for update
+//       and delete; the step note soft-deleted for restore and purge. --one
+//       starts up like the server, then performs exactly OP once on the step
+//       note (create: content A as "crash-step"; update: content B, published,
+//       tags "beta"; delete = soft delete; restore; purge), between two marker
+//       calls access("/crash-step: begin") and access("/crash-step: end") that
+//       bound the operation's system calls in an strace log, then prints
+//       "done OP". Exit 4 if the operation fails.
+//
+// The drivers are crash_kill9.py and crash_steps.py beside this file.
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +54,7 @@
 #include "storage/migrations.hpp"
 #include "storage/pool.hpp"
 #include "util/clock.hpp"
+#include "util/crypto.hpp"
 
 using namespace starpunk;
 
@@ -167,6 +187,111 @@ int write_loop(const std::string& data, uint64_t seed, long max_ops) {
     return 0;
 }
 
+constexpr const char* kStepSlug = "crash-step";
+constexpr const char* kStepContentA = "Crash step note, **content A**.\n\nThe state before an update.\n";
+constexpr const char* kStepContentB =
+    "Crash step note, content B: the update's new text, longer than A so the file grows.\n\n"
+    "Second paragraph of B.\n";
+
+// The step note's state as one line (see the header comment).
+std::string step_state(Env& env) {
+    auto n = env.service->get_by_slug(kStepSlug);
+    if (!n) return n.error().code == ErrorCode::not_found ? "row=0" : "row=? error=" + n.error().message;
+    std::string file = "missing";
+    if (auto abs = env.service->absolute_path(*n)) {
+        if (auto bytes = storage::posix_fs().read_file(*abs)) file = sha256_hex(*bytes);
+    }
+    std::vector<std::string> names;
+    if (auto tags = env.service->tags_of(n->id)) {
+        for (const auto& t : *tags) names.push_back(t.name);
+    } else {
+        names.push_back("?error");
+    }
+    std::sort(names.begin(), names.end());
+    std::string tags;
+    for (const auto& t : names) tags += (tags.empty() ? "" : ",") + t;
+    return "row=1 deleted=" + std::string(n->is_deleted() ? "1" : "0") + " published=" + (n->published ? "1" : "0") +
+           " content_hash=" + n->content_hash + " pending=" + n->pending_hash.value_or("none") + " file=" + file +
+           " tags=" + (tags.empty() ? "-" : tags);
+}
+
+bool known_op(const std::string& op) {
+    return op == "create" || op == "update" || op == "delete" || op == "restore" || op == "purge";
+}
+
+int prepare(const std::string& data, const std::string& op) {
+    Env env;
+    if (int rc = start(data, env)) return rc;
+    if (op == "create") return 0;
+    notes::NewNote n;
+    n.content = kStepContentA;
+    n.custom_slug = kStepSlug;
+    n.slug_policy = notes::CustomSlugPolicy::reject;
+    n.published = false;
+    n.tags = {"alpha"};
+    auto created = env.service->create(n);
+    if (!created) {
+        std::fprintf(stderr, "prepare: create failed: %s\n", created.error().message.c_str());
+        return 4;
+    }
+    if (op == "restore" || op == "purge") {
+        if (auto d = env.service->soft_delete(created->id); !d) {
+            std::fprintf(stderr, "prepare: soft_delete failed: %s\n", d.error().message.c_str());
+            return 4;
+        }
+    }
+    return 0;
+}
+
+int one(const std::string& data, const std::string& op) {
+    Env env;
+    if (int rc = start(data, env)) return rc;
+    if (auto rec = env.service->recover(); !rec) {
+        std::fprintf(stderr, "recover failed: %s\n", rec.error().message.c_str());
+        return 3;
+    }
+    int64_t id = 0;
+    if (op != "create") {
+        auto n = env.service->get_by_slug(kStepSlug);
+        if (!n) {
+            std::fprintf(stderr, "no step note (run --prepare %s first): %s\n", op.c_str(), n.error().message.c_str());
+            return 3;
+        }
+        id = n->id;
+    }
+    // The markers bound the operation in an strace log; their result does not matter.
+    (void)::access("/crash-step: begin", F_OK);
+    std::optional<Error> failed;
+    if (op == "create") {
+        notes::NewNote n;
+        n.content = kStepContentA;
+        n.custom_slug = kStepSlug;
+        n.slug_policy = notes::CustomSlugPolicy::reject;
+        n.published = false;
+        n.tags = {"alpha"};
+        if (auto r = env.service->create(n); !r) failed = r.error();
+    } else if (op == "update") {
+        notes::NoteChange change;
+        change.content = kStepContentB;
+        change.published = true;
+        change.tags = std::vector<std::string>{"beta"};
+        if (auto r = env.service->update(id, change); !r) failed = r.error();
+    } else if (op == "delete") {
+        if (auto r = env.service->soft_delete(id); !r) failed = r.error();
+    } else if (op == "restore") {
+        if (auto r = env.service->restore(id); !r) failed = r.error();
+    } else {
+        if (auto r = env.service->purge(id); !r) failed = r.error();
+    }
+    (void)::access("/crash-step: end", F_OK);
+    if (failed) {
+        std::fprintf(stderr, "%s failed: %s\n", op.c_str(), failed->message.c_str());
+        return 4;
+    }
+    say("done " + op);
+    return 0;
+}
+
 int verify(const std::string& data) {
     Env env;
     if (int rc = start(data, env)) return rc;
@@ -250,6 +375,7 @@ int verify(const std::string& data) {
         if (extra) (*extra)->reset();
     }
 
+    std::printf("state: %s\n", step_state(env).c_str());
     std::printf("verify: notes=%lld bad=%ld orphans=%ld stale_tmp_removed=%d settled=%d index_mismatch=%ld integrity=%s\n",
                 static_cast<long long>(report->notes_checked), bad, orphans, rec->stale_temp_files_removed,
                 rec->pending_updates_settled, index_mismatch, integrity == "ok" ? "ok" : "FAILED");
@@ -260,12 +386,23 @@ int verify(const std::string& data) {
 
 int main(int argc, char** argv) {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: %s DATA_DIR SEED [--max-ops N] | %s DATA_DIR --verify\n", argv[0], argv[0]);
+        std::fprintf(stderr,
+                     "usage: %s DATA_DIR SEED [--max-ops N] | DATA_DIR --verify | DATA_DIR --prepare|--one "
+                     "create|update|delete|restore|purge\n",
+                     argv[0]);
         return 2;
     }
     const std::string data = argv[1];
     const std::string second = argv[2];
     if (second == "--verify") return verify(data);
+    if (second == "--prepare" || second == "--one") {
+        const std::string op = argc >= 4 ? argv[3] : "";
+        if (!known_op(op)) {
+            std::fprintf(stderr, "%s needs an operation: create, update, delete, restore or purge\n", second.c_str());
+            return 2;
+        }
+        return second == "--prepare" ? prepare(data, op) : one(data, op);
+    }
     long max_ops = -1;
     if (argc >= 5 && std::string(argv[3]) == "--max-ops") max_ops = std::atol(argv[4]);
     return write_loop(data, std::strtoull(second.c_str(), nullptr, 10), max_ops);

@@ -32,6 +32,7 @@
 #include <tuple>
 #include <vector>
 
+#include "storage/atomic_write.hpp"
 #include "storage/migrations.hpp"
 #include "support/fault_fs.hpp"
 #include "support/fixture_v11.hpp"
@@ -1036,6 +1037,125 @@ TEST(UpdateFaults, FailedConfirmStepIsSettledByRecover) {
     EXPECT_TRUE(h.svc().check()->ok());
     ASSERT_TRUE(h.fault.drop_unsynced());
     EXPECT_EQ(*h.svc().read_content(*h.svc().get_by_id(n->id)), "Version two");
+}
+
+// The same crash point (file renamed, confirm not committed) for an update
+// that changes more than the content: recover() finishes the whole change —
+// the new content never stands with the old published flag, tags, summary or
+// date (found by tests/crash/crash_steps.py: the note was left in neither its
+// old nor its new state).
+TEST(UpdateFaults, InterruptedUpdateWhoseFileWasReplacedFinishesTheWholeChange) {
+    using namespace std::chrono;
+    NotesHarness h({.fault_fs = true});
+    ASSERT_EQ(h.start(), "");
+    NewNote first = note("Version one");
+    first.tags = {"alpha"};
+    auto n = h.svc().create(first);
+    ASSERT_TRUE(n);
+    ASSERT_EQ(h.sql("CREATE TRIGGER fail_confirm BEFORE UPDATE OF content_hash ON notes "
+                    "WHEN OLD.pending_hash IS NOT NULL AND NEW.pending_hash IS NULL "
+                    "BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+              "");
+    h.clock.advance(1h);
+    const Timestamp edited_at = h.clock.now();
+    const Timestamp new_date = sys_days{year{2024} / November / 2} + 8h;
+    NoteChange change;
+    change.content = "Version two";
+    change.published = false;  // unpublished together with the new text
+    change.tags = std::vector<std::string>{"Beta", "gamma"};
+    change.summary = std::optional<std::string>("A summary");
+    change.created_at = new_date;
+    change.photos = std::vector<NewPhoto>{{std::nullopt, "https://photos.example/a.jpg", "A photo"}};
+    ASSERT_FALSE(h.svc().update(n->id, change));
+    ASSERT_EQ(h.sql("DROP TRIGGER fail_confirm"), "");
+    h.clock.advance(1h);  // start-up comes later
+
+    auto rec = h.svc().recover();
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->pending_updates_settled, 1);
+    auto row = h.svc().get_by_id(n->id);
+    ASSERT_TRUE(row);
+    EXPECT_FALSE(row->pending_hash);
+    EXPECT_EQ(*h.svc().read_content(*row), "Version two");
+    EXPECT_FALSE(row->published) << "the new content went public although the update unpublished it";
+    EXPECT_EQ(row->summary, std::optional<std::string>("A summary"));
+    EXPECT_EQ(row->created_at, new_date);
+    EXPECT_EQ(row->updated_at, edited_at) << "updated_at is the update's, not the start-up's";
+    auto tags = h.svc().tags_of(n->id);
+    ASSERT_TRUE(tags);
+    std::vector<std::string> names;
+    for (const auto& t : *tags) names.push_back(t.display);
+    EXPECT_EQ(names, (std::vector<std::string>{"Beta", "gamma"}));
+    auto photos = h.svc().photos_of(n->id);
+    ASSERT_TRUE(photos);
+    ASSERT_EQ(photos->size(), 1u);
+    EXPECT_EQ((*photos)[0].url, "https://photos.example/a.jpg");
+    EXPECT_EQ((*photos)[0].alt, "A photo");
+    EXPECT_EQ(h.sql_text("SELECT count(*) FROM notes WHERE pending_change IS NOT NULL"), "0");
+    EXPECT_TRUE(h.svc().check()->ok());
+}
+
+// A recorded change that cannot be read (a damaged row) is not guessed at:
+// the note stays pending and start-up names it.
+TEST(UpdateFaults, UnreadablePendingChangeIsReportedNotGuessed) {
+    NotesHarness h;
+    ASSERT_EQ(h.start(), "");
+    auto n = h.svc().create(note("Version one"));
+    ASSERT_TRUE(n);
+    const std::string next = "Version two";
+    ASSERT_EQ(h.sql("UPDATE notes SET pending_hash = '" + sha256_hex(next) + "', pending_change = '{\"tags\": 3' "
+                    "WHERE id = " + std::to_string(n->id)),
+              "");
+    auto path = h.svc().absolute_path(*n);
+    ASSERT_TRUE(path);
+    ASSERT_TRUE(storage::write_file_atomically(storage::posix_fs(), *path, next));
+    auto rec = h.svc().recover();
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->pending_updates_settled, 0);
+    ASSERT_EQ(rec->unsettled.size(), 1u);
+    EXPECT_NE(rec->unsettled[0].find("pending_change"), std::string::npos) << rec->unsettled[0];
+    EXPECT_TRUE(h.svc().get_by_id(n->id)->pending_hash);
+}
+
+// A crash before the rename (here: the rename fails and the old file cannot
+// be read back, so the announcement stays): recover() keeps the old content
+// and drops the rest of the change with it.
+TEST(UpdateFaults, InterruptedUpdateWhoseFileWasNotReplacedDropsTheWholeChange) {
+    NotesHarness h({.fault_fs = true});
+    ASSERT_EQ(h.start(), "");
+    NewNote first = note("Version one");
+    first.tags = {"alpha"};
+    auto n = h.svc().create(first);
+    ASSERT_TRUE(n);
+    h.fault.fail_always(FsOp::rename);
+    h.fault.fail_always(FsOp::read_file);
+    NoteChange change;
+    change.content = "Version two";
+    change.published = false;
+    change.tags = std::vector<std::string>{"beta"};
+    ASSERT_FALSE(h.svc().update(n->id, change));
+    h.fault.clear_faults();
+    ASSERT_EQ(h.sql_text("SELECT count(*) FROM notes WHERE pending_hash IS NOT NULL"), "1");
+
+    auto rec = h.svc().recover();
+    ASSERT_TRUE(rec) << rec.error().message;
+    EXPECT_EQ(rec->pending_updates_settled, 1);
+    auto row = h.svc().get_by_id(n->id);
+    ASSERT_TRUE(row);
+    EXPECT_FALSE(row->pending_hash);
+    EXPECT_EQ(*h.svc().read_content(*row), "Version one");
+    EXPECT_TRUE(row->published);
+    EXPECT_EQ(row->updated_at, n->updated_at);
+    auto tags = h.svc().tags_of(n->id);
+    ASSERT_TRUE(tags);
+    ASSERT_EQ(tags->size(), 1u);
+    EXPECT_EQ((*tags)[0].name, "alpha");
+    EXPECT_EQ(h.sql_text("SELECT count(*) FROM notes WHERE pending_change IS NOT NULL"), "0");
+    // A later update that keeps the content does not bring the dropped change back.
+    auto u = h.svc().update(n->id, NoteChange{{}, {}});
+    ASSERT_TRUE(u) << u.error().message;
+    EXPECT_TRUE(h.svc().get_by_id(n->id)->published);
+    EXPECT_TRUE(h.svc().check()->ok());
 }
 
 // Everything a successful call did is durable before it returns: a power

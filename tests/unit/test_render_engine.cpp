@@ -76,6 +76,38 @@ TEST(IsolatedMarkdown, AWideTableIsOverBudgetAndTheWorkerIsReplaced) {
     EXPECT_EQ(engine.spawned(), 2u);
 }
 
+// Issue 12 item 1: no note may cost more than 100 ms of CPU and 32 MiB to
+// render, whatever its size.
+TEST(RenderBudget, IsTheSameForEveryNoteSize) {
+    for (std::size_t bytes : {std::size_t{0}, std::size_t{1024}, std::size_t{16 * 1024}, std::size_t{256 * 1024},
+                              std::size_t{1} << 20}) {
+        const RenderBudget b = render::budget_for(bytes);
+        EXPECT_EQ(b.cpu, 100ms) << bytes;
+        EXPECT_EQ(b.memory_bytes, 32u << 20) << bytes;
+        EXPECT_GE(b.max_html_bytes, 8u << 20) << bytes;
+        EXPECT_EQ(render::budget_for(bytes, 2).cpu, 200ms) << bytes;  // reads of stored notes
+    }
+}
+
+// A megabyte of ordinary Markdown takes ~0.5 s of CPU here (5x the budget; the
+// sanitizer builds scale both the budget and the cost): refused with the
+// message that tells the author what to do. A long ordinary note of 32 KiB fits.
+TEST(IsolatedMarkdown, AMegabyteOfOrdinaryProseIsOverTheFlatBudget) {
+    std::string prose;
+    const std::string line = "Some *ordinary* prose with a [link](https://example.com/) and `code`, then more.\n\n";
+    while (prose.size() + line.size() <= (std::size_t{1} << 20)) prose += line;
+    IsolatedMarkdown engine(worker_options(1));
+    auto refused = engine.to_html(prose, render::budget_for(prose.size()));
+    ASSERT_FALSE(refused.ok());
+    EXPECT_EQ(refused.error().code, ErrorCode::invalid_input);
+    EXPECT_TRUE(std::string_view(refused.error().message).starts_with(render::kOverBudget)) << refused.error().message;
+    EXPECT_NE(refused.error().message.find("100 ms of CPU and 32 MB"), std::string::npos) << refused.error().message;
+    const std::string long_note = prose.substr(0, 32 * 1024);
+    auto fits = engine.to_html(long_note, render::budget_for(long_note.size()));
+    ASSERT_TRUE(fits.ok()) << fits.error().message;
+    EXPECT_EQ(fits.value(), render::render_markdown(long_note));
+}
+
 TEST(IsolatedMarkdown, NestedBracketsRunOutOfCpuTime) {
     IsolatedMarkdown engine(worker_options(1));
     auto r = engine.to_html(brackets(50000), {});

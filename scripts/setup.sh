@@ -23,7 +23,8 @@ PACKAGES=(
   libimage-exiftool-perl libvips-tools
   # the dashboard's browser test (driven by npm playwright-core; never a downloaded browser)
   chromium
-  # the deterministic crash test kills the writer at each system call (tests/crash/crash_steps.py)
+  # the deterministic crash test kills the writer at each system call (tests/crash/crash_steps.py);
+  # the I/O fault tests inject EIO/ENOSPC into the running server (tests/e2e/test_io_faults.py)
   strace
 )
 

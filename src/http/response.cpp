@@ -86,6 +86,7 @@ std::string_view reason_phrase(int status) {
         case 501: return "Not Implemented";
         case 502: return "Bad Gateway";
         case 503: return "Service Unavailable";
+        case 507: return "Insufficient Storage";
         default: return "Unknown";
     }
 }

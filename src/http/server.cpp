@@ -268,9 +268,13 @@ private:
             namespace errc = boost::system::errc;
             if (ec && self->req_.body_file &&
                 (ec == errc::no_space_on_device || ec == errc::io_error || ec == errc::file_too_large)) {
-                // Writing the spooled body failed (ENOSPC, EIO): the server's fault.
+                // Writing the spooled body failed (ENOSPC, EIO): the server's fault;
+                // a full disk is 507 (the same upload succeeds once space is freed).
                 spdlog::error("spooling an upload failed: {}", ec.message());
                 self->fill_request_line(parser.get());
+                if (ec == errc::no_space_on_device) {
+                    return self->fail_early(507, "The upload could not be stored: the server's disk is full.");
+                }
                 return self->fail_early(500, "The upload could not be stored on the server.");
             }
             if (ec) return self->close();

@@ -11,6 +11,8 @@
 //   403 insufficient_scope       the token lacks the scope the request needs
 //   413 request_too_large        the note is larger than MAX_NOTE_SIZE
 //   500 server_error             storage failed (details in the log only)
+//   507 insufficient_storage     the server's disk (or quota) is full: nothing was
+//                                changed; the same request succeeds once space is freed
 //   503 temporarily_unavailable  the token endpoint could not be used (fail closed),
 //                                or the server is busy with other outbound calls
 //                                (then with Retry-After)
@@ -37,8 +39,16 @@ inline Failure invalid_request(std::string description) {
     return Failure{400, "invalid_request", std::move(description), {}};
 }
 
+// 507 for a write that found the disk full; `what` says what could not be
+// done ("The post could not be saved").
+inline Failure insufficient_storage(const std::string& what) {
+    return Failure{507, "insufficient_storage",
+                   what + ": the server's disk is full. Nothing was changed; try again once space is freed.", {}};
+}
+
 // A MediaService::store error as the endpoint answers it: unsupported -> 415,
-// too_large -> 413, invalid_input -> 400, anything else 500 (logged). Defined
+// too_large -> 413, invalid_input -> 400, no_space -> 507, anything else 500
+// (logged). Defined
 // in micropub/media_upload.cpp; shared by the media endpoint and photo files
 // of a create.
 Failure media_failure(const Error& e);

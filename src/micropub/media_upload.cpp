@@ -19,6 +19,7 @@ Failure media_failure(const Error& e) {
         default: break;
     }
     spdlog::error("micropub: storing an upload failed: {}", e.message);
+    if (e.code == ErrorCode::no_space) return insufficient_storage("The image could not be stored");
     return Failure{500, "server_error", "The image could not be stored: the server's storage failed.", {}};
 }
 
@@ -38,7 +39,7 @@ Reply MicropubService::upload(const Incoming& in) {
     limits.max_field_bytes = 64 * 1024;
     auto form = http::parse_multipart_file(*in.body_file, in.content_type, limits, media_->options().upload_dir);
     if (!form) {
-        if (form.error().code == ErrorCode::io) return Reply::from(media_failure(form.error()));
+        if (is_storage_failure(form.error().code)) return Reply::from(media_failure(form.error()));
         return Reply::from(invalid_request("Send the image as multipart/form-data in a field named file: " +
                                            form.error().message));
     }

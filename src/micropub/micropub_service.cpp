@@ -114,7 +114,7 @@ Reply MicropubService::post(const Incoming& in) {
     }
     auto parsed = parse_body(in);
     if (!parsed) {
-        if (parsed.error().code == ErrorCode::io) return Reply::from(media_failure(parsed.error()));
+        if (is_storage_failure(parsed.error().code)) return Reply::from(media_failure(parsed.error()));
         return Reply::from(from_error(parsed.error()));
     }
     std::optional<std::string_view> form_token;
@@ -152,6 +152,7 @@ Reply MicropubService::post(const Incoming& in) {
         if (e.code == ErrorCode::invalid_input || e.code == ErrorCode::too_large) return Reply::from(from_error(e));
         if (e.code == ErrorCode::busy) return Reply::from(busy_rendering());
         spdlog::error("micropub: create failed: {}", e.message);
+        if (e.code == ErrorCode::no_space) return Reply::from(insufficient_storage("The post could not be saved"));
         return Reply::from(server_error("The post could not be saved: the server's storage failed. Nothing was changed."));
     }
 
@@ -242,6 +243,7 @@ Reply MicropubService::act(const TokenInfo& info, const PostRequest& request) {
         if (e.code == ErrorCode::conflict) return Reply::from(Failure{409, "conflict", e.message, {}});
         if (e.code == ErrorCode::busy) return Reply::from(busy_rendering());
         spdlog::error("micropub: {} of {} failed: {}", action, note.slug, e.message);
+        if (e.code == ErrorCode::no_space) return Reply::from(insufficient_storage("The post could not be changed"));
         return Reply::from(server_error("The post could not be changed: the server's storage failed."));
     }
     spdlog::info("micropub: {} of note {} for client {}", action, note.slug,

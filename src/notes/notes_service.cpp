@@ -16,7 +16,8 @@
 //   3. insert the row and its search-index entry in one transaction.
 //   A crash between 2 and 3 leaves an orphan file: never a row without a file
 //   (I1). recover() and `starpunk check` report orphans; nothing deletes them
-//   silently. If 3 fails, the file is removed again (compensation).
+//   silently. If 3 fails, the file is removed again (compensation); if 2 fails
+//   after its rename (the directory's fsync), the helper has removed it.
 //
 // All writes in this process take one mutex (a single author writes rarely);
 // across processes the no-replace rename, the UNIQUE slug and the conditional

@@ -20,7 +20,15 @@ Status write_file_atomically(FileSystem& fs, const std::string& path, std::strin
         (void)fs.remove(tmp);  // best effort; start-up sweeps leftovers
         return st;
     }
-    return fs.sync_dir(parent_dir(path));
+    Status synced = fs.sync_dir(parent_dir(path));
+    if (!synced && mode == WriteMode::create_new) {
+        // The no-replace rename made the final name ours, but the call fails:
+        // take the name back, so a failed create leaves nothing behind (no
+        // orphan for the caller to explain). Best effort: if even this fails,
+        // the file stays, complete, as an orphan that start-up reports.
+        if (fs.remove(path)) (void)fs.sync_dir(parent_dir(path));
+    }
+    return synced;
 }
 
 }  // namespace starpunk::storage

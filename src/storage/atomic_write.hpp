@@ -13,6 +13,10 @@
 // final name holds either the old complete content or the new complete content,
 // never a mix. A failure leaves at most a stale "<path>.tmp", which start-up
 // removes (names ending in kTempSuffix). Nothing is retried.
+// When step 4 fails the rename has happened: with WriteMode::replace the final
+// name holds the new content (only its durability is in doubt); with
+// WriteMode::create_new the file is removed again, so a failed create leaves
+// the final name as it found it (absent) unless that removal fails too.
 #pragma once
 
 #include <string>

@@ -14,8 +14,7 @@
 namespace starpunk::storage {
 
 Error errno_error(std::string_view operation, const std::string& path, int err) {
-    ErrorCode code = err == ENOENT ? ErrorCode::not_found : ErrorCode::io;
-    return make_error(code, fmt::format("{} {}: {}", operation, path, std::strerror(err)));
+    return make_error(errno_code(err), fmt::format("{} {}: {}", operation, path, std::strerror(err)));
 }
 
 std::string parent_dir(const std::string& path) {

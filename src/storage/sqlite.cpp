@@ -2,9 +2,21 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <unordered_map>
 
 namespace starpunk::storage {
+
+namespace {
+
+// The disk (or quota) is full: SQLITE_FULL (SQLite's answer to a write that
+// hit ENOSPC), or an I/O error whose system errno says so (an fsync, a
+// truncate). `sys` is sqlite3_system_errno(), meaningful only after an IOERR.
+bool full(int rc, int sys) {
+    return (rc & 0xFF) == SQLITE_FULL || ((rc & 0xFF) == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT));
+}
+
+}  // namespace
 
 struct Connection::Cache {
     std::unordered_map<std::string, std::unique_ptr<Statement>> statements;
@@ -23,6 +35,7 @@ Error Connection::last_error(std::string_view what) const {
     ErrorCode ec = ErrorCode::io;
     if ((code & 0xFF) == SQLITE_CONSTRAINT) ec = ErrorCode::conflict;
     if ((code & 0xFF) == SQLITE_MISUSE || (code & 0xFF) == SQLITE_ERROR) ec = ErrorCode::internal;
+    if (full(code, sqlite3_system_errno(db_))) ec = ErrorCode::no_space;
     return make_error(ec, fmt::format("{}: {} (sqlite {})", what, sqlite3_errmsg(db_), code));
 }
 
@@ -59,6 +72,7 @@ Status Connection::exec(std::string_view sql) {
         std::string msg = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
         ErrorCode ec = (rc & 0xFF) == SQLITE_CONSTRAINT ? ErrorCode::conflict : ErrorCode::io;
+        if (full(rc, sqlite3_system_errno(db_))) ec = ErrorCode::no_space;
         return make_error(ec, fmt::format("SQL failed: {} (sqlite {})", msg, rc));
     }
     return {};

@@ -7,6 +7,7 @@
 // those return Result<T> or Status (= Result<void>).
 #pragma once
 
+#include <cerrno>
 #include <string>
 #include <utility>
 #include <variant>
@@ -20,6 +21,8 @@ enum class ErrorCode {
     conflict,        // the operation clashes with existing state (maps to 409)
     unsupported,     // a well-formed request for something we do not do (maps to 415/400)
     io,              // the operating system refused a file or network operation
+    no_space,        // the disk or the quota is full (ENOSPC, EDQUOT, SQLITE_FULL): the server's storage,
+                     // not the caller's request (maps to 507); frees up when space is freed
     busy,            // a shared resource is exhausted for the moment: try again shortly (maps to 503)
     internal,        // a bug or an impossible state (maps to 500)
 };
@@ -31,6 +34,18 @@ struct Error {
 
 inline Error make_error(ErrorCode code, std::string message) {
     return Error{code, std::move(message)};
+}
+
+// The server's own storage failed (io or no_space): the client is not at fault;
+// the details belong in the log, not in the answer.
+inline bool is_storage_failure(ErrorCode code) { return code == ErrorCode::io || code == ErrorCode::no_space; }
+
+// The errno of a failed file operation as an ErrorCode: ENOENT not_found,
+// ENOSPC and EDQUOT no_space, anything else io.
+inline ErrorCode errno_code(int err) {
+    if (err == ENOENT) return ErrorCode::not_found;
+    if (err == ENOSPC || err == EDQUOT) return ErrorCode::no_space;
+    return ErrorCode::io;
 }
 
 template <typename T>

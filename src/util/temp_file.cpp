@@ -13,7 +13,8 @@ namespace starpunk {
 
 namespace {
 Error io_error(std::string_view what, const std::string& where, int err) {
-    return make_error(ErrorCode::io, std::string(what) + " " + where + ": " + std::strerror(err));
+    const ErrorCode code = errno_code(err) == ErrorCode::no_space ? ErrorCode::no_space : ErrorCode::io;
+    return make_error(code, std::string(what) + " " + where + ": " + std::strerror(err));
 }
 }  // namespace
 

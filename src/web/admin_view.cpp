@@ -36,6 +36,10 @@ http::Response admin_error(const Site& site, const http::Request& req, const Err
         case ErrorCode::not_found: return error_response(site, req, 404, "There is no note with that number.");
         case ErrorCode::conflict: return error_response(site, req, 409, error.message);
         case ErrorCode::invalid_input: return error_response(site, req, 400, error.message);
+        case ErrorCode::no_space:
+            return error_response(site, req, 507,
+                                  "The note could not be saved: the server's disk is full. Nothing was changed; try "
+                                  "again once space is freed.");
         default: return error_response(site, req, 500, "The note could not be saved: the server's storage failed. Nothing was changed.");
     }
 }

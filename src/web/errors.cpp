@@ -24,6 +24,7 @@ std::string_view json_error_code(int status) {
         case 415: return "unsupported_media_type";
         case 431: return "request_header_too_large";
         case 503: return "temporarily_unavailable";
+        case 507: return "insufficient_storage";
         default: return status >= 500 ? "server_error" : "invalid_request";
     }
 }

@@ -41,6 +41,7 @@ int login_error_status(ErrorCode code) {
         case ErrorCode::conflict: return 403;
         case ErrorCode::io: return 502;
         case ErrorCode::busy: return 503;
+        case ErrorCode::no_space: return 507;
         default: return 500;
     }
 }

@@ -258,7 +258,8 @@ TEST_P(AtomicWriteFault, FailsNamingOperationAndPathAndKeepsOldContent) {
         auto st = write_file_atomically(fs, path, kNew);
         ASSERT_FALSE(st) << "an injected " << fs_op_name(step.op) << " failure must fail the call";
         EXPECT_EQ(fs.faults_fired(), 1);
-        EXPECT_EQ(st.error().code, ErrorCode::io);
+        EXPECT_EQ(st.error().code, err == ENOSPC ? ErrorCode::no_space : ErrorCode::io)
+            << "a full disk is told apart (the server answers 507)";
         const std::string& msg = st.error().message;
         EXPECT_EQ(msg.rfind(std::string(step.word) + " ", 0), 0u) << msg;
         EXPECT_NE(msg.find(step.op == FsOp::sync_dir ? dir.path() : path), std::string::npos) << msg;
@@ -301,6 +302,24 @@ INSTANTIATE_TEST_SUITE_P(
         return std::string(fs_op_name(std::get<0>(param_info.param).op)) +
                (std::get<1>(param_info.param) == EIO ? "_EIO" : "_ENOSPC");
     });
+
+TEST(AtomicWrite, CreateNewModeTakesItsFileBackWhenTheDirectorySyncFails) {
+    for (int err : {EIO, ENOSPC}) {
+        TempDir dir;
+        FaultFs fs;
+        const std::string path = dir / "note.md";
+        fs.fail_nth(FsOp::sync_dir, 1, err);
+        auto st = write_file_atomically(fs, path, kNew, WriteMode::create_new);
+        ASSERT_FALSE(st);
+        EXPECT_EQ(fs.faults_fired(), 1);
+        EXPECT_EQ(st.error().message.rfind("fsync directory ", 0), 0u) << st.error().message;
+        EXPECT_FALSE(exists(path)) << "a failed create must not leave its file (an orphan) behind";
+        EXPECT_EQ(temp_files(dir.path()), kNone);
+        fs.clear_faults();
+        ASSERT_TRUE(write_file_atomically(fs, path, kNew, WriteMode::create_new));
+        EXPECT_EQ(*slurp(path), kNew);
+    }
+}
 
 TEST(AtomicWrite, FailedTempCleanupStillReportsTheOriginalError) {
     TempDir dir;

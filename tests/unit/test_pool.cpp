@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "storage/migrations.hpp"
+#include "storage/sqlite.hpp"
 #include "support/temp_dir.hpp"
 
 namespace starpunk::storage {
@@ -27,6 +28,36 @@ std::shared_ptr<ConnectionPool> open_pool(const TempDir& dir, int size, double t
     auto p = ConnectionPool::open(o);
     EXPECT_TRUE(p) << p.error().message;
     return p ? *p : nullptr;
+}
+
+// A full disk is told apart from other I/O errors (the server answers 507):
+// SQLITE_FULL, here from max_page_count, is ErrorCode::no_space on both paths.
+TEST(Connection, AFullDatabaseIsNoSpaceNotAnIoError) {
+    TempDir dir;
+    auto c = Connection::open(dir / "full.db", Connection::Options{});
+    ASSERT_TRUE(c) << c.error().message;
+    ASSERT_TRUE((*c)->exec("CREATE TABLE t (x TEXT)"));
+    auto pages = (*c)->prepare("PRAGMA page_count");
+    ASSERT_TRUE(pages);
+    ASSERT_TRUE((*pages)->step());
+    const int64_t now = (*pages)->integer(0);
+    (*pages)->reset();
+    ASSERT_TRUE((*c)->exec("PRAGMA max_page_count=" + std::to_string(now + 1)));
+
+    auto st = (*c)->exec("INSERT INTO t VALUES (randomblob(100000))");
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, ErrorCode::no_space) << st.error().message;
+
+    auto ins = (*c)->prepare("INSERT INTO t VALUES (randomblob(?1))");
+    ASSERT_TRUE(ins);
+    auto stepped = (*ins)->bind(1, int64_t{100000}).step();
+    ASSERT_FALSE(stepped);
+    EXPECT_EQ(stepped.error().code, ErrorCode::no_space) << stepped.error().message;
+
+    // Any other failure stays what it was.
+    auto bad = (*c)->exec("INSERT INTO no_such_table VALUES (1)");
+    ASSERT_FALSE(bad);
+    EXPECT_NE(bad.error().code, ErrorCode::no_space);
 }
 
 TEST(ConnectionPool, OpenProvesTheDatabaseWithOneConnection) {

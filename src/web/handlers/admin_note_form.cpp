@@ -183,7 +183,7 @@ Result<std::vector<notes::NewPhoto>> store_uploads(const Site& site, const FormV
                 return make_error(e.code, "A photo could not be added: " + e.message);
             }
             spdlog::error("admin: storing a photo failed: {}", e.message);
-            return make_error(ErrorCode::io, e.message);
+            return make_error(e.code == ErrorCode::no_space ? ErrorCode::no_space : ErrorCode::io, e.message);
         }
         out.push_back(notes::NewPhoto{stored->id, "/media/" + stored->file.path, alt});
     }
@@ -197,11 +197,16 @@ int status_for(const Error& e) {
         case ErrorCode::unsupported: return 415;
         case ErrorCode::conflict: return 409;
         case ErrorCode::busy: return 503;
+        case ErrorCode::no_space: return 507;
         default: return 500;
     }
 }
 
 std::string_view message_for(const Error& e) {
+    if (e.code == ErrorCode::no_space) {
+        return "The note could not be saved: the server's disk is full. Nothing was changed; try again once space is "
+               "freed.";
+    }
     return e.code == ErrorCode::io || e.code == ErrorCode::internal
                ? "The note could not be saved: the server's storage failed. Nothing was changed; try again."
                : std::string_view(e.message);
@@ -242,7 +247,7 @@ http::Handler admin_create(std::shared_ptr<const Site> site) {
         }
         auto created = site->notes.create(n);
         if (!created) {
-            if (created.error().code == ErrorCode::io) spdlog::error("admin create failed: {}", created.error().message);
+            if (is_storage_failure(created.error().code)) spdlog::error("admin create failed: {}", created.error().message);
             return show_form(*site, req, status_for(created.error()), *v, std::nullopt, {}, message_for(created.error()));
         }
         spdlog::info("admin created note {} ({})", created->slug, created->published ? "published" : "draft");
@@ -303,7 +308,7 @@ http::Handler admin_update(std::shared_ptr<const Site> site) {
         }
         auto updated = site->notes.update(note.id, change);
         if (!updated) {
-            if (updated.error().code == ErrorCode::io) spdlog::error("admin update failed: {}", updated.error().message);
+            if (is_storage_failure(updated.error().code)) spdlog::error("admin update failed: {}", updated.error().message);
             return show_form(*site, req, status_for(updated.error()), *v, id, url, message_for(updated.error()), *photos);
         }
         spdlog::info("admin updated note {}", updated->slug);

@@ -34,7 +34,7 @@ http::Handler trash_action(std::shared_ptr<const Site> site, TrashAction action)
             case TrashAction::purge: st = site->notes.purge(*id); break;
         }
         if (!st) {
-            if (st.error().code == ErrorCode::io) spdlog::error("admin trash action failed: {}", st.error().message);
+            if (is_storage_failure(st.error().code)) spdlog::error("admin trash action failed: {}", st.error().message);
             return admin_error(*site, req, st.error());
         }
         switch (action) {

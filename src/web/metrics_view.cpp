@@ -19,10 +19,14 @@ json record_json(const metrics::Record& r) {
             {"duration_ms", r.duration_ms},        {"process_id", r.process_id}, {"metadata", meta}};
 }
 
-json stats_json(const metrics::Metrics* m) {
-    json out = json::object();
+std::array<metrics::TypeStats, 3> buffer_stats(const metrics::Metrics* m) {
     std::array<metrics::TypeStats, 3> stats{};
     if (m) stats = m->buffer().stats();
+    return stats;
+}
+
+json stats_json(const std::array<metrics::TypeStats, 3>& stats) {
+    json out = json::object();
     for (auto t : metrics::kTypes) {
         const auto& s = stats[static_cast<size_t>(t)];
         out[std::string(metrics::type_name(t))] = {{"count", s.count},   {"avg_ms", s.avg_ms}, {"min_ms", s.min_ms},
@@ -67,8 +71,13 @@ json metrics_report(const Site& site) {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - site.started).count();
     report["enabled"] = m != nullptr && m->enabled();
     report["pool"] = monitoring::pool_stats_json(site.pool.stats());
-    report["metrics"] = stats_json(m);
-    report["buffer"] = {{"size", m ? m->buffer().size() : 0},
+    // One reading of the buffer for the per-type stats and its size, so they
+    // agree while other threads record (recorded_total, read after, is >= it).
+    const auto stats = buffer_stats(m);
+    size_t size = 0;
+    for (const auto& s : stats) size += s.count;
+    report["metrics"] = stats_json(stats);
+    report["buffer"] = {{"size", size},
                         {"capacity", m ? m->buffer().capacity() : 0},
                         {"recorded_total", m ? m->buffer().recorded_total() : 0},
                         {"sampling", sampling_json(m)}};
@@ -94,7 +103,7 @@ json metrics_report(const Site& site) {
 json metrics_summary(const Site& site) {
     const metrics::Metrics* m = site.metrics;
     return {{"enabled", m != nullptr && m->enabled()},
-            {"stats", stats_json(m)},
+            {"stats", stats_json(buffer_stats(m))},
             {"sampling", sampling_json(m)},
             {"slow_threshold_ms", m ? m->slow_threshold_ms() : 0.0},
             {"slow_operations", m ? m->slow_log().size() : 0},

@@ -10,23 +10,31 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh --deps
 
 JOBS=$(nproc)
-run_suite() {  # <build dir> <cmake args...>
-  local dir=$1; shift
+# Each step's wall time, printed at the end (docs/reliability.md's ci-duration row).
+TIMES=()
+trap 'printf "%s\n" "${TIMES[@]}" "$(printf "%-28s %5d s" "total (with set-up)" $SECONDS)"' EXIT
+timed() {  # <label> <command...>
+  local start=$SECONDS
+  "${@:2}"
+  TIMES+=("$(printf '%-28s %5d s' "$1" $((SECONDS - start)))")
+}
+run_suite() {  # <label> <build dir> <cmake args...>
+  local label=$1 dir=$2; shift 2
   cmake -S . -B "$dir" -G Ninja -DSTARPUNK_WERROR=ON "$@" >/dev/null
-  ninja -C "$dir"
-  (cd "$dir" && ctest --output-on-failure -j "$JOBS")
+  timed "$label build" ninja -C "$dir"
+  timed "$label tests" bash -c "cd '$dir' && ctest --output-on-failure -j $JOBS"
 }
 
 echo "== release build =="
-run_suite build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
+run_suite release build/release -DCMAKE_BUILD_TYPE=RelWithDebInfo
 if [ "${1:-}" != "--quick" ]; then
   echo "== sanitizer build (ASan + UBSan) =="
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    run_suite build/asan -DCMAKE_BUILD_TYPE=Debug -DSTARPUNK_SANITIZE=ON
+    run_suite asan build/asan -DCMAKE_BUILD_TYPE=Debug -DSTARPUNK_SANITIZE=ON
   echo "== fuzzing (clang, libFuzzer + ASan + UBSan), ${FUZZ_SECONDS:-60} s per target =="
   CC=clang-14 CXX=clang++-14 cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DSTARPUNK_FUZZ=ON -DSTARPUNK_FUZZ_SECONDS="${FUZZ_SECONDS:-60}" >/dev/null
-  ninja -C build/fuzz fuzz_targets
-  (cd build/fuzz && ctest --output-on-failure -j "$JOBS" -L fuzz_run)
+  timed "fuzz build" ninja -C build/fuzz fuzz_targets
+  timed "fuzz runs" bash -c "cd build/fuzz && ctest --output-on-failure -j $JOBS -L fuzz_run"
 fi
 echo "all test suites passed"

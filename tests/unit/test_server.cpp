@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "http/server.hpp"
+#include "support/loopback_client.hpp"
 
 using namespace starpunk::http;
 using namespace std::chrono_literals;
@@ -110,26 +111,8 @@ struct Running {
     std::thread thread;
 };
 
-// One request on a fresh connection; returns the whole answer (server closes).
-std::string fetch(uint16_t port, const std::string& path) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd);
-        return {};
-    }
-    std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
-    (void)::send(fd, req.data(), req.size(), 0);
-    std::string out;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-    ::close(fd);
-    return out;
-}
+// One GET on a fresh connection; returns the whole answer (server closes).
+std::string fetch(uint16_t port, const std::string& path) { return starpunk::testing::get(port, path); }
 
 // A connected socket, or -1.
 int connect_to(uint16_t port) {

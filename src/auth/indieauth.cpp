@@ -29,8 +29,6 @@ namespace {
 constexpr std::chrono::minutes kStateLifetime{5};
 constexpr size_t kMaxPending = 1024;
 
-Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
-
 // True when `text` begins with a URI scheme ("https:", "mailto:", "javascript:",
 // "foo:"; RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":"). A host
 // followed by a port ("example.com:8443/", "localhost:8000") is not a scheme.
@@ -69,54 +67,54 @@ std::string printable(std::string_view s, size_t max) {
 
 Result<std::string> canonicalize_profile_url(std::string_view input, bool allow_http) {
     std::string text(trim(input));
-    if (text.empty()) return invalid("Enter the address of your website.");
+    if (text.empty()) return invalid_input("Enter the address of your website.");
     // "example.com" means https. Anything that names a scheme keeps it, so
     // "javascript:void", "mailto:x@y" or "foo:bar" is refused for its scheme
     // below instead of being read as a host name.
     if (!names_a_scheme(text)) text = "https://" + text;
     auto u = boost::urls::parse_uri(text);
-    if (!u) return invalid("That is not a valid web address.");
+    if (!u) return invalid_input("That is not a valid web address.");
 
     const std::string scheme = to_lower(u->scheme());
     if (scheme != "https" && !(scheme == "http" && allow_http)) {
-        return invalid(allow_http ? "Your web address must start with https:// or http://."
+        return invalid_input(allow_http ? "Your web address must start with https:// or http://."
                                   : "Your web address must start with https://.");
     }
-    if (!u->has_authority() || u->encoded_host().empty()) return invalid("Your web address needs a host name.");
-    if (u->has_userinfo()) return invalid("Your web address must not contain a user name or password.");
-    if (u->has_fragment()) return invalid("Your web address must not contain a fragment (#…).");
+    if (!u->has_authority() || u->encoded_host().empty()) return invalid_input("Your web address needs a host name.");
+    if (u->has_userinfo()) return invalid_input("Your web address must not contain a user name or password.");
+    if (u->has_fragment()) return invalid_input("Your web address must not contain a fragment (#…).");
 
     std::string host;
     switch (u->host_type()) {
         case boost::urls::host_type::ipv4:
         case boost::urls::host_type::ipv6:
-            if (!allow_http) return invalid("Your web address must use a domain name, not an IP address.");
+            if (!allow_http) return invalid_input("Your web address must use a domain name, not an IP address.");
             host = to_lower(u->encoded_host());
             break;
         case boost::urls::host_type::name: {
             host = to_lower(u->encoded_host());
             if (!std::all_of(host.begin(), host.end(), is_host_name_char) || host.front() == '.' ||
                 host.front() == '-' || host.find("..") != std::string::npos) {
-                return invalid("Your web address has an invalid host name (use the punycode form of international names).");
+                return invalid_input("Your web address has an invalid host name (use the punycode form of international names).");
             }
             if ((host == "localhost" || host.ends_with(".localhost")) && !allow_http)
-                return invalid("Your web address must not be a local host name.");
+                return invalid_input("Your web address must not be a local host name.");
             break;
         }
-        default: return invalid("Your web address has an unsupported host.");
+        default: return invalid_input("Your web address has an unsupported host.");
     }
 
     std::string port;
     if (u->has_port() && !u->port().empty()) {
         const bool default_port = (scheme == "https" && u->port_number() == 443) || (scheme == "http" && u->port_number() == 80);
         if (!default_port) {
-            if (!allow_http) return invalid("Your web address must not contain a port.");
+            if (!allow_http) return invalid_input("Your web address must not contain a port.");
             port = std::string(u->port());
         }
     }
 
     for (const auto& segment : u->segments()) {
-        if (segment == "." || segment == "..") return invalid("Your web address must not contain . or .. path segments.");
+        if (segment == "." || segment == "..") return invalid_input("Your web address must not contain . or .. path segments.");
     }
     const std::string_view path = u->encoded_path().empty() ? std::string_view("/") : std::string_view(u->encoded_path());
 
@@ -254,7 +252,7 @@ Result<std::string> IndieAuthClient::begin(std::string_view me, std::string_view
 
 Result<std::string> IndieAuthClient::complete(std::string_view code, std::string_view state,
                                               std::optional<std::string_view> iss, std::string* next) {
-    if (code.empty() || state.empty()) return invalid("The login callback is missing its code or state; please log in again.");
+    if (code.empty() || state.empty()) return invalid_input("The login callback is missing its code or state; please log in again.");
 
     // 1. Take the state row: deleted before anything else, so it works once.
     std::string expires_at, redirect_uri, verifier, after_login;
@@ -268,7 +266,7 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
         if (!row) return make_error(ErrorCode::io, "Could not finish the login: " + row.error().message);
         if (!*row) {
             spdlog::warn("indieauth: callback with an unknown or used state {}", log::redact(state));
-            return invalid("This login link is unknown or was already used; please log in again.");
+            return invalid_input("This login link is unknown or was already used; please log in again.");
         }
         expires_at = (*del)->text(0);
         redirect_uri = (*del)->text(1);
@@ -289,9 +287,9 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
     const auto expires = parse_timestamp(expires_at);
     if (!expires || *expires <= clock_.now()) {
         spdlog::info("indieauth: callback with an expired state {}", log::redact(state));
-        return invalid("This login attempt expired; please log in again.");
+        return invalid_input("This login attempt expired; please log in again.");
     }
-    if (verifier.empty()) return invalid("This login attempt cannot be completed; please log in again.");
+    if (verifier.empty()) return invalid_input("This login attempt cannot be completed; please log in again.");
     if (redirect_uri.empty()) redirect_uri = config_.site_url + "/auth/callback";
 
     auto admin = admin_identity();
@@ -312,7 +310,7 @@ Result<std::string> IndieAuthClient::complete(std::string_view code, std::string
     if (!endpoints.issuer.empty() && (!iss || *iss != endpoints.issuer)) {
         spdlog::warn("indieauth: callback issuer {} does not match {} (state {})",
                      iss ? std::string(*iss) : std::string("(none)"), endpoints.issuer, log::redact(state));
-        return invalid("The login answer came from an unexpected authorization server; please log in again.");
+        return invalid_input("The login answer came from an unexpected authorization server; please log in again.");
     }
 
     // 4. Redeem the code.

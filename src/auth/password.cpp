@@ -3,16 +3,12 @@
 #include <sodium.h>
 
 #include "auth/sessions.hpp"
+#include "auth/sodium.hpp"
 #include "storage/sqlite.hpp"
 
 namespace starpunk::auth {
 
 namespace {
-
-bool sodium_ready() {
-    static const bool ok = sodium_init() >= 0;
-    return ok;
-}
 
 // Invariant 4: the hash a check without a stored password is verified
 // against (of a random password, made once per process at the same cost).

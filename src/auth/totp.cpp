@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "auth/sessions.hpp"
+#include "auth/sodium.hpp"
 #include "storage/sqlite.hpp"
 #include "util/crypto.hpp"
 #include "util/strings.hpp"
@@ -14,11 +15,6 @@ namespace starpunk::auth {
 namespace {
 
 constexpr std::string_view kBase32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-bool sodium_ready() {
-    static const bool ok = sodium_init() >= 0;
-    return ok;
-}
 
 }  // namespace
 

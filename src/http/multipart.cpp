@@ -23,7 +23,7 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-std::string quoted(std::string_view s) {
+std::string in_quotes(std::string_view s) {
     return "\"" + printable_excerpt(s) + "\"";
 }
 
@@ -36,7 +36,7 @@ std::optional<Error> check_boundary(std::string_view b) {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u > 0x7E) {
             return make_error(ErrorCode::invalid_input,
-                              "multipart boundary " + quoted(b) + " contains a control or non-ASCII byte");
+                              "multipart boundary " + in_quotes(b) + " contains a control or non-ASCII byte");
         }
     }
     return std::nullopt;
@@ -76,7 +76,7 @@ Result<ParamHeader> parse_param_header(std::string_view s) {
         }
         const std::string name = lower(trim_ows(s.substr(i, stop - i)));
         if (name.empty()) {
-            return make_error(ErrorCode::invalid_input, "parameter without a name in " + quoted(s));
+            return make_error(ErrorCode::invalid_input, "parameter without a name in " + in_quotes(s));
         }
         i = stop + 1;
         while (i < n && (s[i] == ' ' || s[i] == '\t')) ++i;
@@ -98,12 +98,12 @@ Result<ParamHeader> parse_param_header(std::string_view s) {
             }
             if (!closed) {
                 return make_error(ErrorCode::invalid_input,
-                                  "unterminated quoted value of parameter " + quoted(name));
+                                  "unterminated quoted value of parameter " + in_quotes(name));
             }
             while (i < n && (s[i] == ' ' || s[i] == '\t')) ++i;
             if (i < n && s[i] != ';') {
                 return make_error(ErrorCode::invalid_input,
-                                  "unexpected text after the quoted value of parameter " + quoted(name));
+                                  "unexpected text after the quoted value of parameter " + in_quotes(name));
             }
         } else {
             size_t end = s.find(';', i);
@@ -112,7 +112,7 @@ Result<ParamHeader> parse_param_header(std::string_view s) {
             i = end;
         }
         if (out.param(name) != nullptr) {
-            return make_error(ErrorCode::invalid_input, "parameter " + quoted(name) + " is given twice");
+            return make_error(ErrorCode::invalid_input, "parameter " + in_quotes(name) + " is given twice");
         }
         out.params.emplace_back(name, std::move(value));
     }
@@ -129,7 +129,7 @@ Result<std::string> decode_ext_value(std::string_view v) {
     const std::string_view charset = v.substr(0, q1);
     if (!iequals(charset, "UTF-8")) {
         return make_error(ErrorCode::invalid_input,
-                          "filename* uses charset " + quoted(charset) + "; only UTF-8 is supported");
+                          "filename* uses charset " + in_quotes(charset) + "; only UTF-8 is supported");
     }
     auto pct = boost::urls::make_pct_string_view(v.substr(q2 + 1));
     if (!pct) return make_error(ErrorCode::invalid_input, "filename* contains a malformed percent-escape");
@@ -166,13 +166,13 @@ Result<PartInfo> parse_part_headers(std::string_view block, size_t part_no) {
         }
         const size_t colon = line.find(':');
         if (colon == std::string_view::npos) {
-            return make_error(ErrorCode::invalid_input, where + "header line without ':': " + quoted(line));
+            return make_error(ErrorCode::invalid_input, where + "header line without ':': " + in_quotes(line));
         }
         const std::string_view name = line.substr(0, colon);
         bool token = !name.empty();
         for (char c : name) token = token && is_tchar(c);
         if (!token) {
-            return make_error(ErrorCode::invalid_input, where + "malformed header name " + quoted(name));
+            return make_error(ErrorCode::invalid_input, where + "malformed header name " + in_quotes(name));
         }
         headers.emplace_back(std::string(name), std::string(trim_ows(line.substr(colon + 1))));
     }
@@ -194,7 +194,7 @@ Result<PartInfo> parse_part_headers(std::string_view block, size_t part_no) {
     if (!cd) return make_error(ErrorCode::invalid_input, where + "Content-Disposition: " + cd.error().message);
     if (!iequals(cd->type, "form-data")) {
         return make_error(ErrorCode::invalid_input,
-                          where + "Content-Disposition is " + quoted(cd->type) + ", expected form-data");
+                          where + "Content-Disposition is " + in_quotes(cd->type) + ", expected form-data");
     }
     const std::string* name = cd->param("name");
     if (name == nullptr) {
@@ -300,7 +300,7 @@ Status MultipartParser::emit_data(std::string_view chunk, size_t from, size_t ca
         if (over) {
             return fail(make_error(ErrorCode::too_large,
                                    "multipart " + std::string(part_is_file_ ? "file" : "field") + " " +
-                                       quoted(part_name_) + " is larger than " + std::to_string(part_limit_) +
+                                       in_quotes(part_name_) + " is larger than " + std::to_string(part_limit_) +
                                        " bytes (" + (part_is_file_ ? "max_file_bytes" : "max_field_bytes") + ")"));
         }
     }
@@ -360,7 +360,7 @@ Status MultipartParser::consume(std::string_view chunk) {
                 } else {
                     return fail(make_error(ErrorCode::invalid_input,
                                            "multipart boundary line is followed by " +
-                                               quoted(std::string_view(&c, 1)) +
+                                               in_quotes(std::string_view(&c, 1)) +
                                                " instead of CRLF or \"--\" (boundary text inside a part?)"));
                 }
                 break;
@@ -435,7 +435,7 @@ Status MultipartParser::finish() {
                                    "multipart body contains no boundary line (\"--\" followed by the boundary)"));
         case State::body:
             return fail(make_error(ErrorCode::invalid_input, "multipart body is truncated: part " +
-                                                                 std::to_string(parts_) + " (" + quoted(part_name_) +
+                                                                 std::to_string(parts_) + " (" + in_quotes(part_name_) +
                                                                  ") has no closing boundary"));
         case State::headers:
             return fail(make_error(ErrorCode::invalid_input, "multipart body is truncated inside the headers of part " +
@@ -454,7 +454,7 @@ Result<std::string> multipart_boundary(std::string_view content_type_header) {
     if (!ct) return make_error(ErrorCode::invalid_input, "Content-Type: " + ct.error().message);
     if (!iequals(ct->type, "multipart/form-data")) {
         return make_error(ErrorCode::invalid_input,
-                          "Content-Type is " + quoted(ct->type) + ", expected multipart/form-data");
+                          "Content-Type is " + in_quotes(ct->type) + ", expected multipart/form-data");
     }
     const std::string* boundary = ct->param("boundary");
     if (boundary == nullptr) {
@@ -489,7 +489,7 @@ Result<MultipartForm> parse_multipart(std::string_view body, std::string_view co
         } else {
             if (auto st = check_text(data, "value"); !st) {
                 return make_error(ErrorCode::invalid_input,
-                                  "multipart field " + quoted(current.name) + ": " + st.error().message);
+                                  "multipart field " + in_quotes(current.name) + ": " + st.error().message);
             }
             form.fields.add(current.name, std::move(data));
         }
@@ -540,7 +540,7 @@ Result<SpooledForm> parse_multipart_file(const TempFile& body, std::string_view 
         } else {
             if (auto st = check_text(text, "value"); !st) {
                 return make_error(ErrorCode::invalid_input,
-                                  "multipart field " + quoted(current.name) + ": " + st.error().message);
+                                  "multipart field " + in_quotes(current.name) + ": " + st.error().message);
             }
             form.fields.add(current.name, std::move(text));
         }

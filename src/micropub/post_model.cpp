@@ -15,8 +15,6 @@ namespace {
 
 using Properties = std::map<std::string, std::vector<Value>, std::less<>>;
 
-Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
-
 const std::set<std::string, std::less<>> kUpdatable = {"content", "name", "summary", "category", "post-status",
                                                         "published", "photo"};
 const std::set<std::string, std::less<>> kSingleValued = {"content", "name", "summary", "post-status", "published"};
@@ -95,7 +93,7 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
     for (const auto& [name, values] : ops.replace) {
         if (!kUpdatable.contains(name)) continue;
         if (kSingleValued.contains(name) && values.size() > 1) {
-            return invalid(fmt::format("{} holds one value; replace it with an array of one.", name));
+            return invalid_input(fmt::format("{} holds one value; replace it with an array of one.", name));
         }
         if (values.empty()) {
             props.erase(name);
@@ -108,7 +106,7 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
         if (!kUpdatable.contains(name) || values.empty()) continue;
         auto& list = props[name];
         if (kSingleValued.contains(name) && (!list.empty() || values.size() > 1)) {
-            return invalid(fmt::format("{} holds one value: use replace to change it.", name));
+            return invalid_input(fmt::format("{} holds one value: use replace to change it.", name));
         }
         list.insert(list.end(), values.begin(), values.end());
         touched.insert(name);
@@ -143,7 +141,7 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
     if (touched.contains("content") || touched.contains("name")) {
         std::optional<std::string> body = values_of("content") ? first_body(*values_of("content")) : std::nullopt;
         const std::string name = values_of("name") ? first_plain_line(*values_of("name")) : std::string();
-        if (!body && name.empty()) return invalid("The update would leave the post without content or name.");
+        if (!body && name.empty()) return invalid_input("The update would leave the post without content or name.");
         if (!body) {
             change.content = name;
         } else if (!touched.contains("name") && parts.heading) {
@@ -195,7 +193,7 @@ Result<notes::NoteChange> build_update(const StoredPost& post, const UpdateOps& 
     }
     if (touched.contains("published")) {
         const auto* published = values_of("published");
-        if (!published || published->empty()) return invalid("published cannot be removed: replace it with a date.");
+        if (!published || published->empty()) return invalid_input("published cannot be removed: replace it with a date.");
         auto t = parse_published(published->front());
         if (!t) return std::move(t).error();
         change.created_at = *t;

@@ -15,8 +15,6 @@ namespace starpunk::micropub {
 
 namespace {
 
-Error invalid(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
-
 // "Multipart/Form-Data; boundary=x" -> "multipart/form-data".
 std::string media_type(std::string_view header) { return to_lower(trim(header.substr(0, header.find(';')))); }
 
@@ -31,7 +29,7 @@ Result<PostRequest> from_fields(const std::vector<std::pair<std::string, std::st
     for (const auto& [name, value] : fields) {
         if (name == "h") {
             if (!is_entry_type(value)) {
-                return invalid(fmt::format("Only h-entry posts can be created here, not h-{}.",
+                return invalid_input(fmt::format("Only h-entry posts can be created here, not h-{}.",
                                            http::printable_excerpt(value, 40)));
             }
         } else if (name == "access_token") {
@@ -73,12 +71,12 @@ std::optional<Value> json_value(const nlohmann::json& v) {
 Result<std::map<std::string, std::vector<Value>, std::less<>>> operation_values(const nlohmann::json& op,
                                                                              std::string_view name) {
     if (!op.is_object()) {
-        return invalid(fmt::format("\"{}\" must be an object of property names to arrays of values.", name));
+        return invalid_input(fmt::format("\"{}\" must be an object of property names to arrays of values.", name));
     }
     std::map<std::string, std::vector<Value>, std::less<>> out;
     for (const auto& [property, values] : op.items()) {
         if (!values.is_array()) {
-            return invalid(fmt::format("\"{}\": the value of \"{}\" must be an array.", name,
+            return invalid_input(fmt::format("\"{}\": the value of \"{}\" must be an array.", name,
                                        http::printable_excerpt(property, 40)));
         }
         auto& list = out[property];
@@ -107,7 +105,7 @@ Result<UpdateOps> update_ops(const nlohmann::json& doc) {
     if (auto d = doc.find("delete"); d != doc.end()) {
         if (d->is_array()) {
             for (const auto& name : *d) {
-                if (!name.is_string()) return invalid("\"delete\" as an array lists property names (strings).");
+                if (!name.is_string()) return invalid_input("\"delete\" as an array lists property names (strings).");
                 ops.remove.push_back(name.get<std::string>());
             }
         } else if (d->is_object()) {
@@ -115,22 +113,22 @@ Result<UpdateOps> update_ops(const nlohmann::json& doc) {
             if (!values) return std::move(values).error();
             ops.remove_values = std::move(*values);
         } else {
-            return invalid("\"delete\" must be an array of property names or an object of values to remove.");
+            return invalid_input("\"delete\" must be an array of property names or an object of values to remove.");
         }
         any = true;
     }
-    if (!any) return invalid("An update needs at least one of \"replace\", \"add\" or \"delete\".");
+    if (!any) return invalid_input("An update needs at least one of \"replace\", \"add\" or \"delete\".");
     return ops;
 }
 
 Result<PostRequest> from_json(const nlohmann::json& doc) {
-    if (!doc.is_object()) return invalid("The JSON body must be an object such as {\"type\": [\"h-entry\"], \"properties\": {…}}.");
+    if (!doc.is_object()) return invalid_input("The JSON body must be an object such as {\"type\": [\"h-entry\"], \"properties\": {…}}.");
     PostRequest req;
     if (auto a = doc.find("action"); a != doc.end()) {
-        if (!a->is_string()) return invalid("\"action\" must be a string.");
+        if (!a->is_string()) return invalid_input("\"action\" must be a string.");
         req.action = a->get<std::string>();
         if (auto u = doc.find("url"); u != doc.end()) {
-            if (!u->is_string()) return invalid("\"url\" must be a string: the post's permalink.");
+            if (!u->is_string()) return invalid_input("\"url\" must be a string: the post's permalink.");
             req.url = u->get<std::string>();
         }
         if (to_lower(trim(*req.action)) == "update") {
@@ -147,11 +145,11 @@ Result<PostRequest> from_json(const nlohmann::json& doc) {
         } else if (t->is_array()) {
             for (const auto& e : *t) entry = entry || (e.is_string() && is_entry_type(e.get<std::string>()));
         }
-        if (!entry) return invalid("Only h-entry posts can be created here (\"type\": [\"h-entry\"]).");
+        if (!entry) return invalid_input("Only h-entry posts can be created here (\"type\": [\"h-entry\"]).");
     }
     auto props = doc.find("properties");
     if (props == doc.end()) return req;
-    if (!props->is_object()) return invalid("\"properties\" must be an object whose values are arrays.");
+    if (!props->is_object()) return invalid_input("\"properties\" must be an object whose values are arrays.");
     for (const auto& [name, v] : props->items()) {
         std::vector<Value> values;
         if (v.is_array()) {
@@ -225,14 +223,14 @@ Result<bool> parse_post_status(const Value& status) {
     const std::string s = to_lower(trim(status.text));
     if (s == "draft") return false;
     if (s == "published") return true;
-    return invalid(fmt::format("post-status \"{}\" is not supported: use published or draft.",
+    return invalid_input(fmt::format("post-status \"{}\" is not supported: use published or draft.",
                                http::printable_excerpt(status.text, 40)));
 }
 
 Result<Timestamp> parse_published(const Value& published) {
     auto t = parse_timestamp(trim(published.text));
     if (!t) {
-        return invalid(fmt::format(
+        return invalid_input(fmt::format(
             "published \"{}\" is not a date-time: use ISO 8601, e.g. 2026-11-27T10:00:00Z or "
             "2026-11-27T11:00:00+01:00.",
             http::printable_excerpt(published.text, 40)));
@@ -255,7 +253,7 @@ Result<std::vector<notes::NewPhoto>> photo_urls(const std::vector<Value>& values
         std::string url(trim(v.text));
         if (url.empty() || v.html) continue;
         if (!notes::is_external_photo_url(url)) {
-            return invalid(fmt::format("photo \"{}\" is not an http:// or https:// URL.", http::printable_excerpt(url, 60)));
+            return invalid_input(fmt::format("photo \"{}\" is not an http:// or https:// URL.", http::printable_excerpt(url, 60)));
         }
         out.push_back(notes::NewPhoto{std::nullopt, std::move(url), v.alt});
     }
@@ -310,7 +308,7 @@ Result<PostRequest> parse_post(std::string_view content_type_header, std::string
         if (!doc) return std::move(doc).error();
         return from_json(*doc);
     }
-    return invalid(type.empty() ? "The request has no Content-Type: send a form, multipart or JSON body."
+    return invalid_input(type.empty() ? "The request has no Content-Type: send a form, multipart or JSON body."
                                 : fmt::format("Content-Type {} is not accepted: send a form, multipart or JSON body.",
                                               http::printable_excerpt(type, 60)));
 }
@@ -366,7 +364,7 @@ Result<CreateRequest> build_create(const PostRequest& req) {
     } else if (auto name = body_text(req, "name")) {
         note.content = std::move(*name);
     } else {
-        return invalid("The post has no content: send content, summary or name.");
+        return invalid_input("The post has no content: send content, summary or name.");
     }
 
     if (const Value* status = req.first("post-status")) {
@@ -380,7 +378,7 @@ Result<CreateRequest> build_create(const PostRequest& req) {
             note.published = false;
             create.private_visibility = true;
         } else if (v != "public") {
-            return invalid(fmt::format("visibility \"{}\" is not supported: use public, unlisted or private.",
+            return invalid_input(fmt::format("visibility \"{}\" is not supported: use public, unlisted or private.",
                                        http::printable_excerpt(visibility->text, 40)));
         }
     }

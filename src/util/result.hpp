@@ -36,6 +36,9 @@ inline Error make_error(ErrorCode code, std::string message) {
     return Error{code, std::move(message)};
 }
 
+// The caller's input was wrong; `message` says what to fix.
+inline Error invalid_input(std::string message) { return make_error(ErrorCode::invalid_input, std::move(message)); }
+
 // The server's own storage failed (io or no_space): the client is not at fault;
 // the details belong in the log, not in the answer.
 inline bool is_storage_failure(ErrorCode code) { return code == ErrorCode::io || code == ErrorCode::no_space; }

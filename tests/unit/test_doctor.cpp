@@ -13,7 +13,7 @@ namespace {
 
 config::LoadedConfig load(config::Environment env) { return config::load_config(env, config::Purpose::serve); }
 
-config::Environment production() {
+config::Environment production_env() {
     return {{"SITE_URL", "https://example.com"}, {"ADMIN_ME", "https://example.com/"},
             {"SESSION_SECRET", std::string(40, 'k')}};
 }
@@ -41,7 +41,7 @@ TEST(Doctor, DiskUnderTheCriticalFloorIsAProblemUnderTenPercentAWarning) {
 }
 
 TEST(Doctor, AValidProductionConfigurationIsOk) {
-    auto fs = monitoring::check_configuration(load(production()), "");
+    auto fs = monitoring::check_configuration(load(production_env()), "");
     EXPECT_EQ(count(fs, Severity::problem), 0);
     EXPECT_EQ(count(fs, Severity::warning), 0);
     ASSERT_FALSE(fs.empty());
@@ -49,7 +49,7 @@ TEST(Doctor, AValidProductionConfigurationIsOk) {
 }
 
 TEST(Doctor, EveryConfigurationProblemIsAFindingWithoutTheSecret) {
-    auto env = production();
+    auto env = production_env();
     env["SESSION_SECRET"] = "too-short-secret";
     env["HOST"] = "example.com";
     env["LOG_LEVEL"] = "LOUD";
@@ -65,14 +65,14 @@ TEST(Doctor, EveryConfigurationProblemIsAFindingWithoutTheSecret) {
 }
 
 TEST(Doctor, ADotenvErrorIsAProblemAtDotenv) {
-    auto fs = monitoring::check_configuration(load(production()), ".env line 3: expected KEY=VALUE");
+    auto fs = monitoring::check_configuration(load(production_env()), ".env line 3: expected KEY=VALUE");
     ASSERT_EQ(count(fs, Severity::problem), 1);
     EXPECT_EQ(fs[0].path, ".env");
 }
 
 TEST(Doctor, DevModeWithoutSiteUrlIsFineProductionWithoutItIsNot) {
     EXPECT_EQ(count(monitoring::check_configuration(load({{"DEV_MODE", "true"}}), ""), Severity::problem), 0);
-    auto env = production();
+    auto env = production_env();
     env.erase("SITE_URL");
     EXPECT_EQ(count(monitoring::check_configuration(load(env), ""), Severity::problem), 1);
 }

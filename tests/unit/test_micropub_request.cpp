@@ -13,12 +13,13 @@
 
 #include "notes/note_renderer.hpp"
 #include "notes/note_text.hpp"
+#include "support/content_types.hpp"
 
 namespace starpunk::micropub {
 namespace {
 
-constexpr const char* kForm = "application/x-www-form-urlencoded";
-constexpr const char* kJson = "application/json";
+using starpunk::testing::kForm;
+using starpunk::testing::kJson;
 
 std::vector<std::string> texts(const PostRequest& r, const std::string& property) {
     std::vector<std::string> out;

@@ -17,18 +17,19 @@
 #include "web/access.hpp"
 #include "web/app.hpp"
 #include "web/micropub_adapter.hpp"
+#include "support/content_types.hpp"
 
 namespace starpunk::micropub {
 namespace {
 
 using starpunk::testing::FakeHttpClient;
 
-constexpr const char* kSite = "https://site.example";
-constexpr const char* kEndpoint = "https://tokens.example/token";
-constexpr const char* kToken = "good-token-0123456789";
-constexpr const char* kForm = "application/x-www-form-urlencoded";
-constexpr const char* kJson = "application/json";
-const std::string kBearer = std::string("Bearer ") + kToken;
+constexpr const char* kServiceSite = "https://site.example";
+constexpr const char* kServiceEndpoint = "https://tokens.example/token";
+constexpr const char* kServiceToken = "good-token-0123456789";
+using starpunk::testing::kForm;
+using starpunk::testing::kJson;
+const std::string kBearer = std::string("Bearer ") + kServiceToken;
 
 class MicropubServiceTest : public ::testing::Test {
 protected:
@@ -37,9 +38,9 @@ protected:
     void start(testing::NotesHarness::Options o) {
         harness = std::make_unique<testing::NotesHarness>(o);
         ASSERT_EQ(harness->start(), "");
-        config.site_url = kSite;
+        config.site_url = kServiceSite;
         config.admin_me = "https://me.example/";
-        config.token_endpoint = kEndpoint;
+        config.token_endpoint = kServiceEndpoint;
         verifier = std::make_unique<TokenVerifier>(config, http, harness->clock);
         service = std::make_unique<MicropubService>(config, *verifier, harness->svc());
         endpoint_answers(200, R"({"me":"https://me.example/","client_id":"https://app.example/","scope":"create"})");
@@ -47,7 +48,7 @@ protected:
 
     // What the token endpoint answers from now on (the fake answers per URL,
     // whatever the token; a token already verified stays cached).
-    void endpoint_answers(int status, std::string body) { http.on_get(kEndpoint, {status, std::move(body), {}}); }
+    void endpoint_answers(int status, std::string body) { http.on_get(kServiceEndpoint, {status, std::move(body), {}}); }
 
     Reply post(std::string_view content_type, std::string_view body, std::optional<std::string> auth = kBearer) {
         bodies_.emplace_back(body);
@@ -173,7 +174,7 @@ TEST_F(MicropubServiceTest, UnusableMpSlugFallsBackToTheAutomaticOne) {
 }
 
 TEST_F(MicropubServiceTest, AccessTokenInTheFormIsAcceptedAndNeverStored) {
-    auto r = post(kForm, std::string("access_token=") + kToken + "&content=Form+token+note", std::nullopt);
+    auto r = post(kForm, std::string("access_token=") + kServiceToken + "&content=Form+token+note", std::nullopt);
     auto n = created(r);
     EXPECT_EQ(content_of(n), "Form token note");
     EXPECT_EQ(harness->sql_text("SELECT count(*) FROM notes_fts WHERE notes_fts MATCH 'good'"), "0");
@@ -192,7 +193,7 @@ TEST_F(MicropubServiceTest, NoTokenIs401WithAChallenge) {
 }
 
 TEST_F(MicropubServiceTest, TokenInHeaderAndFormIs400) {
-    auto r = post(kForm, std::string("access_token=") + kToken + "&content=x");
+    auto r = post(kForm, std::string("access_token=") + kServiceToken + "&content=x");
     expect_error(r, 400, "invalid_request");
     EXPECT_EQ(note_count(), 0);
 }
@@ -224,7 +225,7 @@ TEST_F(MicropubServiceTest, TokenWithoutCreateScopeIs403InsufficientScope) {
 TEST_F(MicropubServiceTest, TokenEndpointDownFailsClosed) {
     FakeHttpClient::Answer down;
     down.error = make_error(ErrorCode::io, "connection refused");
-    http.on_get(kEndpoint, down);
+    http.on_get(kServiceEndpoint, down);
     auto r = post(kForm, "content=x");
     expect_error(r, 503, "temporarily_unavailable");
     EXPECT_EQ(note_count(), 0);
@@ -283,7 +284,7 @@ struct MicropubActions : MicropubServiceTest {
     Reply update(const std::string& url, const std::string& ops) {
         return post_as("update", kJson, R"({"action":"update","url":")" + url + "\"," + ops + "}");
     }
-    std::string url_of(const notes::Note& n) { return std::string(kSite) + "/note/" + n.slug; }
+    std::string url_of(const notes::Note& n) { return std::string(kServiceSite) + "/note/" + n.slug; }
     notes::Note reload(const notes::Note& n) { return *harness->svc().get_by_id(n.id); }
     std::vector<std::string> tags(const notes::Note& n) {
         std::vector<std::string> out;
@@ -487,9 +488,9 @@ TEST_F(MicropubServiceTest, QuerySyndicateTo) {
 
 TEST_F(MicropubServiceTest, QueriesNeedAValidToken) {
     expect_error(get("q=config", std::nullopt), 401, "unauthorized");
-    auto via_query = get(std::string("q=config&access_token=") + kToken, std::nullopt);
+    auto via_query = get(std::string("q=config&access_token=") + kServiceToken, std::nullopt);
     EXPECT_EQ(via_query.status, 200);
-    expect_error(get(std::string("q=config&access_token=") + kToken), 400, "invalid_request");
+    expect_error(get(std::string("q=config&access_token=") + kServiceToken), 400, "invalid_request");
     endpoint_answers(200, R"({"me":"https://intruder.example/"})");
     verifier->clear_cache();
     expect_error(get("q=config"), 403, "forbidden");

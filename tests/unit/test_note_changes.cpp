@@ -24,7 +24,7 @@ namespace {
 
 using testing::NotesHarness;
 
-NewNote note(const std::string& content, bool published = true) {
+NewNote change_note(const std::string& content, bool published = true) {
     NewNote n;
     n.content = content;
     n.published = published;
@@ -48,7 +48,7 @@ struct Changes : ::testing::Test {
 
 TEST_F(Changes, EveryCommittedWritePublishesOnce) {
     Note n;
-    EXPECT_EQ(publishes_during([&] { n = *h.svc().create(note("First words.")); }), 1);
+    EXPECT_EQ(publishes_during([&] { n = *h.svc().create(change_note("First words.")); }), 1);
     EXPECT_EQ(publishes_during([&] { ASSERT_TRUE(h.svc().update(n.id, {std::string("Changed."), std::nullopt})); }), 1);
     EXPECT_EQ(publishes_during([&] { ASSERT_TRUE(h.svc().update(n.id, {std::nullopt, false})); }), 1);
     EXPECT_EQ(publishes_during([&] { ASSERT_TRUE(h.svc().soft_delete(n.id)); }), 1);
@@ -58,9 +58,9 @@ TEST_F(Changes, EveryCommittedWritePublishesOnce) {
 }
 
 TEST_F(Changes, FailedWritesAndReadsPublishNothing) {
-    auto n = *h.svc().create(note("Kept."));
+    auto n = *h.svc().create(change_note("Kept."));
     EXPECT_EQ(publishes_during([&] {
-                  EXPECT_FALSE(h.svc().create(note("   ")));
+                  EXPECT_FALSE(h.svc().create(change_note("   ")));
                   EXPECT_FALSE(h.svc().update(n.id + 100, {std::string("x"), std::nullopt}));
                   EXPECT_FALSE(h.svc().purge(n.id));  // not in the trash
                   EXPECT_TRUE(h.svc().get_by_id(n.id));
@@ -102,7 +102,7 @@ TEST_F(Changes, PageCacheDropsPagesOnAnyNoteWrite) {
     auto page = web::make_cached_page(200, "<p>home</p>", "");
     pages.store("/", page, pages.generation());
     ASSERT_NE(pages.find("/"), nullptr);
-    auto n = *h.svc().create(note("New note."));  // no handler calls invalidate(): the notes service announces it
+    auto n = *h.svc().create(change_note("New note."));  // no handler calls invalidate(): the notes service announces it
     EXPECT_EQ(pages.find("/"), nullptr);
     // A page built before a write is refused after it.
     const uint64_t built_at = pages.generation();
@@ -140,7 +140,7 @@ TEST_F(Changes, WalkNewestVisitsEveryVisibleNoteOnceInOrder) {
     std::vector<int64_t> published;
     for (int i = 0; i < 23; ++i) {
         h.clock.advance(std::chrono::seconds(i % 3 == 0 ? 0 : 1));  // some equal timestamps: ties by id
-        auto n = *h.svc().create(note("Note number " + std::to_string(i), i % 5 != 0));
+        auto n = *h.svc().create(change_note("Note number " + std::to_string(i), i % 5 != 0));
         if (i % 5 != 0) published.push_back(n.id);
     }
     std::vector<int64_t> seen;
@@ -169,8 +169,8 @@ TEST_F(Changes, IndexFollowsWritesAndRebuildsToTheSameAnswers) {
     if (!storage::fts5_available()) GTEST_SKIP() << "no FTS5";
     NoteIndex& index = h.svc().index();
     ASSERT_TRUE(*index.available());
-    auto a = *h.svc().create(note("# Otters\n\nRiver otters play."));
-    auto b = *h.svc().create(note("Sea otters float.", false));
+    auto a = *h.svc().create(change_note("# Otters\n\nRiver otters play."));
+    auto b = *h.svc().create(change_note("Sea otters float.", false));
     auto matching = [&](const char* expression, bool drafts) {
         std::set<int64_t> out;
         auto found = index.matches(expression, drafts, 10);

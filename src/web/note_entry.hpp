@@ -9,9 +9,11 @@
 // template stays the source of truth: tests/unit/test_note_entry.cpp builds
 // entries both ways for notes with every kind of field and requires equal
 // bytes, so a change to the template without the same change here fails.
-// Why: the template engine costs ~30 µs an entry (a data map of ~15 strings
-// per note, copied); this costs a few, so a list page whose entries are not
-// all kept can be built on the I/O thread (web/note_list_page.hpp).
+// Why: through the template engine an entry cost ~10 µs (a third of ~0.6 ms
+// a page: a data map of ~15 strings per note, copied; bench/results/
+// 2026-12-07-pages-3.md); escaping and concatenation cost far less, so a
+// list page whose entries are not all kept can be built on the I/O thread
+// (web/note_list_page.hpp).
 #pragma once
 
 #include <string>

@@ -65,18 +65,33 @@ std::vector<Tag> split_tags(std::string_view packed) {
 
 }  // namespace
 
+namespace {
+
+// The columns of for_page() and for_list() after kNoteColumns and the
+// rendering's: the tags (16), whether the note has photos (17).
+constexpr std::string_view kPageExtras =
+    "(SELECT group_concat(t.name || char(31) || t.display_name, char(30)) FROM "
+    "(SELECT tg.name, tg.display_name FROM note_tags nt JOIN tags tg ON tg.id = nt.tag_id "
+    "WHERE nt.note_id = n.id ORDER BY nt.position) t), "
+    "EXISTS (SELECT 1 FROM note_photos p WHERE p.note_id = n.id)";
+
+NoteForPage read_for_page(const storage::Statement& s) {
+    NoteForPage out;
+    out.note = read_note(s);
+    out.rendering = RenderedStore::read_current(s, 10, out.note);
+    if (!s.is_null(16)) out.tags = split_tags(s.text(16));
+    out.has_photos = s.integer(17) != 0;
+    return out;
+}
+
+}  // namespace
+
 Result<NoteForPage> RenderedStore::for_page(std::string_view slug, bool wait) const {
     auto lease = wait ? pool_->acquire() : pool_->try_acquire();
     if (!lease) return std::move(lease).error();
-    // Column order: kNoteColumns (0-9), the rendering (10-15), the tags (16),
-    // whether it has photos (17).
-    static const std::string sql = fmt::format(
-        "SELECT {}, {}, (SELECT group_concat(t.name || char(31) || t.display_name, char(30)) FROM "
-        "(SELECT tg.name, tg.display_name FROM note_tags nt JOIN tags tg ON tg.id = nt.tag_id "
-        "WHERE nt.note_id = n.id ORDER BY nt.position) t), "
-        "EXISTS (SELECT 1 FROM note_photos p WHERE p.note_id = n.id) "
-        "FROM notes n LEFT JOIN note_html h ON h.note_id = n.id WHERE n.slug = ?1",
-        kNoteColumns, kJoinColumns);
+    static const std::string sql =
+        fmt::format("SELECT {}, {}, {} FROM notes n LEFT JOIN note_html h ON h.note_id = n.id WHERE n.slug = ?1",
+                    kNoteColumns, kJoinColumns, kPageExtras);
     auto stmt = (*lease)->prepare(sql);
     if (!stmt) return std::move(stmt).error();
     storage::Statement& s = **stmt;
@@ -87,11 +102,42 @@ Result<NoteForPage> RenderedStore::for_page(std::string_view slug, bool wait) co
         s.reset();
         return make_error(ErrorCode::not_found, "no such note");
     }
-    NoteForPage out;
-    out.note = read_note(s);
-    out.rendering = read_current(s, 10, out.note);
-    if (!s.is_null(16)) out.tags = split_tags(s.text(16));
-    out.has_photos = s.integer(17) != 0;
+    NoteForPage out = read_for_page(s);
+    s.reset();
+    return out;
+}
+
+Result<std::vector<NoteForPage>> RenderedStore::for_list(const std::vector<int64_t>& ids, bool wait) const {
+    std::vector<NoteForPage> out;
+    if (ids.empty()) return out;
+    auto lease = wait ? pool_->acquire() : pool_->try_acquire();
+    if (!lease) return std::move(lease).error();
+    // json_each keeps one statement text whatever the number of ids (one
+    // cached prepared statement); its key is the position in the list.
+    static const std::string sql = fmt::format(
+        "SELECT {}, {}, {} FROM json_each(?1) j JOIN notes n ON n.id = j.value "
+        "LEFT JOIN note_html h ON h.note_id = n.id ORDER BY j.key",
+        kNoteColumns, kJoinColumns, kPageExtras);
+    auto stmt = (*lease)->prepare(sql);
+    if (!stmt) return std::move(stmt).error();
+    storage::Statement& s = **stmt;
+    std::string json = "[";
+    for (int64_t id : ids) {
+        if (json.size() > 1) json.push_back(',');
+        json += std::to_string(id);
+    }
+    json.push_back(']');
+    s.bind(1, json);
+    out.reserve(ids.size());
+    while (true) {
+        auto row = s.step();
+        if (!row) {
+            s.reset();
+            return std::move(row).error();
+        }
+        if (!*row) break;
+        out.push_back(read_for_page(s));
+    }
     s.reset();
     return out;
 }

@@ -59,6 +59,10 @@ public:
     // not_found when no note has the slug. Without `wait`, busy instead of
     // waiting when no pooled connection is idle (ConnectionPool::try_acquire).
     Result<NoteForPage> for_page(std::string_view slug, bool wait = true) const;
+    // The same for the notes with these ids, in the order given (list pages),
+    // one statement: notes that no longer exist are left out. Photos are not
+    // read (has_photos says whether there are any).
+    Result<std::vector<NoteForPage>> for_list(const std::vector<int64_t>& ids, bool wait = true) const;
     // Stored renderings of several notes at once (one query): note id -> rendering,
     // only for notes whose stored copy is current.
     Result<std::unordered_map<int64_t, RenderedNote>> find_many(const std::vector<Note>& notes) const;

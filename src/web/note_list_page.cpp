@@ -83,6 +83,23 @@ std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64
 
 }  // namespace
 
+namespace {
+
+// Appends `entries` ('\n' between them) to `out`, skipping empty ones (notes
+// that went while the page was built): false when every one is empty.
+bool append_built(const std::vector<std::string>& entries, std::string& out) {
+    bool first = true;
+    for (const auto& e : entries) {
+        if (e.empty()) continue;
+        if (!first) out.push_back('\n');
+        out.append(e);
+        first = false;
+    }
+    return !first;
+}
+
+}  // namespace
+
 bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, const NoteListSpec& spec) {
     if (auto cached = site.pages.find(note_list_key(spec.cache_key, page))) {
         req.prepared = std::move(cached);
@@ -93,10 +110,16 @@ bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, con
     if (!listing || !*listing) return false;
     const auto& l = **listing;
     if (l.total == 0 || page > page_count(l.total)) return false;  // the worker answers 404
+    const int64_t pages = page_count(l.total);
+    // The kept entries; when some is not kept, one read builds the missing
+    // ones unless they need more (note_entries_now) — then a worker does.
+    const auto entries = [&](std::string& out) {
+        if (site.pages.append_entries(l.ids, '\n', out)) return true;
+        auto built = note_entries_now(site, l.ids, generation);
+        return built && append_built(*built, out);
+    };
     // Pages of ~20 entries of a few KB: one reservation covers most.
-    const auto from_memory = [&](std::string& out) { return site.pages.append_entries(l.ids, '\n', out); };
-    req.prepared = assemble(site, page, page_count(l.total), spec, !l.ids.empty(), l.ids.size() * 2048, from_memory,
-                            generation);
+    req.prepared = assemble(site, page, pages, spec, !l.ids.empty(), l.ids.size() * 2048, entries, generation);
     return req.prepared != nullptr;
 }
 
@@ -117,13 +140,7 @@ http::Response note_list_page(const Site& site, const http::Request& req, int64_
     std::size_t bytes = 0;
     for (const auto& e : *entries) bytes += e.size() + 1;
     const auto built_here = [&](std::string& out) {
-        bool first = true;
-        for (const auto& e : *entries) {
-            if (e.empty()) continue;  // purged while the page was built
-            if (!first) out.push_back('\n');
-            out.append(e);
-            first = false;
-        }
+        append_built(*entries, out);
         return true;
     };
     auto built = assemble(site, page, pages, spec, bytes > entries->size(), bytes, built_here, generation);

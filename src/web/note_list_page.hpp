@@ -5,10 +5,13 @@
 // note_entries, kept in the page cache) and the listing's ids (kept in memory
 // by notes/): so any page of a list costs the same, whichever it is. Where:
 //   * on the I/O thread (note_list_is_cached): when the page itself, or the
-//     listing's ids and every entry on the page, are in memory — no database,
-//     no worker hop;
-//   * on a worker (note_list_page): everything else; it reads what is missing
-//     and keeps it for the next request.
+//     listing's ids, are in memory: the kept entries, and the missing ones
+//     built from one read through an idle pooled connection
+//     (note_entries_now; an entry is escaping and concatenation, not the
+//     template engine: web/note_entry.hpp) — no worker hop;
+//   * on a worker (note_list_page): everything else (the listing not loaded
+//     yet, a missing note with photos or not yet rendered, no idle
+//     connection); it reads what is missing and keeps it for the next request.
 // Both assemble the page the same way, so it is the same bytes whichever
 // thread built it. Only page 1 of a list is kept whole in the page cache
 // (other pages are assembled again, which keeps the cache's bytes for entries

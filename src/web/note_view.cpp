@@ -1,10 +1,13 @@
 #include "web/note_view.hpp"
 
+#include <map>
 #include <unordered_map>
 
 #include "http/conditional.hpp"
 #include "util/clock.hpp"
+#include "notes/rendered_store.hpp"
 #include "util/strings.hpp"
+#include "web/note_entry.hpp"
 
 namespace starpunk::web {
 
@@ -12,15 +15,11 @@ std::string note_url(const Site& site, const notes::Note& note) { return site.ur
 
 std::string tag_url(const Site& site, const notes::Tag& tag) { return site.url("/tag/" + percent_encode(tag.name)); }
 
-namespace {
-
-// Footnote anchors are numbered per note ("fn-1"); several notes share a page,
-// so each note's anchors and the links to them get the slug as a prefix. The
-// sanitizer emits exactly these attribute forms.
-std::string scope_footnotes(const std::string& html, std::string_view slug) {
-    if (html.find("fn") == std::string::npos) return html;
-    std::string out;
-    out.reserve(html.size() + 64);
+void append_scoped_footnotes(std::string& out, std::string_view html, std::string_view slug) {
+    if (html.find("fn") == std::string_view::npos) {
+        out.append(html);
+        return;
+    }
     static constexpr std::string_view kForms[] = {"id=\"fn-", "id=\"fnref-", "href=\"#fn-", "href=\"#fnref-"};
     size_t i = 0;
     while (i < html.size()) {
@@ -37,11 +36,25 @@ std::string scope_footnotes(const std::string& html, std::string_view slug) {
         }
         if (!matched) out.push_back(html[i++]);
     }
-    return out;
 }
 
-// Images never wider than the page's column (static/style.css: 42rem).
-constexpr std::string_view kPhotoSizes = "(max-width: 42rem) 100vw, 42rem";
+std::string photo_srcset(const Site& site, const notes::NotePhoto& p) {
+    std::string srcset;
+    for (const auto& v : p.variants) {
+        srcset += site.url(v.url) + " " + std::to_string(v.width) + "w, ";
+    }
+    srcset += site.url(p.url) + " " + std::to_string(p.width) + "w";
+    return srcset;
+}
+
+namespace {
+
+std::string scope_footnotes(const std::string& html, std::string_view slug) {
+    std::string out;
+    out.reserve(html.size() + 64);
+    append_scoped_footnotes(out, html, slug);
+    return out;
+}
 
 }  // namespace
 
@@ -55,13 +68,8 @@ TemplateData photo_list_data(const Site& site, const std::vector<notes::NotePhot
             item.set("has_size", p.width > 0 && p.height > 0);
             item.set("width", std::to_string(p.width));
             item.set("height", std::to_string(p.height));
-            std::string srcset;
-            for (const auto& v : p.variants) {
-                srcset += site.url(v.url) + " " + std::to_string(v.width) + "w, ";
-            }
-            srcset += site.url(p.url) + " " + std::to_string(p.width) + "w";
             item.set("has_srcset", !p.variants.empty());
-            item.set("srcset", srcset);
+            item.set("srcset", photo_srcset(site, p));
             item.set("sizes", std::string(kPhotoSizes));
         } else {
             item.set("src", p.url);
@@ -108,39 +116,74 @@ std::pair<TemplateData, std::string> note_data(const Site& site, const notes::No
     return std::make_pair(std::move(d), r.title);
 }
 
-Result<std::vector<std::string>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation) {
+namespace {
+
+// What note_entries() and note_entries_now() share: the kept entries of `ids`,
+// the others read in one statement (RenderedStore::for_list) and built
+// without the template engine (web/note_entry.hpp). `now`: only that one
+// read, through an idle pooled connection — nullopt when a note needs more
+// (photos, a rendering not stored) or the read fails or finds no idle
+// connection. Else photos and missing renderings are read too, and errors
+// are returned.
+Result<std::optional<std::vector<std::string>>> build_entries(const Site& site, const std::vector<int64_t>& ids,
+                                                              uint64_t generation, bool now) {
+    using Entries = std::optional<std::vector<std::string>>;
     std::vector<std::string> entries(ids.size());
     std::vector<int64_t> missing;
     for (std::size_t i = 0; i < ids.size(); ++i) {
         if (!site.pages.append_entries({ids[i]}, '\n', entries[i])) missing.push_back(ids[i]);
     }
-    if (missing.empty()) return entries;
-    auto notes = site.notes.notes_by_ids(missing);
-    if (!notes) return std::move(notes).error();
-    auto tags = site.notes.tags_of(*notes);
-    if (!tags) return std::move(tags).error();
-    auto photos = site.notes.photos_of(*notes);
-    if (!photos) return std::move(photos).error();
-    static const std::vector<notes::Tag> kNone;
+    if (missing.empty()) return Entries{std::move(entries)};
+    auto found = site.notes.rendered().for_list(missing, /*wait=*/!now);
+    if (!found) {
+        if (now) return Entries{};
+        return std::move(found).error();
+    }
+    std::vector<notes::Note> with_photos;
+    for (const auto& f : *found) {
+        if (now && (f.has_photos || !f.rendering)) return Entries{};
+        if (f.has_photos) with_photos.push_back(f.note);
+    }
+    std::map<int64_t, std::vector<notes::NotePhoto>> photos;
+    if (!with_photos.empty()) {
+        auto read = site.notes.photos_of(with_photos);
+        if (!read) return std::move(read).error();
+        photos = std::move(*read);
+    }
     static const std::vector<notes::NotePhoto> kNoPhotos;
-    site.renderer.prefetch(*notes);
     std::unordered_map<int64_t, std::string> built;
-    for (const auto& n : *notes) {
-        auto it = tags->find(n.id);
-        auto pit = photos->find(n.id);
-        auto data = note_data(site, n, it == tags->end() ? kNone : it->second,
-                              pit == photos->end() ? kNoPhotos : pit->second);
-        if (!data) return std::move(data).error();
-        auto html = site.templates->render("note_entry", data->first);
-        if (!html) return std::move(html).error();
-        if (!html->empty() && html->back() == '\n') html->pop_back();  // the list template puts it back
-        site.pages.store_entry(n.id, *html, generation);
-        built.emplace(n.id, std::move(*html));
+    for (const auto& f : *found) {
+        std::shared_ptr<const notes::RenderedNote> rendered;
+        if (!f.rendering) {  // written by a tool, not rendered yet: render() stores nothing, keeps it in memory
+            auto r = site.renderer.render(f.note);
+            if (!r) return std::move(r).error();
+            rendered = std::move(*r);
+        }
+        auto pit = photos.find(f.note.id);
+        std::string html = note_entry_html(site, f.note, f.tags, pit == photos.end() ? kNoPhotos : pit->second,
+                                           f.rendering ? *f.rendering : *rendered);
+        site.pages.store_entry(f.note.id, html, generation);
+        built.emplace(f.note.id, std::move(html));
     }
     for (std::size_t i = 0; i < ids.size(); ++i) {
-        if (auto it = built.find(ids[i]); it != built.end()) entries[i] = std::move(it->second);  // else kept, or purged meanwhile
+        if (auto it = built.find(ids[i]); it != built.end()) entries[i] = std::move(it->second);  // else kept, or gone
     }
-    return entries;
+    return Entries{std::move(entries)};
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation) {
+    auto entries = build_entries(site, ids, generation, /*now=*/false);
+    if (!entries) return std::move(entries).error();
+    return std::move(**entries);
+}
+
+std::optional<std::vector<std::string>> note_entries_now(const Site& site, const std::vector<int64_t>& ids,
+                                                         uint64_t generation) {
+    auto entries = build_entries(site, ids, generation, /*now=*/true);
+    if (!entries) return std::nullopt;
+    return std::move(*entries);
 }
 
 }  // namespace starpunk::web

@@ -39,10 +39,28 @@ TemplateData photo_list_data(const Site& site, const std::vector<notes::NotePhot
 // never stored from an older generation, counted in PAGE_CACHE_SIZE. From
 // memory alone: PageCache::append_entries.
 //
-// The entries of `ids`, in order: from memory, the others built (notes, tags,
-// photos and renderings read in one query each) and kept unless a write
-// happened since `generation` was read. Empty for a note that no longer exists.
+// The entries of `ids`, in order: from memory, the others built without the
+// template engine (web/note_entry.hpp) from one read of their notes, tags and
+// stored renderings (RenderedStore::for_list; photos, and renderings not yet
+// stored, are read after) and kept unless a write happened since
+// `generation` was read. Empty for a note that no longer exists.
 Result<std::vector<std::string>> note_entries(const Site& site, const std::vector<int64_t>& ids, uint64_t generation);
+// The same on the I/O thread: only that one read, through an idle pooled
+// connection (never waits). nullopt when that is not enough — a missing note
+// has photos or no stored rendering, no connection is idle, the read failed —
+// and a worker must call note_entries().
+std::optional<std::vector<std::string>> note_entries_now(const Site& site, const std::vector<int64_t>& ids,
+                                                         uint64_t generation);
+
+// Footnote anchors are numbered per note ("fn-1"); several notes share a page,
+// so each note's anchors and the links to them get the slug as a prefix (the
+// sanitizer emits exactly these attribute forms). Appends `html` so scoped.
+void append_scoped_footnotes(std::string& out, std::string_view html, std::string_view slug);
+
+// Images never wider than the page's column (static/style.css: 42rem).
+inline constexpr std::string_view kPhotoSizes = "(max-width: 42rem) 100vw, 42rem";
+// A stored photo's srcset: its variants, then the full size, absolute URLs.
+std::string photo_srcset(const Site& site, const notes::NotePhoto& photo);
 
 // The note's canonical absolute URL: SITE_URL/note/<slug>.
 std::string note_url(const Site& site, const notes::Note& note);

@@ -155,6 +155,40 @@ TEST_F(RenderedStoreTest, FindManyReturnsOnlyCurrentRenderings) {
     EXPECT_FALSE(found->contains(b.id));
 }
 
+// List pages read their missing notes with for_list: in the order asked,
+// gone notes left out, each with its tags in order, its rendering only when
+// current, and whether it has photos.
+TEST_F(RenderedStoreTest, ForListReadsNotesTagsAndCurrentRenderingsInTheOrderAsked) {
+    notes::NewNote tagged;
+    tagged.content = "# Tagged\n\nbody";
+    tagged.tags = {"Zeta", "alpha"};
+    auto a = h.svc().create(tagged).value();
+    auto b = create("note b");
+    notes::NewNote with_photo;
+    with_photo.content = "note c";
+    with_photo.photos = {notes::NewPhoto{.url = "https://img.example/c.jpg", .alt = "c"}};
+    auto c = h.svc().create(with_photo);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_EQ(h.sql("UPDATE note_html SET content_hash = 'x' WHERE note_id = " + std::to_string(b.id)), "");
+    auto found = h.svc().rendered().for_list({c->id, 999999, b.id, a.id}, /*wait=*/false);
+    ASSERT_TRUE(found.ok()) << found.error().message;
+    ASSERT_EQ(found->size(), 3u);
+    EXPECT_EQ((*found)[0].note.id, c->id);
+    EXPECT_TRUE((*found)[0].has_photos);
+    EXPECT_EQ((*found)[1].note.id, b.id);
+    EXPECT_FALSE((*found)[1].rendering.has_value());  // stale: not shown
+    EXPECT_FALSE((*found)[1].has_photos);
+    EXPECT_EQ((*found)[2].note.id, a.id);
+    ASSERT_TRUE((*found)[2].rendering.has_value());
+    EXPECT_EQ((*found)[2].rendering->name.value_or(""), "Tagged");
+    ASSERT_EQ((*found)[2].tags.size(), 2u);
+    EXPECT_EQ((*found)[2].tags[0].display, "Zeta");
+    EXPECT_EQ((*found)[2].tags[1].display, "alpha");
+    auto none = h.svc().rendered().for_list({});
+    ASSERT_TRUE(none.ok());
+    EXPECT_TRUE(none->empty());
+}
+
 TEST_F(RenderedStoreTest, PurgingANoteRemovesItsRendering) {
     auto note = create("to be purged");
     ASSERT_TRUE(h.svc().soft_delete(note.id).ok());

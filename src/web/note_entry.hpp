@@ -1,0 +1,31 @@
+// A note's entry on a list page, built without the template engine.
+//
+// Contract: note_entry_html() returns exactly the bytes that
+// templates/note_entry.mustache renders over note_data() (web/note_view.hpp),
+// without the final newline — same escaping as kainjow's ({{x}}: & < > " '
+// as &amp; &lt; &gt; &quot; &apos;), same lines (a section that renders
+// nothing leaves its line's indentation and newline: kainjow drops a
+// whitespace-only line only when a section on it was rendered). The
+// template stays the source of truth: tests/unit/test_note_entry.cpp builds
+// entries both ways for notes with every kind of field and requires equal
+// bytes, so a change to the template without the same change here fails.
+// Why: through the template engine an entry cost ~10 µs (a third of ~0.6 ms
+// a page: a data map of ~15 strings per note, copied; bench/results/
+// 2026-12-07-pages-3.md); escaping and concatenation cost far less, so a
+// list page whose entries are not all kept can be built on the I/O thread
+// (web/note_list_page.hpp).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "notes/notes_service.hpp"
+#include "notes/rendered_note.hpp"
+#include "web/site.hpp"
+
+namespace starpunk::web {
+
+std::string note_entry_html(const Site& site, const notes::Note& note, const std::vector<notes::Tag>& tags,
+                            const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& rendered);
+
+}  // namespace starpunk::web

@@ -1,5 +1,6 @@
 #include "http/router.hpp"
 
+#include <array>
 #include <stdexcept>
 
 #include "util/strings.hpp"
@@ -20,6 +21,31 @@ std::vector<std::string_view> split_path(std::string_view path) {
         path.remove_prefix(slash + 1);
     }
     return out;
+}
+
+// The first kMaxSegments segments of a path, split in place (match() runs for
+// every request: no allocation). `count` is the true number of segments, which
+// may exceed what is kept; only a {name*} route, whose fixed part is shorter,
+// can match such a path.
+constexpr std::size_t kMaxSegments = 32;
+struct Segments {
+    std::array<std::string_view, kMaxSegments> at;
+    std::size_t count = 0;
+};
+
+// Like split_path, into `out`; false when the path does not start with '/'.
+bool split_path_into(std::string_view path, Segments& out) {
+    out.count = 0;
+    if (path.empty() || path.front() != '/') return false;
+    path.remove_prefix(1);
+    while (true) {
+        size_t slash = path.find('/');
+        if (out.count < kMaxSegments) out.at[out.count] = path.substr(0, slash);
+        ++out.count;
+        if (slash == std::string_view::npos) break;
+        path.remove_prefix(slash + 1);
+    }
+    return true;
 }
 
 bool method_matches(Method route, Method request) {
@@ -54,21 +80,22 @@ void Router::add(Route route) {
 
 RouteMatch Router::match(Method method, std::string_view raw_path) const {
     RouteMatch result;
-    auto segs = split_path(raw_path);
-    if (segs.empty()) {
+    Segments segs;
+    if (!split_path_into(raw_path, segs)) {
         result.outcome = RouteMatch::Outcome::bad_path;
         return result;
     }
     std::vector<std::string_view> allowed;
     for (size_t r = 0; r < routes_.size(); ++r) {
         const Compiled& c = compiled_[r];
-        if (c.rest ? segs.size() < c.segments.size() : segs.size() != c.segments.size()) continue;
+        if (c.rest ? segs.count < c.segments.size() : segs.count != c.segments.size()) continue;
+        if (c.segments.size() > kMaxSegments) continue;  // no route is that deep
         bool ok = true;
         for (size_t i = 0; i < c.segments.size() && ok; ++i) {
             if (c.is_param[i]) {
-                ok = !segs[i].empty();
+                ok = !segs.at[i].empty();
             } else {
-                ok = segs[i] == c.segments[i];
+                ok = segs.at[i] == c.segments[i];
             }
         }
         if (!ok) continue;
@@ -87,10 +114,10 @@ RouteMatch Router::match(Method method, std::string_view raw_path) const {
         RouteParams params;
         for (size_t i = 0; i < c.segments.size(); ++i) {
             if (!c.is_param[i]) continue;
-            std::string_view raw = segs[i];
+            std::string_view raw = segs.at[i];
             if (c.rest && i + 1 == c.segments.size()) {
                 // Rest parameter: everything from this segment to the end of the path.
-                raw = std::string_view(segs[i].data(), raw_path.data() + raw_path.size() - segs[i].data());
+                raw = std::string_view(segs.at[i].data(), raw_path.data() + raw_path.size() - segs.at[i].data());
             }
             auto decoded = percent_decode(raw);
             if (!decoded) {

@@ -99,6 +99,15 @@ struct Server::Impl {
         if (options.max_connections == 0) options.max_connections = 1;
     }
 
+    // The executor a new connection's handlers run on: its own strand when
+    // several threads run the I/O loop; with one I/O thread (the default on a
+    // one-core slice) the loop itself, which already runs one handler at a
+    // time — a strand would only add its lock and queue to every completion.
+    asio::any_io_executor connection_executor() {
+        if (options.io_threads > 1) return asio::make_strand(ioc);
+        return ioc.get_executor();
+    }
+
     void do_accept();
     bool below_connection_cap();
     void accept_failed(beast::error_code ec);
@@ -107,8 +116,9 @@ struct Server::Impl {
     void check_drained();
 };
 
-// One connection. All of its handlers run on its strand; only handle() for a
-// blocking route runs elsewhere (a worker), and its result is posted back.
+// One connection. All of its handlers run on its executor (its strand, or the
+// single I/O thread: connection_executor()), one at a time; only handle() for
+// a blocking route runs elsewhere (a worker), and its result is posted back.
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 public:
     Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
@@ -148,7 +158,15 @@ private:
     void read_header() {
         if (server_.stopping) return close();
         phase_ = Phase::idle;
+        // A fresh Request for every request, but the field list's and the
+        // path's storage carry over (no allocation for them once grown).
+        auto fields = std::move(req_.headers);
+        auto path = std::move(req_.path);
         req_ = Request{};
+        fields.clear();
+        path.clear();
+        req_.headers = std::move(fields);
+        req_.path = std::move(path);
         res_ = Response{};
         body_parser_.reset();
         file_parser_.reset();
@@ -286,20 +304,28 @@ private:
     // is not an origin-form path we can serve.
     template <class Fields>
     bool fill_request_line(const bhttp::request_header<Fields>& h) {
-        req_.method = to_method(h.method());
-        req_.method_text = h.method_string();
-        req_.target = h.target();
+        point_request_line(h);
         req_.remote_address = remote_;
         req_.request_id = choose_request_id(optional_field(h, "X-Request-ID"));
-        std::string_view target = req_.target;
-        size_t q = target.find('?');
-        req_.raw_path = target.substr(0, q);
-        req_.query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
+        target_ok_ = false;
         if (req_.raw_path.empty() || req_.raw_path.front() != '/') return false;
         auto decoded = percent_decode(req_.raw_path);
         if (!decoded) return false;
         req_.path = std::move(*decoded);
+        target_ok_ = true;
         return true;
+    }
+
+    // The request's views of the header: method, target, raw path, query.
+    template <class Fields>
+    void point_request_line(const bhttp::request_header<Fields>& h) {
+        req_.method = to_method(h.method());
+        req_.method_text = h.method_string();
+        req_.target = h.target();
+        std::string_view target = req_.target;
+        size_t q = target.find('?');
+        req_.raw_path = target.substr(0, q);
+        req_.query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     }
 
     template <class Fields>
@@ -326,7 +352,10 @@ private:
     void on_request(Parser& parser) {
         phase_ = Phase::handling;
         auto& msg = parser.get();
-        bool target_ok = fill_request_line(msg);
+        // on_header filled the request line (id, decoded path) from this very
+        // header; the parser has moved since, so only the views are taken again.
+        const bool target_ok = target_ok_;
+        point_request_line(msg);
         req_.headers.clear();
         req_.headers.reserve(16);
         for (const auto& f : msg) req_.headers.push_back({f.name_string(), f.value()});
@@ -562,6 +591,7 @@ private:
     std::string remote_;
     Phase phase_ = Phase::idle;
     bool keep_alive_ = true;
+    bool target_ok_ = false;  // the last fill_request_line() found an origin-form path
     bool blocking_ = false;
     std::uint64_t requests_ = 0;
     std::size_t bytes_ = 0;
@@ -571,7 +601,7 @@ private:
 // On the acceptor's strand.
 void Server::Impl::do_accept() {
     if (stopping || !below_connection_cap()) return;
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor.async_accept(connection_executor(), [this](beast::error_code ec, tcp::socket socket) {
         if (stopping) return;
         if (ec) {
             if (ec == asio::error::operation_aborted) return;

@@ -8,7 +8,8 @@
 // never at once, and the failure is logged at most once per 10 s with a count
 // of the repeats; the first success after failures is logged too.
 //
-// Request life cycle, per connection (one strand each):
+// Request life cycle, per connection (its handlers one at a time: a strand
+// each with several I/O threads, the I/O loop itself with one):
 //   1. read the header (header timeout on a fresh connection, keep-alive idle
 //      timeout between requests); over max_header_bytes -> 431 and close;
 //      bytes that are not HTTP/1.1 -> 400 and close (without a body when the
@@ -25,7 +26,7 @@
 //      arrives (Request::body_file), so memory does not grow with it;
 //   3. Application::prepare() routes it on the I/O thread; inline routes are
 //      handled right there, blocking ones on the worker pool, whose result is
-//      posted back to the connection's strand;
+//      posted back to the connection's executor;
 //   4. Application::finalize() (the site's headers) and finalize_response()
 //      (X-Request-ID, Content-Type) run, the
 //      response is written (chunked when it streams), one access-log line is

@@ -89,7 +89,7 @@ http::Response feed_response(const Site& site, SiteFeeds& feeds, const http::Req
 
     // 2. The answer. A hit is an answer that generated nothing.
     http::Response res;
-    res.headers.reserve(8);  // ours, then the site's security headers
+    res.headers.reserve(10);  // ours, then the site's security headers and X-Request-ID
     if (http::is_not_modified(req, entry->etag, {})) {
         res.status = 304;
         if (m) m->feed(name, generated ? Event::miss : Event::hit);

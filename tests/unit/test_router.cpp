@@ -98,6 +98,21 @@ TEST(Router, RestParameterTakesRemainingSegments) {
     EXPECT_EQ(r.match(Method::get, "/static/").outcome, RouteMatch::Outcome::not_found);
 }
 
+TEST(Router, DeepPathsMatchRestRoutesWholeAndNothingElse) {
+    // Deeper than the segments match() splits out in place: a rest parameter
+    // still gets every segment, and no fixed route matches by a prefix.
+    auto r = sample();
+    std::string rest;
+    for (int i = 0; i < 40; ++i) rest += (i ? "/d" : "d") + std::to_string(i);
+    auto m = r.match(Method::get, "/static/" + rest);
+    ASSERT_EQ(m.outcome, RouteMatch::Outcome::found);
+    EXPECT_EQ(handler_name(m), "static");
+    EXPECT_EQ(m.params.at(0).second, rest);
+    EXPECT_EQ(r.match(Method::get, "/note/" + rest).outcome, RouteMatch::Outcome::not_found);
+    std::string slashes(40, '/');
+    EXPECT_EQ(r.match(Method::get, slashes).outcome, RouteMatch::Outcome::not_found);
+}
+
 TEST(Router, InvalidEscapeInParameterIsBadPath) {
     auto r = sample();
     EXPECT_EQ(r.match(Method::get, "/note/%zz").outcome, RouteMatch::Outcome::bad_path);

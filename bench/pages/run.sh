@@ -17,7 +17,7 @@
 # 2 of 20 tags.
 #
 # Settings: NOTES=10000 CONNS="16 64" DURATION=5 SCENARIOS="note page tag"
-#   PAGE_CACHE_SIZE (the server's setting; default its own 8M)
+#   PAGE_CACHE_SIZE (the server's setting; default its own 16M)
 #   SERVER_CPU=0 WRK_CPU=1 STARPUNK_BIN=build/release/starpunk
 #   CACHE=/tmp/starpunk-bench-pages RESULTS=bench/results/<date>-pages.md
 set -euo pipefail
@@ -209,7 +209,7 @@ run_wrk() {  # kind port conns -> "rps p50_us p99_us non2xx"
   echo "$NOTES notes ($PAGES home pages, $TAGS tags × $(( (NOTES * 2 / TAGS + PER_PAGE - 1) / PER_PAGE )) pages), random paths, ${DURATION} s per run,"
   echo "server on CPU $SERVER_CPU, wrk on CPU $WRK_CPU; commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD || echo ' (dirty)');"
   echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg). Cold = first run after a restart (empty memory caches;"
-  echo "renderings stored, as on any site that has run once). Page cache: PAGE_CACHE_SIZE=${PAGE_CACHE_SIZE:-default (8M)}."
+  echo "renderings stored, as on any site that has run once). Page cache: PAGE_CACHE_SIZE=${PAGE_CACHE_SIZE:-default (16M)}."
   echo
   echo "| scenario | conns | starpunk cold req/s | cold p99 ms | starpunk warm req/s | warm p50 ms | warm p99 ms | nginx req/s | nginx p99 ms | warm ÷ nginx | non-2xx starpunk / nginx |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|"

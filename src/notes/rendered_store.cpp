@@ -12,6 +12,23 @@ namespace {
 
 constexpr std::string_view kColumns = "note_id, content_hash, format, title, name, excerpt, html";
 
+// Calls on_row for each row of `s` (bound, not yet stepped); the statement is
+// reset afterwards whatever happened, ready to be bound again.
+template <class OnRow>
+Status each_row(storage::Statement& s, OnRow&& on_row) {
+    while (true) {
+        auto row = s.step();
+        if (!row) {
+            s.reset();
+            return std::move(row).error();
+        }
+        if (!*row) break;
+        on_row(s);
+    }
+    s.reset();
+    return {};
+}
+
 }  // namespace
 
 std::optional<RenderedNote> RenderedStore::read_current(const storage::Statement& s, int first, const Note& note) {
@@ -129,16 +146,9 @@ Result<std::vector<NoteForPage>> RenderedStore::for_list(const std::vector<int64
     json.push_back(']');
     s.bind(1, json);
     out.reserve(ids.size());
-    while (true) {
-        auto row = s.step();
-        if (!row) {
-            s.reset();
-            return std::move(row).error();
-        }
-        if (!*row) break;
-        out.push_back(read_for_page(s));
+    if (auto st = each_row(s, [&](const storage::Statement& r) { out.push_back(read_for_page(r)); }); !st) {
+        return std::move(st).error();
     }
-    s.reset();
     return out;
 }
 
@@ -162,18 +172,12 @@ Result<std::unordered_map<int64_t, RenderedNote>> RenderedStore::find_many(const
             by_id[n.id] = &n;
             s.bind(static_cast<int>(i + 1), n.id);
         }
-        while (true) {
-            auto row = s.step();
-            if (!row) {
-                s.reset();
-                return std::move(row).error();
+        auto st = each_row(s, [&](const storage::Statement& r) {
+            if (auto it = by_id.find(r.integer(0)); it != by_id.end()) {
+                if (auto rendered = read_current(r, 1, *it->second)) found.emplace(it->first, std::move(*rendered));
             }
-            if (!*row) break;
-            if (auto it = by_id.find(s.integer(0)); it != by_id.end()) {
-                if (auto r = read_current(s, 1, *it->second)) found.emplace(it->first, std::move(*r));
-            }
-        }
-        s.reset();
+        });
+        if (!st) return std::move(st).error();
     }
     return found;
 }

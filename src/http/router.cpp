@@ -9,31 +9,17 @@ namespace starpunk::http {
 
 namespace {
 
-// Splits "/a/b/" into {"a", "b", ""}. The leading '/' is required by callers.
-std::vector<std::string_view> split_path(std::string_view path) {
-    std::vector<std::string_view> out;
-    if (path.empty() || path.front() != '/') return out;
-    path.remove_prefix(1);
-    while (true) {
-        size_t slash = path.find('/');
-        out.push_back(path.substr(0, slash));
-        if (slash == std::string_view::npos) break;
-        path.remove_prefix(slash + 1);
-    }
-    return out;
-}
-
 // The first kMaxSegments segments of a path, split in place (match() runs for
 // every request: no allocation). `count` is the true number of segments, which
-// may exceed what is kept; only a {name*} route, whose fixed part is shorter,
-// can match such a path.
+// may exceed what is kept; no route pattern is deeper (add() refuses one), so
+// only a {name*} route, whose fixed part is shorter, can match such a path.
 constexpr std::size_t kMaxSegments = 32;
 struct Segments {
     std::array<std::string_view, kMaxSegments> at;
     std::size_t count = 0;
 };
 
-// Like split_path, into `out`; false when the path does not start with '/'.
+// Splits "/a/b/" into {"a", "b", ""}; false when the path does not start with '/'.
 bool split_path_into(std::string_view path, Segments& out) {
     out.count = 0;
     if (path.empty() || path.front() != '/') return false;
@@ -56,14 +42,17 @@ bool method_matches(Method route, Method request) {
 
 void Router::add(Route route) {
     Compiled c;
-    auto segs = split_path(route.pattern);
-    if (segs.empty()) throw std::invalid_argument("route pattern must start with '/': " + route.pattern);
-    for (size_t i = 0; i < segs.size(); ++i) {
-        std::string_view s = segs[i];
+    Segments segs;
+    if (!split_path_into(route.pattern, segs)) {
+        throw std::invalid_argument("route pattern must start with '/': " + route.pattern);
+    }
+    if (segs.count > kMaxSegments) throw std::invalid_argument("route pattern too deep: " + route.pattern);
+    for (size_t i = 0; i < segs.count; ++i) {
+        std::string_view s = segs.at[i];
         if (s.size() >= 2 && s.front() == '{' && s.back() == '}') {
             std::string name(s.substr(1, s.size() - 2));
             if (!name.empty() && name.back() == '*') {
-                if (i + 1 != segs.size()) throw std::invalid_argument("{name*} must be last: " + route.pattern);
+                if (i + 1 != segs.count) throw std::invalid_argument("{name*} must be last: " + route.pattern);
                 name.pop_back();
                 c.rest = true;
             }
@@ -89,7 +78,6 @@ RouteMatch Router::match(Method method, std::string_view raw_path) const {
     for (size_t r = 0; r < routes_.size(); ++r) {
         const Compiled& c = compiled_[r];
         if (c.rest ? segs.count < c.segments.size() : segs.count != c.segments.size()) continue;
-        if (c.segments.size() > kMaxSegments) continue;  // no route is that deep
         bool ok = true;
         for (size_t i = 0; i < c.segments.size() && ok; ++i) {
             if (c.is_param[i]) {

@@ -138,4 +138,10 @@ TEST(Router, RejectsMalformedPatterns) {
     EXPECT_THROW(r.add({Method::get, "no-slash", 0, Execution::inline_, tag("x")}), std::invalid_argument);
     EXPECT_THROW(r.add({Method::get, "/{rest*}/x", 0, Execution::inline_, tag("x")}),
                  std::invalid_argument);
+    // Deeper than match() splits a request path: such a route could never match.
+    std::string deep;
+    for (int i = 0; i < 33; ++i) deep += "/s" + std::to_string(i);
+    EXPECT_THROW(r.add({Method::get, deep, 0, Execution::inline_, tag("x")}), std::invalid_argument);
+    deep.resize(deep.rfind('/'));  // 32 segments: allowed
+    EXPECT_NO_THROW(r.add({Method::get, deep, 0, Execution::inline_, tag("x")}));
 }

@@ -47,6 +47,14 @@ Method to_method(bhttp::verb v) {
     }
 }
 
+// The clock of connection deadlines: coarse (a few ms), which is all a
+// timeout of a second or more needs, and cheaper to read than the precise one.
+int64_t deadline_clock_ns() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 // "Fri, 27 Nov 2026 05:00:00 GMT", recomputed at most once per second per thread.
 std::string_view http_date() {
     thread_local std::time_t cached_second = 0;
@@ -71,6 +79,11 @@ struct Server::Impl {
     tcp::acceptor acceptor;
     asio::signal_set signals;
     asio::steady_timer drain_timer;
+    // Connection deadlines (Session::arm): one sweep over every connection
+    // per `sweep_interval` instead of a timer armed and cancelled per read
+    // and write (that was two more handler runs per request).
+    asio::steady_timer sweep_timer;
+    std::chrono::milliseconds sweep_interval{250};
     std::chrono::steady_clock::time_point drain_deadline;
     std::atomic<bool> stopping{false};
     std::mutex sessions_mutex;
@@ -95,8 +108,13 @@ struct Server::Impl {
           acceptor(asio::make_strand(ioc)),
           signals(ioc, SIGINT, SIGTERM),
           drain_timer(ioc),
+          sweep_timer(ioc),
           accept_timer(acceptor.get_executor()) {
         if (options.max_connections == 0) options.max_connections = 1;
+        // A deadline is noticed at most an eighth of the shortest timeout late.
+        const auto shortest = std::min({options.header_timeout, options.body_timeout, options.keepalive_timeout,
+                                        options.write_timeout});
+        sweep_interval = std::clamp(shortest / 8, std::chrono::milliseconds(5), std::chrono::milliseconds(250));
     }
 
     // The executor a new connection's handlers run on: its own strand when
@@ -109,6 +127,7 @@ struct Server::Impl {
     }
 
     void do_accept();
+    void sweep_deadlines();
     bool below_connection_cap();
     void accept_failed(beast::error_code ec);
     void connection_closed();
@@ -121,7 +140,7 @@ struct Server::Impl {
 // a blocking route runs elsewhere (a worker), and its result is posted back.
 class Server::Impl::Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(Impl& server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {}
+    Session(Impl& server, tcp::socket socket) : server_(server), socket_(std::move(socket)) {}
 
     ~Session() {
         {
@@ -137,16 +156,34 @@ public:
             server_.sessions.emplace(this, weak_from_this());
         }
         beast::error_code ec;
-        stream_.socket().set_option(tcp::no_delay(true), ec);
-        auto ep = stream_.socket().remote_endpoint(ec);
+        socket_.set_option(tcp::no_delay(true), ec);
+        auto ep = socket_.remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
-        asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+        asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->read_header(); });
+    }
+
+    // The sweep (any thread) found this connection's deadline passed: on the
+    // connection's executor, if it still has, the pending read or write is
+    // cancelled and its handler sees timed_out_.
+    void post_deadline_check() {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
+            const int64_t deadline = self->deadline_ns_.load(std::memory_order_relaxed);
+            if (deadline == 0 || deadline > deadline_clock_ns() || self->phase_ == Phase::closed) return;
+            self->deadline_ns_.store(0, std::memory_order_relaxed);
+            self->timed_out_ = true;
+            beast::error_code ec;
+            self->socket_.cancel(ec);
+        });
+    }
+    bool past_deadline(int64_t now) const {
+        const int64_t deadline = deadline_ns_.load(std::memory_order_relaxed);
+        return deadline != 0 && deadline <= now;
     }
 
     // Called from any thread when shutdown begins: idle connections close now,
     // busy ones close after their response.
     void post_shutdown() {
-        asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] {
             self->keep_alive_ = false;
             if (self->phase_ == Phase::idle) self->close();
         });
@@ -154,6 +191,15 @@ public:
 
 private:
     enum class Phase { idle, reading_body, handling, writing, closed };
+
+    // One deadline per connection, for the read or write about to start; every
+    // completion handler disarms it first. While a handler runs there is none:
+    // a slow handler is never cut short.
+    void arm(std::chrono::milliseconds timeout) {
+        timed_out_ = false;
+        deadline_ns_.store(deadline_clock_ns() + std::chrono::nanoseconds(timeout).count(), std::memory_order_relaxed);
+    }
+    void disarm() { deadline_ns_.store(0, std::memory_order_relaxed); }
 
     void read_header() {
         if (server_.stopping) return close();
@@ -175,9 +221,11 @@ private:
         // The cap is the application's (plan_body), checked in on_header once
         // the header is in; the header parser itself leaves lengths alone.
         header_parser_->body_limit(boost::none);
-        stream_.expires_after(requests_ == 0 ? server_.options.header_timeout : server_.options.keepalive_timeout);
-        bhttp::async_read_header(stream_, buffer_, *header_parser_,
+        // The whole header within the timeout, however it trickles in.
+        arm(requests_ == 0 ? server_.options.header_timeout : server_.options.keepalive_timeout);
+        bhttp::async_read_header(socket_, buffer_, *header_parser_,
                                  [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                     self->disarm();
                                      self->on_header(ec);
                                  });
     }
@@ -258,9 +306,10 @@ private:
         if (parser.is_done()) return on_request(parser);
         auto expect = parser.get()[bhttp::field::expect];
         if (iequals(expect, "100-continue")) {
-            stream_.expires_after(server_.options.write_timeout);
-            asio::async_write(stream_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
+            arm(server_.options.write_timeout);
+            asio::async_write(socket_, asio::buffer(std::string_view("HTTP/1.1 100 Continue\r\n\r\n")),
                               [self = shared_from_this(), &parser](beast::error_code wec, std::size_t) {
+                                  self->disarm();
                                   if (wec) return self->close();
                                   self->read_body(parser);
                               });
@@ -273,13 +322,14 @@ private:
     // next read_header().
     template <class Parser>
     void read_body(Parser& parser) {
-        stream_.expires_after(server_.options.body_timeout);
-        bhttp::async_read(stream_, buffer_, parser, [self = shared_from_this(), &parser](beast::error_code ec, std::size_t) {
+        arm(server_.options.body_timeout);
+        bhttp::async_read(socket_, buffer_, parser, [self = shared_from_this(), &parser](beast::error_code ec, std::size_t) {
+            self->disarm();
             if (ec == bhttp::error::body_limit) {
                 self->fill_request_line(parser.get());
                 return self->fail_early(413, "The request body is larger than this server accepts.");
             }
-            if (ec == beast::error::timeout) {
+            if (ec && self->timed_out_) {
                 self->fill_request_line(parser.get());
                 return self->fail_early(408, "The request body did not arrive in time.");
             }
@@ -389,7 +439,7 @@ private:
                 log::RequestScope worker_scope(self->req_.request_id);
                 res = self->safe_handle();
             }
-            asio::post(self->stream_.get_executor(), [self, r = std::move(res)]() mutable {
+            asio::post(self->socket_.get_executor(), [self, r = std::move(res)]() mutable {
                 self->res_ = std::move(r);
                 self->write_response();
             });
@@ -425,7 +475,7 @@ private:
         if (server_.stopping) keep_alive_ = false;
         bool head = req_.method == Method::head;
         bool bodiless_status = res_.status == 204 || res_.status == 304 || (res_.status >= 100 && res_.status < 200);
-        stream_.expires_after(server_.options.write_timeout);
+        arm(server_.options.write_timeout);
         if (res_.stream && !head && !bodiless_status) return write_stream_header();
 
         // A body held in memory: we serialise the head ourselves into one
@@ -444,7 +494,8 @@ private:
         auto whole_rest = [](const beast::error_code& ec, std::size_t) -> std::size_t {
             return ec ? 0 : std::size_t{1} << 30;
         };
-        asio::async_write(stream_, buffers, whole_rest, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        asio::async_write(socket_, buffers, whole_rest, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->disarm();
             self->bytes_ += n;
             self->finish(ec);
         });
@@ -492,7 +543,8 @@ private:
         out.keep_alive(keep_alive_);
         out.chunked(true);
         serializer_.emplace(out);
-        bhttp::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+        bhttp::async_write_header(socket_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+            self->disarm();
             self->bytes_ += n;
             if (ec) return self->finish(ec);
             self->write_next_chunk();
@@ -503,7 +555,7 @@ private:
         if (blocking_) {
             asio::post(server_.workers, [self = shared_from_this()] {
                 auto produced = self->pull_chunk();
-                asio::post(self->stream_.get_executor(),
+                asio::post(self->socket_.get_executor(),
                            [self, p = std::move(produced)]() mutable { self->send_chunk(std::move(p)); });
             });
             return;
@@ -539,9 +591,10 @@ private:
             body.size = 0;
             body.more = false;
         }
-        stream_.expires_after(server_.options.write_timeout);
-        bhttp::async_write(stream_, *serializer_,
+        arm(server_.options.write_timeout);
+        bhttp::async_write(socket_, *serializer_,
                            [self = shared_from_this(), last = !*produced](beast::error_code ec, std::size_t n) {
+                               self->disarm();
                                self->bytes_ += n;
                                if (ec == bhttp::error::need_buffer) ec = {};
                                if (ec || last) return self->finish(ec);
@@ -572,12 +625,13 @@ private:
         if (phase_ == Phase::closed) return;
         phase_ = Phase::closed;
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream_.close();
+        disarm();
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        socket_.close(ec);
     }
 
     Impl& server_;
-    beast::tcp_stream stream_;
+    tcp::socket socket_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> header_parser_;
     std::optional<bhttp::request_parser<bhttp::string_body>> body_parser_;
@@ -593,6 +647,8 @@ private:
     bool keep_alive_ = true;
     bool target_ok_ = false;  // the last fill_request_line() found an origin-form path
     bool blocking_ = false;
+    bool timed_out_ = false;  // the deadline cancelled the last read or write
+    std::atomic<int64_t> deadline_ns_{0};  // deadline_clock_ns(); 0: none (read by the sweep)
     std::uint64_t requests_ = 0;
     std::size_t bytes_ = 0;
     std::chrono::steady_clock::time_point start_{};
@@ -615,6 +671,27 @@ void Server::Impl::do_accept() {
         connections.fetch_add(1);
         std::make_shared<Session>(*this, std::move(socket))->start();
         do_accept();
+    });
+}
+
+// On the I/O loop, every sweep_interval until shutdown: connections past
+// their deadline are told (post_deadline_check). The map lock keeps each
+// listed Session alive while its deadline is read (its destructor erases it
+// under the same lock first).
+void Server::Impl::sweep_deadlines() {
+    const int64_t now = deadline_clock_ns();
+    std::vector<std::shared_ptr<Session>> late;
+    {
+        std::lock_guard lock(sessions_mutex);
+        for (auto& [ptr, weak] : sessions) {
+            if (!ptr->past_deadline(now)) continue;
+            if (auto s = weak.lock()) late.push_back(std::move(s));
+        }
+    }
+    for (auto& s : late) s->post_deadline_check();
+    sweep_timer.expires_after(sweep_interval);
+    sweep_timer.async_wait([this](beast::error_code ec) {
+        if (!ec) sweep_deadlines();
     });
 }
 
@@ -738,6 +815,7 @@ void Server::run() {
         if (!ec) impl.begin_shutdown();
     });
     impl.do_accept();
+    impl.sweep_deadlines();
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < impl.options.io_threads; ++i) {
         threads.emplace_back([&impl] {

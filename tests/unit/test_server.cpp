@@ -10,7 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "http/server.hpp"
@@ -20,6 +22,10 @@ using namespace starpunk::http;
 using namespace std::chrono_literals;
 
 namespace {
+
+// Larger than any loopback socket's buffers: a client that reads none of it
+// leaves the server with bytes it cannot write.
+constexpr std::size_t kBigBody = 64u << 20;
 
 class TestApp final : public Application {
 public:
@@ -60,6 +66,8 @@ public:
         upload.body_to_file = true;
         upload.max_body_bytes = 300'000;
         router.add(std::move(upload));
+        router.add({Method::get, "/big", 0, Execution::inline_,
+                    [](Request&) { return text_response(200, std::string(kBigBody, 'b')); }});
         router.add({Method::post, "/echo", 0, Execution::inline_,
                     [](Request& req) { return text_response(200, "in memory: " + std::to_string(req.body.size())); }});
     }
@@ -149,6 +157,33 @@ std::string send_raw(uint16_t port, const std::string& raw) {
     std::string out = read_for(fd, 3000ms);
     ::close(fd);
     return out;
+}
+
+// How long until the server closes `fd` (reading and dropping whatever it
+// sends), or nullopt when it is still open after `limit`.
+std::optional<std::chrono::milliseconds> closed_after(int fd, std::chrono::milliseconds limit) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + limit;
+    timeval tv{0, 20'000};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[65536];
+    while (std::chrono::steady_clock::now() < deadline) {
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+        }
+    }
+    return std::nullopt;
+}
+
+// Timeouts short enough for a test; each test lengthens the ones it is not about.
+ServerOptions short_timeouts() {
+    ServerOptions opts;
+    opts.header_timeout = 300ms;
+    opts.body_timeout = 300ms;
+    opts.keepalive_timeout = 300ms;
+    opts.write_timeout = 300ms;
+    return opts;
 }
 
 size_t count_of(const std::string& text, std::string_view what) {
@@ -405,4 +440,124 @@ TEST(Server, TwoPhaseStartServesTheApplicationSetAfterListenAndTellsShutdownOnce
     server.stop();  // a second stop begins nothing new
     t.join();
     EXPECT_EQ(shutdowns.load(), 1);
+}
+
+// ------------------------------------------------------------ timeouts
+// Each bounds one phase of a connection: a peer that stops mid-phase is
+// disconnected (or, for a body, answered 408) once the phase's time is up,
+// and the time a handler takes is never cut short.
+
+TEST(ServerTimeouts, AConnectionThatSendsNothingIsClosedAfterTheHeaderTimeout) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.keepalive_timeout = 10s;
+    Running running(app, opts);
+    int fd = connect_to(running.server->port());
+    ASSERT_GE(fd, 0);
+    auto closed = closed_after(fd, 5s);
+    ::close(fd);
+    ASSERT_TRUE(closed) << "still open after 5 s";
+    EXPECT_GE(*closed, 250ms);
+    EXPECT_LT(*closed, 2000ms);
+}
+
+TEST(ServerTimeouts, AHeaderTrickledByteByByteIsCutAtTheHeaderTimeoutNotRenewedByEachByte) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.keepalive_timeout = 10s;
+    Running running(app, opts);
+    int fd = connect_to(running.server->port());
+    ASSERT_GE(fd, 0);
+    const auto start = std::chrono::steady_clock::now();
+    const std::string head = "GET /fast HTTP/1.1\r\nHost: t\r\nX-Slow: " + std::string(400, 'a');
+    bool cut = false;
+    for (char c : head) {
+        if (::send(fd, &c, 1, MSG_NOSIGNAL) != 1 || closed_after(fd, 30ms)) {
+            cut = true;
+            break;
+        }
+    }
+    const auto took = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    EXPECT_TRUE(cut) << "a byte every 30 ms kept the connection open for the whole header";
+    EXPECT_LT(took, 2000ms);
+}
+
+TEST(ServerTimeouts, AnIdleKeepAliveConnectionIsClosedAfterTheKeepAliveTimeoutNotTheHeaderOne) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.header_timeout = 200ms;
+    opts.keepalive_timeout = 1200ms;
+    Running running(app, opts);
+    int fd = connect_to(running.server->port());
+    ASSERT_GE(fd, 0);
+    const std::string req = "GET /fast HTTP/1.1\r\nHost: t\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    EXPECT_NE(read_for(fd, 100ms).find("\r\n\r\nfast"), std::string::npos);
+    // Idle for longer than the header timeout: still open, and still served.
+    std::this_thread::sleep_for(500ms);
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    EXPECT_NE(read_for(fd, 100ms).find("\r\n\r\nfast"), std::string::npos);
+    // Then idle past the keep-alive timeout: closed.
+    auto closed = closed_after(fd, 5s);
+    ::close(fd);
+    ASSERT_TRUE(closed) << "still open after 5 s";
+    EXPECT_GE(*closed, 1000ms);
+    EXPECT_LT(*closed, 3000ms);
+}
+
+TEST(ServerTimeouts, ABodyThatStopsArrivingIsAnswered408) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.header_timeout = 10s;
+    opts.keepalive_timeout = 10s;
+    Running running(app, opts);
+    int fd = connect_to(running.server->port());
+    ASSERT_GE(fd, 0);
+    const std::string req = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789";
+    const auto start = std::chrono::steady_clock::now();
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    const std::string answer = read_for(fd, 5000ms);
+    const auto took = std::chrono::steady_clock::now() - start;
+    ::close(fd);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 408 ")) << answer;
+    EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+    EXPECT_LT(took, 3000ms);
+}
+
+TEST(ServerTimeouts, AClientThatStopsReadingIsDisconnectedAfterTheWriteTimeout) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.header_timeout = 10s;
+    opts.keepalive_timeout = 10s;
+    Running running(app, opts);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(running.server->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string req = "GET /big HTTP/1.1\r\nHost: t\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(1500ms);  // reads nothing: the server's write stalls
+    std::size_t got = 0;
+    char buf[65536];
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got += static_cast<std::size_t>(n);
+    const int err = errno;
+    ::close(fd);
+    EXPECT_TRUE(n == 0 || err == ECONNRESET) << "the connection is still open";
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, kBigBody) << "the whole body went out to a client that was not reading";
+}
+
+TEST(ServerTimeouts, AHandlerSlowerThanEveryTimeoutStillAnswers) {
+    TestApp app;
+    Running running(app, short_timeouts());  // /slow takes 1.5 s, five times any timeout
+    const std::string out = fetch(running.server->port(), "/slow");
+    EXPECT_NE(out.find("\r\n\r\nslow"), std::string::npos) << out;
 }

@@ -28,6 +28,7 @@ std::shared_ptr<const CachedFeed> FeedCache::current(Format format) const {
 }
 
 void FeedCache::poll_external() {
+    if (changes_.polls_are_cheap()) return changes_.poll();  // fresh for the price of a few loads
     using namespace std::chrono;
     const int64_t now = duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
     if (now < next_external_check_ns_.load(std::memory_order_relaxed)) return;

@@ -11,15 +11,14 @@
 //      entry only while its generation is the current one; the subscription
 //      also drops every entry on each change, so stale bytes do not linger.
 //   2. Writes by another process (starpunk import, a second server) count on
-//      the next request: find() polls the notes' data_version probe fresh
-//      (one PRAGMA data_version read: SQLite takes and drops its file locks,
-//      ~12 % of a 304's CPU if done on every request) before trusting an entry — unless another lookup did so less
-//      than `external_check` (1 ms) ago. So a commit by another process is
-//      seen by every request that starts at least 1 ms after it returned
-//      (and at once when lookups are further apart than that, as on any
-//      site that is not being benchmarked), while a burst of conditional
-//      requests pays one probe read per millisecond, not one each. Writes
-//      through this process are seen at once (they publish before returning).
+//      the next request: find() polls the notes' change probe. Where the
+//      probe watches the WAL index (notes/changes.hpp: the server's database
+//      is in WAL mode) that poll is fresh and costs a few loads from shared
+//      memory. Otherwise it reads PRAGMA data_version fresh (SQLite takes and
+//      drops its file locks, ~12 % of a 304's CPU if done on every request)
+//      unless another lookup did so less than `external_check` (1 ms) ago.
+//      Writes through this process are seen at once (they publish before
+//      returning).
 //   3. Bounded memory. An entry keeps the body only when the whole document
 //      is at most `max_body_bytes`; a larger feed keeps only its validator
 //      (ETag), so a 304 still costs a lookup, and every 200 of it is streamed

@@ -57,10 +57,14 @@ void NoteChanges::publish() {
     for (const auto& [id, listener] : registry_->listeners) listener();
 }
 
+bool NoteChanges::polls_are_cheap() const { return probe_ && probe_->watches_wal_index(); }
+
 void NoteChanges::poll(bool fresh) {
-    if (!probe_) return;
+    if (!probe_ || probe_->quiet()) return;  // the usual case: no lock, no SQLite
     std::unique_lock lock(poll_mutex_, std::defer_lock);
-    if (fresh) {
+    // Watching the WAL index, a moved header is a commit to publish before
+    // this request reads on: wait for whoever is publishing it.
+    if (fresh || probe_->watches_wal_index()) {
         lock.lock();
     } else if (!lock.try_lock()) {
         return;  // another thread is polling right now

@@ -8,7 +8,9 @@
 //     the write returns to its caller, so a reader that starts after a write
 //     returned never sees a cache from before it;
 //   * poll(), when the storage/ data_version probe saw a commit by another
-//     connection (another process: at most `interval` late).
+//     connection (another process): on the next poll where the probe watches
+//     the WAL index (the server's database, always in WAL mode), otherwise at
+//     most `interval` late.
 //
 // Invariants: generation() grows by one on every publish, before listeners
 // run; a value derived from the database is fresh only if generation() is
@@ -65,11 +67,16 @@ public:
     [[nodiscard]] Subscription subscribe(Listener listener);
     void publish();
     uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
-    // Publishes when another connection committed since the last poll: at
-    // most one probe read per interval, otherwise one atomic load. `fresh`
-    // reads the probe now and returns only after any publish it or a
-    // concurrent poll caused (search: an import is found at once).
+    // Publishes when another connection committed since the last poll. When
+    // the probe watches the WAL index, every poll is fresh and costs a few
+    // loads from shared memory until a commit moves the header; otherwise at
+    // most one probe read per interval and one atomic load between. `fresh`
+    // reads the probe now; a fresh poll, and any poll that saw the header
+    // move, returns only after the publish it or a concurrent poll caused (a
+    // request that starts after another process's commit sees that commit).
     void poll(bool fresh = false);
+    // True when polls cost no SQLite read until something committed.
+    bool polls_are_cheap() const;
 
 private:
     std::shared_ptr<Registry> registry_;

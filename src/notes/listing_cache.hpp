@@ -8,7 +8,7 @@
 //      the generation and storing it; every publish drops every listing. So a
 //      listing is never older than the last write this process saw.
 //   2. Writes of other processes reach it through NoteChanges::poll(), which
-//      get() calls first (at most the poll interval late, like the page cache).
+//      get() calls first (as late as the page cache's, web/page_cache.hpp).
 //   3. At most kMaxListings listings are kept (the home listing and the most
 //      recently asked tags); ids cost 8 bytes a note (800 KB at 100,000).
 // Thread-safe; loading happens outside the lock (two concurrent first

@@ -9,8 +9,10 @@
 //      built under an older generation, so a page built concurrently with a
 //      write is never kept.
 //   2. Writes by other processes (starpunk import, a second server) arrive
-//      through the same notification, which find() polls: at most the probe
-//      interval (NotesService::Options::external_check, 1 s) late.
+//      through the same notification, which find() polls: on the next request
+//      where the probe watches the WAL index (the server's database is in WAL
+//      mode), else at most the probe interval
+//      (NotesService::Options::external_check, 1 s) late.
 //   3. At most `budget_bytes` of pages (body, key and validators, see
 //      entry_bytes()) and list entries together; a page larger than a quarter
 //      of the budget is not kept.

@@ -80,6 +80,26 @@ TEST_F(Changes, AnotherConnectionsCommitIsPublishedByPoll) {
     EXPECT_EQ(publishes_during([&] { h.svc().changes().poll(); }), 0);  // once per commit
 }
 
+TEST_F(Changes, AnotherProcessesCommitIsPublishedByTheVeryNextPoll) {
+    // The interval is an hour: the WAL index alone makes the poll fresh.
+    NoteChanges changes(h.db_path, std::chrono::hours(1));
+    ASSERT_TRUE(changes.polls_are_cheap());
+    int count = 0;
+    auto sub = changes.subscribe([&] { ++count; });
+    changes.poll();
+    count = 0;
+    auto other = storage::Connection::open(h.db_path, {});
+    ASSERT_TRUE(other);
+    ASSERT_TRUE((*other)->exec("CREATE TABLE imported (x); INSERT INTO imported VALUES (1)"));
+    changes.poll();
+    EXPECT_EQ(count, 1);
+    changes.poll();
+    EXPECT_EQ(count, 1);  // once per commit
+    ASSERT_TRUE((*other)->exec("INSERT INTO imported VALUES (2)"));
+    changes.poll();
+    EXPECT_EQ(count, 2);
+}
+
 TEST_F(Changes, SubscriptionEndsWithItsObjectEvenAfterTheSource) {
     int count = 0;
     {
@@ -111,21 +131,55 @@ TEST_F(Changes, PageCacheDropsPagesOnAnyNoteWrite) {
     EXPECT_EQ(pages.find("/"), nullptr);
 }
 
-TEST(DataVersionProbe, ReadsAtMostOncePerInterval) {
+TEST(DataVersionProbe, WithoutTheWalIndexReadsAtMostOncePerInterval) {
     testing::TempDir dir;
     const std::string db = dir / "x.db";
     ASSERT_TRUE(storage::run_migrations(db));
-    storage::DataVersionProbe probe(db, std::chrono::hours(1));
+    storage::DataVersionProbe probe(db, {std::chrono::hours(1), /*use_wal_index=*/false});
     EXPECT_FALSE(probe.changed());  // learns the version
+    EXPECT_FALSE(probe.watches_wal_index());
     auto other = storage::Connection::open(db, {});
     ASSERT_TRUE(other);
     ASSERT_TRUE((*other)->exec("CREATE TABLE t (x)"));
+    EXPECT_FALSE(probe.quiet());    // without the header it cannot tell
     EXPECT_FALSE(probe.changed());  // within the interval: not asked
-    storage::DataVersionProbe eager(db, std::chrono::milliseconds(0));
+    EXPECT_TRUE(probe.changed(/*fresh=*/true));
+    storage::DataVersionProbe eager(db, {std::chrono::milliseconds(0), false});
     EXPECT_FALSE(eager.changed());
     ASSERT_TRUE((*other)->exec("INSERT INTO t VALUES (1)"));
     EXPECT_TRUE(eager.changed());
     EXPECT_FALSE(eager.changed());
+}
+
+TEST(DataVersionProbe, WatchingTheWalIndexSeesEveryCommitOnTheNextCheck) {
+    testing::TempDir dir;
+    const std::string db = dir / "x.db";
+    ASSERT_TRUE(storage::run_migrations(db));
+    auto other = storage::Connection::open(db, {});
+    ASSERT_TRUE(other);
+    ASSERT_TRUE((*other)->exec("CREATE TABLE t (x)"));
+    // An interval of an hour: only the WAL-index header can make it read.
+    storage::DataVersionProbe probe(db, std::chrono::hours(1));
+    EXPECT_FALSE(probe.changed());  // learns the version, maps the WAL index
+    ASSERT_TRUE(probe.watches_wal_index());
+    EXPECT_FALSE(probe.changed());  // compares the header once with a read
+    EXPECT_TRUE(probe.quiet());
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE((*other)->exec("INSERT INTO t VALUES (" + std::to_string(i) + ")"));
+        EXPECT_FALSE(probe.quiet()) << "commit " << i;
+        EXPECT_TRUE(probe.changed()) << "commit " << i;
+        EXPECT_TRUE(probe.quiet());
+        EXPECT_FALSE(probe.changed());
+    }
+    // Reading, and a transaction that rolls back, commit nothing.
+    ASSERT_TRUE((*other)->exec("SELECT count(*) FROM t"));
+    ASSERT_TRUE((*other)->exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (9); ROLLBACK"));
+    EXPECT_FALSE(probe.changed());
+    // A checkpoint that restarts the WAL, then a commit into the restarted WAL.
+    ASSERT_TRUE((*other)->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+    (void)probe.changed();
+    ASSERT_TRUE((*other)->exec("INSERT INTO t VALUES (10)"));
+    EXPECT_TRUE(probe.changed());
 }
 
 TEST(DataVersionProbe, AMissingDatabaseIsNoChange) {

@@ -1,9 +1,6 @@
 #include "storage/data_version.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <sqlite3.h>
 
 #include <array>
 
@@ -15,49 +12,52 @@ namespace {
 
 // The WAL-index header (walformat.html §2.1): 48 bytes, written twice — the
 // second copy first, then the first — so a reader that finds the two copies
-// equal has read one whole header.
+// equal has read one whole header. It starts the first 32 KiB region.
 constexpr std::size_t kHeaderWords = 12;
-constexpr std::size_t kMappedBytes = 2 * kHeaderWords * sizeof(uint32_t);
+constexpr int kRegionBytes = 32768;
 
 }  // namespace
 
-// A read-only mapping of the start of "<db>-shm". Made only after a read
-// through the probe's own connection, which keeps the file open (SQLite
-// deletes it only when its last connection closes), so the mapping stays the
-// live one for the probe's lifetime.
+// SQLite's own mapping of the WAL index's first region, asked of the probe's
+// connection through its VFS (xShmMap, without extending). The file is never
+// opened here: closing a descriptor of it would drop every POSIX lock this
+// process holds on it — SQLite's included, after which another process
+// takes the WAL index for unused and truncates it under our connections (a
+// SIGBUS in SQLite's next commit). The mapping lives as long as the
+// connection, which the probe keeps until it goes.
 class DataVersionProbe::WalIndexView {
 public:
-    static std::unique_ptr<WalIndexView> open(const std::string& database_path) {
-        const int fd = ::open((database_path + "-shm").c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return nullptr;
-        struct stat st {};
-        void* at = MAP_FAILED;
-        if (::fstat(fd, &st) == 0 && static_cast<std::size_t>(st.st_size) >= kMappedBytes) {
-            at = ::mmap(nullptr, kMappedBytes, PROT_READ, MAP_SHARED, fd, 0);
+    static std::unique_ptr<WalIndexView> open(Connection& connection) {
+        sqlite3_file* file = nullptr;
+        if (sqlite3_file_control(connection.raw(), "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file ||
+            !file->pMethods || file->pMethods->iVersion < 2 || !file->pMethods->xShmMap) {
+            return nullptr;
         }
-        ::close(fd);  // the mapping keeps the file
-        if (at == MAP_FAILED) return nullptr;
-        return std::unique_ptr<WalIndexView>(new WalIndexView(static_cast<const uint32_t*>(at)));
+        void volatile* region = nullptr;
+        if (file->pMethods->xShmMap(file, 0, kRegionBytes, 0, &region) != SQLITE_OK || !region) return nullptr;
+        return std::unique_ptr<WalIndexView>(new WalIndexView(static_cast<const volatile uint32_t*>(region)));
     }
-    ~WalIndexView() { ::munmap(const_cast<uint32_t*>(words_), kMappedBytes); }
     WalIndexView(const WalIndexView&) = delete;
     WalIndexView& operator=(const WalIndexView&) = delete;
 
     // FNV-1a over the first copy, when it equals the second.
     std::optional<uint64_t> fingerprint() const {
         std::array<uint32_t, kHeaderWords> first{};
-        for (std::size_t i = 0; i < kHeaderWords; ++i) first[i] = __atomic_load_n(words_ + i, __ATOMIC_ACQUIRE);
+        for (std::size_t i = 0; i < kHeaderWords; ++i) first[i] = load(i);
         uint64_t hash = 1469598103934665603ull;
         for (std::size_t i = 0; i < kHeaderWords; ++i) {
-            if (__atomic_load_n(words_ + kHeaderWords + i, __ATOMIC_ACQUIRE) != first[i]) return std::nullopt;
+            if (load(kHeaderWords + i) != first[i]) return std::nullopt;
             hash = (hash ^ first[i]) * 1099511628211ull;
         }
         return hash;
     }
 
 private:
-    explicit WalIndexView(const uint32_t* words) : words_(words) {}
-    const uint32_t* words_;
+    explicit WalIndexView(const volatile uint32_t* words) : words_(words) {}
+    // Written by other connections and processes at any time: each word is
+    // read whole (aligned), in order.
+    uint32_t load(std::size_t i) const { return __atomic_load_n(const_cast<const uint32_t*>(words_ + i), __ATOMIC_ACQUIRE); }
+    const volatile uint32_t* words_;
 };
 
 DataVersionProbe::DataVersionProbe(std::string database_path, Options options)
@@ -111,7 +111,7 @@ bool DataVersionProbe::changed(bool fresh) {
     next_check_ns_.store(now + std::chrono::nanoseconds(options_.interval).count(), std::memory_order_relaxed);
     if (options_.use_wal_index && !watching) {
         // After a read through our connection the file exists and stays.
-        if (!view_) view_ = WalIndexView::open(database_path_);
+        if (!view_) view_ = WalIndexView::open(*connection_);
         if (view_ && view_->fingerprint()) {
             // Not yet compared with any read: the next check reads once more.
             seen_fingerprint_.store(0, std::memory_order_relaxed);

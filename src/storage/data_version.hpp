@@ -5,8 +5,10 @@
 //   * The WAL index. In WAL mode (how every StarPunk connection opens the
 //     database) every commit rewrites the WAL-index header at the start of
 //     the "<db>-shm" file, which every connection of every process maps
-//     (https://sqlite.org/walformat.html §2.1). The probe maps the same file
-//     read-only and compares the header with the one it saw at its last read:
+//     (https://sqlite.org/walformat.html §2.1). The probe reads SQLite's own
+//     mapping of it (its connection's VFS xShmMap; the file is never opened
+//     here, which would drop SQLite's POSIX locks on it when closed) and
+//     compares the header with the one it saw at its last read:
 //     a few loads from shared memory, no lock, no system call — so a check can
 //     run on every request and a commit by another process is seen by the
 //     very next one. Only when the header moved is PRAGMA data_version read

@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cstdlib>
 #include <set>
 #include <string>
 #include <thread>
@@ -119,7 +123,7 @@ TEST_F(Changes, SubscriptionEndsWithItsObjectEvenAfterTheSource) {
 
 TEST_F(Changes, PageCacheDropsPagesOnAnyNoteWrite) {
     web::PageCache pages(h.svc().changes());
-    auto page = web::make_cached_page(200, "<p>home</p>", "");
+    auto page = web::make_cached_page(200, "<p>home</p>", 0);
     pages.store("/", page, pages.generation());
     ASSERT_NE(pages.find("/"), nullptr);
     auto n = *h.svc().create(change_note("New note."));  // no handler calls invalidate(): the notes service announces it
@@ -180,6 +184,52 @@ TEST(DataVersionProbe, WatchingTheWalIndexSeesEveryCommitOnTheNextCheck) {
     (void)probe.changed();
     ASSERT_TRUE((*other)->exec("INSERT INTO t VALUES (10)"));
     EXPECT_TRUE(probe.changed());
+}
+
+// Watching must not disturb SQLite: a descriptor of the -shm file opened and
+// closed here would release this process's POSIX locks on it, and the next
+// process to open the database would then take the WAL index for unused and
+// reset it under this process's connections (a SIGBUS or a lost commit).
+TEST(DataVersionProbe, WatchingLeavesSqlitesLocksSoAnotherProcessCannotResetTheWalIndex) {
+    testing::TempDir dir;
+    const std::string db = dir / "x.db";
+    auto mine = storage::Connection::open(db, {});
+    ASSERT_TRUE(mine);
+    ASSERT_TRUE((*mine)->exec("CREATE TABLE t (x); INSERT INTO t VALUES (1)"));
+    storage::DataVersionProbe probe(db, std::chrono::hours(1));
+    (void)probe.changed();
+    (void)probe.changed();
+    ASSERT_TRUE(probe.watches_wal_index());
+    // This process still holds SQLite's read lock on the WAL index's "dead
+    // man switch" byte (unix VFS: byte 128 of the -shm file), which tells
+    // other processes the index is in use. Asked from a child process: POSIX
+    // locks are per process, so only another one sees them.
+    const pid_t parent = ::getpid();
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const int fd = ::open((db + "-shm").c_str(), O_RDONLY);
+        struct flock lock {};
+        lock.l_type = F_WRLCK;
+        lock.l_whence = SEEK_SET;
+        lock.l_start = 128;
+        lock.l_len = 1;
+        const bool held = fd >= 0 && ::fcntl(fd, F_GETLK, &lock) == 0 && lock.l_type == F_RDLCK && lock.l_pid == parent;
+        ::_exit(held ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the WAL index is no longer marked in use by this process";
+    const std::string other = "sqlite3 '" + db + "' 'INSERT INTO t VALUES (2)'";
+    ASSERT_EQ(std::system(other.c_str()), 0) << other;
+    EXPECT_TRUE(probe.changed());
+    ASSERT_TRUE((*mine)->exec("INSERT INTO t VALUES (3)"));
+    EXPECT_TRUE(probe.changed());
+    auto count = (*mine)->prepare("SELECT count(*), (SELECT integrity_check FROM pragma_integrity_check) FROM t");
+    ASSERT_TRUE(count);
+    ASSERT_TRUE((*count)->step().value());
+    EXPECT_EQ((*count)->integer(0), 3);
+    EXPECT_EQ((*count)->text(1), "ok");
 }
 
 TEST(DataVersionProbe, AMissingDatabaseIsNoChange) {
@@ -284,13 +334,13 @@ TEST(PageLastModified, APageBuiltThisSecondHasNoDateAndIgnoresIfModifiedSince) {
     const std::time_t now = std::time(nullptr);
 
     // Built this second: a change later in the second would carry the same date.
-    auto fresh = make_cached_page(200, "<p>x</p>", http::format_http_date(now + 1));  // (clock may tick)
+    auto fresh = make_cached_page(200, "<p>x</p>", now + 1);  // (clock may tick)
     auto r = answer(*site, *fresh, http::format_http_date(now + 1));
     EXPECT_FALSE(r.header("Last-Modified").has_value());
     EXPECT_EQ(r.status, 200);
 
     // A second that is over: the date is sent and honoured.
-    auto settled = make_cached_page(200, "<p>x</p>", http::format_http_date(now - 5));
+    auto settled = make_cached_page(200, "<p>x</p>", now - 5);
     r = answer(*site, *settled, "");
     EXPECT_EQ(r.header("Last-Modified"), std::optional<std::string_view>(settled->last_modified));
     EXPECT_EQ(answer(*site, *settled, settled->last_modified).status, 304);

@@ -26,57 +26,136 @@ namespace {
 
 int64_t page_count(int64_t total) { return std::max<int64_t>(1, (total + kNotesPerPage - 1) / kNotesPerPage); }
 
-// Where the entries go in the rendered page: NUL cannot come from the
-// templates or from escaped data (configuration values are C strings), so the
-// marker is found exactly where {{{entry}}} put it.
+// Markers in a rendered list frame. NUL cannot come from the templates or
+// from escaped data (configuration values are C strings; tag names have no
+// control characters), so each is found exactly where the frame put it.
 constexpr std::string_view kEntriesMarker{"\0entries\0", 9};
+constexpr char kPageToken = 'N';  // "\0N\0": this page's number
+constexpr char kPrevToken = 'P';  // "\0P\0": the previous page's number
+constexpr char kNextToken = 'X';  // "\0X\0": the next page's number
+std::string token(char which) { return std::string{'\0', which, '\0'}; }
 
-// The whole page, kept in the page cache when it is page 1. The templates
-// render the page around a marker once; `append_entries` then copies the
-// page's entries, '\n' between them, into the marker's place, or answers false
-// (the page is then not assembled). Null when that or the templates fail.
-std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64_t pages, const NoteListSpec& spec,
-                                           bool has_entries, std::size_t entry_bytes_guess,
-                                           const std::function<bool(std::string&)>& append_entries, uint64_t generation) {
+// What a page's frame depends on besides the list and its page count: the
+// pagination links it has. Pages of one list with the same shape share a
+// frame; their numbers are filled in.
+struct FrameShape {
+    enum class Prev { none, first_page, numbered } prev = Prev::none;  // page 1 / page 2 / later
+    bool next = false;
+};
+
+FrameShape shape_of(int64_t page, int64_t pages) {
+    FrameShape shape;
+    if (page == 2) shape.prev = FrameShape::Prev::first_page;
+    if (page > 2) shape.prev = FrameShape::Prev::numbered;
+    shape.next = page < pages;
+    return shape;
+}
+
+// The page without its entries and numbers, rendered by the templates once
+// per list, page count and shape (markers in their places), and kept in the
+// page cache like a page — so dropped by any write. Null when the templates
+// fail.
+std::shared_ptr<const CachedPage> list_frame(const Site& site, int64_t pages, FrameShape shape, const NoteListSpec& spec,
+                                             uint64_t generation) {
+    const std::string key = "frame:" + spec.cache_key + ":" + std::to_string(pages) + ":" +
+                            std::to_string(static_cast<int>(shape.prev)) + (shape.next ? "n" : "");
+    if (auto kept = site.pages.find(key)) return kept;
     TemplateData data;
     kainjow::mustache::list notes;
-    if (has_entries) {
-        TemplateData item;
-        item.set("entry", std::string(kEntriesMarker));
-        notes.push_back(std::move(item));
-    }
-    data.set("has_notes", !notes.empty());
+    TemplateData item;
+    item.set("entry", std::string(kEntriesMarker));
+    notes.push_back(std::move(item));
+    data.set("has_notes", true);
     data.set("notes", TemplateData(notes));
     data.set("feed_title", spec.feed_title);
     data.set("feed_url", site.url(spec.path));
     if (!spec.tag.empty()) data.set("tag_page", true);
     if (pages > 1) {
-        auto page_url = [&](int64_t n) { return site.url(n == 1 ? spec.path : spec.path + "?page=" + std::to_string(n)); };
         data.set("paginated", true);
-        data.set("page", std::to_string(page));
+        data.set("page", token(kPageToken));
         data.set("pages", std::to_string(pages));
-        if (page > 1) data.set("prev_url", page_url(page - 1));
-        if (page < pages) data.set("next_url", page_url(page + 1));
+        if (shape.prev == FrameShape::Prev::first_page) data.set("prev_url", site.url(spec.path));
+        if (shape.prev == FrameShape::Prev::numbered) data.set("prev_url", site.url(spec.path + "?page=" + token(kPrevToken)));
+        if (shape.next) data.set("next_url", site.url(spec.path + "?page=" + token(kNextToken)));
     }
     PageInfo info;
     info.title = spec.page_title;
-    if (page > 1) info.title = (info.title.empty() ? "" : info.title + ", ") + "Page " + std::to_string(page);
+    if (shape.prev != FrameShape::Prev::none) {
+        info.title = (info.title.empty() ? "" : info.title + ", ") + "Page " + token(kPageToken);
+    }
     auto frame = render_page(site, info, "home", std::move(data));
     if (!frame) return nullptr;
+    auto kept = std::make_shared<CachedPage>();
+    kept->body = std::make_shared<const std::string>(std::move(*frame));
+    site.pages.store(key, kept, generation);
+    return kept;
+}
+
+// `frame` with page `page`'s numbers and its entries (append_entries) in
+// place of the markers; false when append_entries is, when a marker is
+// unknown, or when the entries had no place (the template lost {{{entry}}}:
+// a bug, answered 500).
+bool fill_frame(std::string_view frame, int64_t page, const std::function<bool(std::string&)>& append_entries,
+                std::string& out) {
+    std::size_t at = 0;
+    bool placed = false;
+    for (std::size_t nul; (nul = frame.find('\0', at)) != std::string_view::npos;) {
+        out.append(frame.substr(at, nul - at));
+        if (frame.substr(nul).starts_with(kEntriesMarker)) {
+            if (placed || !append_entries(out)) return false;
+            placed = true;
+            at = nul + kEntriesMarker.size();
+            continue;
+        }
+        if (nul + 2 >= frame.size() || frame[nul + 2] != '\0') return false;
+        switch (frame[nul + 1]) {
+            case kPageToken: out.append(std::to_string(page)); break;
+            case kPrevToken: out.append(std::to_string(page - 1)); break;
+            case kNextToken: out.append(std::to_string(page + 1)); break;
+            default: return false;
+        }
+        at = nul + 3;
+    }
+    out.append(frame.substr(at));
+    return placed;
+}
+
+// A page without entries (a list with no notes, or whose notes all went
+// while the page was built): rendered whole.
+Result<std::string> render_empty(const Site& site, int64_t page, const NoteListSpec& spec) {
+    TemplateData data;
+    data.set("has_notes", false);
+    data.set("notes", TemplateData(kainjow::mustache::list{}));
+    data.set("feed_title", spec.feed_title);
+    data.set("feed_url", site.url(spec.path));
+    if (!spec.tag.empty()) data.set("tag_page", true);
+    PageInfo info;
+    info.title = spec.page_title;
+    if (page > 1) info.title = (info.title.empty() ? "" : info.title + ", ") + "Page " + std::to_string(page);
+    return render_page(site, info, "home", std::move(data));
+}
+
+// The whole page, kept in the page cache when it is page 1: the list's frame
+// for this page's shape, its numbers, and `append_entries` copying the page's
+// entries, '\n' between them, into the entries marker's place — or answering
+// false (the page is then not assembled). Null when that or the templates fail.
+std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64_t pages, const NoteListSpec& spec,
+                                           bool has_entries, std::size_t entry_bytes_guess,
+                                           const std::function<bool(std::string&)>& append_entries, uint64_t generation) {
     std::string body;
     if (!has_entries) {
-        body = std::move(*frame);
+        auto whole = render_empty(site, page, spec);
+        if (!whole) return nullptr;
+        body = std::move(*whole);
     } else {
-        const auto at = frame->find(kEntriesMarker);
-        if (at == std::string::npos) return nullptr;  // the template lost {{{entry}}}: a bug, a 500
-        body.reserve(frame->size() + entry_bytes_guess);
-        body.append(*frame, 0, at);
-        if (!append_entries(body)) return nullptr;
-        body.append(*frame, at + kEntriesMarker.size());
+        auto frame = list_frame(site, pages, shape_of(page, pages), spec, generation);
+        if (!frame) return nullptr;
+        body.reserve(frame->body->size() + entry_bytes_guess);
+        if (!fill_frame(*frame->body, page, append_entries, body)) return nullptr;
     }
     // Last-Modified is when this page was built: a list changes without any
     // listed note changing (a deletion, an older note published).
-    auto cached = make_cached_page(200, std::move(body), http::format_http_date(std::time(nullptr)));
+    auto cached = make_cached_page(200, std::move(body), std::time(nullptr));
     if (page == 1) site.pages.store(note_list_key(spec.cache_key, page), cached, generation);
     return cached;
 }

@@ -99,7 +99,8 @@ private:
     notes::NoteChanges::Subscription subscription_;  // last: unsubscribes before the rest goes
 };
 
-// Builds a CachedPage: strong ETag from the body's hash.
-std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::string last_modified);
+// Builds a CachedPage: strong ETag from the body's hash; Last-Modified from
+// `last_modified_at` (none when 0).
+std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at);
 
 }  // namespace starpunk::web

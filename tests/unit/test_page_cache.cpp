@@ -12,7 +12,7 @@ namespace starpunk::web {
 namespace {
 
 std::shared_ptr<const CachedPage> page_of(std::size_t body_bytes, char fill = 'x') {
-    return make_cached_page(200, std::string(body_bytes, fill), "");
+    return make_cached_page(200, std::string(body_bytes, fill), 0);
 }
 
 std::string key(int i) { return "note:n" + std::to_string(i); }

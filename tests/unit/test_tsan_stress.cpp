@@ -74,7 +74,7 @@ TEST(PageCacheStress, ManyThreadsStoreFindAppendEntriesAndInvalidate) {
                     if (page->body->rfind("page " + key + " built at ", 0) != 0) ++wrong_pages;
                 } else {
                     const uint64_t gen = cache.generation();
-                    cache.store(key, web::make_cached_page(200, page_body(key, gen), ""), gen);
+                    cache.store(key, web::make_cached_page(200, page_body(key, gen), 0), gen);
                 }
                 const int64_t id = 1 + (i + t) % kIds;
                 cache.store_entry(id, entry_html(id), cache.generation());
@@ -109,9 +109,9 @@ TEST(PageCacheStress, ManyThreadsStoreFindAppendEntriesAndInvalidate) {
     // A page built before the last write is refused; one built after is kept.
     const uint64_t before = cache.generation();
     changes.publish();
-    cache.store("/late", web::make_cached_page(200, page_body("/late", before), ""), before);
+    cache.store("/late", web::make_cached_page(200, page_body("/late", before), 0), before);
     EXPECT_EQ(cache.find("/late"), nullptr);
-    cache.store("/late", web::make_cached_page(200, page_body("/late", cache.generation()), ""), cache.generation());
+    cache.store("/late", web::make_cached_page(200, page_body("/late", cache.generation()), 0), cache.generation());
     EXPECT_NE(cache.find("/late"), nullptr);
 }
 
@@ -156,7 +156,7 @@ struct Site {
         // Widens the window in which a write can land between the database
         // read and the store (what the generation check is for).
         std::this_thread::sleep_for(200us);
-        if (body.starts_with("total ")) pages->store("/", web::make_cached_page(200, body, ""), gen);
+        if (body.starts_with("total ")) pages->store("/", web::make_cached_page(200, body, 0), gen);
         return body;
     }
 };

@@ -22,9 +22,8 @@ namespace {
 
 std::string cache_key(std::string_view slug) { return "note:" + std::string(slug); }
 
-std::string last_modified(const notes::Note& note) {
-    return http::format_http_date(
-        std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(note.updated_at)));
+std::time_t last_modified(const notes::Note& note) {
+    return std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::seconds>(note.updated_at));
 }
 
 // A published, undeleted note's page from its rendering, kept in the page

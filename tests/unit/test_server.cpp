@@ -176,6 +176,16 @@ std::optional<std::chrono::milliseconds> closed_after(int fd, std::chrono::milli
     return std::nullopt;
 }
 
+// The server closes `fd` (then closed here too) no sooner than `at_least`
+// and before `before` from now.
+void expect_closed_between(int fd, std::chrono::milliseconds at_least, std::chrono::milliseconds before) {
+    auto closed = closed_after(fd, 5s);
+    ::close(fd);
+    ASSERT_TRUE(closed) << "still open after 5 s";
+    EXPECT_GE(*closed, at_least);
+    EXPECT_LT(*closed, before);
+}
+
 // Timeouts short enough for a test; each test lengthens the ones it is not about.
 ServerOptions short_timeouts() {
     ServerOptions opts;
@@ -454,11 +464,7 @@ TEST(ServerTimeouts, AConnectionThatSendsNothingIsClosedAfterTheHeaderTimeout) {
     Running running(app, opts);
     int fd = connect_to(running.server->port());
     ASSERT_GE(fd, 0);
-    auto closed = closed_after(fd, 5s);
-    ::close(fd);
-    ASSERT_TRUE(closed) << "still open after 5 s";
-    EXPECT_GE(*closed, 250ms);
-    EXPECT_LT(*closed, 2000ms);
+    expect_closed_between(fd, 250ms, 2000ms);
 }
 
 TEST(ServerTimeouts, AHeaderTrickledByteByByteIsCutAtTheHeaderTimeoutNotRenewedByEachByte) {
@@ -499,11 +505,7 @@ TEST(ServerTimeouts, AnIdleKeepAliveConnectionIsClosedAfterTheKeepAliveTimeoutNo
     (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     EXPECT_NE(read_for(fd, 100ms).find("\r\n\r\nfast"), std::string::npos);
     // Then idle past the keep-alive timeout: closed.
-    auto closed = closed_after(fd, 5s);
-    ::close(fd);
-    ASSERT_TRUE(closed) << "still open after 5 s";
-    EXPECT_GE(*closed, 1000ms);
-    EXPECT_LT(*closed, 3000ms);
+    expect_closed_between(fd, 1000ms, 3000ms);
 }
 
 TEST(ServerTimeouts, ABodyThatStopsArrivingIsAnswered408) {

@@ -177,6 +177,7 @@ int serve() {
     auto site = std::make_shared<web::Site>(*cfg, *templates,
                                             web::Services{*storage->notes, renderer, pages, health, *storage->pool});
     site->discovery_links = web::discovery_link_header(*site);
+    site->page_lines = web::cached_page_lines(*site);
     site->public_layout = web::make_layout_frame(*site);
     if (!site->public_layout) spdlog::warn("the page layout could not be prepared once; every page renders it in full");
 

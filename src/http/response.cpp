@@ -1,6 +1,7 @@
 #include "http/response.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "http/request.hpp"
 
@@ -23,7 +24,42 @@ std::optional<std::string_view> Response::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
         if (iequals(k, name)) return std::string_view(v);
     }
+    std::optional<std::string_view> found;
+    for (std::string_view block : blocks) {
+        for_each_block_line(block, [&](std::string_view k, std::string_view v) {
+            if (!found && iequals(k, name)) found = v;
+        });
+        if (found) return found;
+    }
     return std::nullopt;
+}
+
+void Response::add_block(std::string_view lines) {
+    for (auto& b : blocks) {
+        if (b.empty()) {
+            b = lines;
+            return;
+        }
+    }
+    throw std::logic_error("Response::add_block: more than kMaxBlocks blocks");
+}
+
+void append_header_line(std::string& out, std::string_view name, std::string_view value) {
+    out.append(name);
+    out.append(": ");
+    const size_t at = out.size();
+    out.append(value);
+    for (size_t i = at; i < out.size(); ++i) {
+        if (out[i] == '\r' || out[i] == '\n') out[i] = ' ';
+    }
+    out.append("\r\n");
+}
+
+std::string header_line(std::string_view name, std::string_view value) {
+    std::string line;
+    line.reserve(name.size() + value.size() + 4);
+    append_header_line(line, name, value);
+    return line;
 }
 
 static Response typed(int status, std::string_view type, std::string body) {

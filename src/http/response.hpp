@@ -7,10 +7,15 @@
 //   * `stream`      — a chunk source pulled one chunk at a time and sent with
 //                     chunked transfer encoding, so memory does not grow with the
 //                     size of the whole body (feeds).
+// Header fields are `headers` (owned strings) and `blocks`: complete header
+// lines built once and shared (the site's security headers, a cached page's
+// validators), written as they are, so a response from memory copies no
+// header strings.
 // Security headers, X-Request-ID, Content-Length and Date are added by the server
 // at its single finalisation point (http/finalize.hpp); handlers never set them.
 #pragma once
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -34,7 +39,17 @@ struct Response {
     std::string body;
     std::shared_ptr<const std::string> shared_body;
     ChunkSource stream;
+    // Lines "Name: value\r\n" (each made by header_line(), so free of stray
+    // CR and LF), written after `headers`. Each block must outlive the write:
+    // static storage, or storage `owner` keeps alive. header() sees them;
+    // set_header() and remove_header() do not, so a block never holds a
+    // field the application may replace.
+    static constexpr std::size_t kMaxBlocks = 4;
+    std::array<std::string_view, kMaxBlocks> blocks{};
+    std::shared_ptr<const void> owner;
 
+    // Into the first free place; std::logic_error when there is none (a bug).
+    void add_block(std::string_view lines);
     // Replaces every header of that name (case-insensitive) with one value.
     void set_header(std::string_view name, std::string_view value);
     // Appends a header even if one of that name exists (Set-Cookie, Link).
@@ -54,6 +69,24 @@ Response text_response(int status, std::string body);
 // 302 by default; 301/303/307/308 also allowed. `location` is sent as given.
 Response redirect(std::string location, int status = 302);
 Response stream_response(int status, std::string_view content_type, ChunkSource source);
+
+// "Name: value\r\n", with any CR or LF in the value written as a space: no
+// value can start a header field of its own.
+std::string header_line(std::string_view name, std::string_view value);
+// Appends the same to `out`.
+void append_header_line(std::string& out, std::string_view name, std::string_view value);
+// Calls f(name, value) for each line of a block.
+template <class F>
+void for_each_block_line(std::string_view block, F&& f) {
+    while (!block.empty()) {
+        const auto end = block.find("\r\n");
+        const std::string_view line = block.substr(0, end);
+        const auto colon = line.find(": ");
+        f(line.substr(0, colon), colon == std::string_view::npos ? std::string_view() : line.substr(colon + 2));
+        if (end == std::string_view::npos) break;
+        block.remove_prefix(end + 2);
+    }
+}
 
 // Standard reason phrase ("Not Found"); "Unknown" for codes we never send.
 std::string_view reason_phrase(int status);

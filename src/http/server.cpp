@@ -501,9 +501,10 @@ private:
         });
     }
 
-    // Status line, Date, the response's headers, Content-Length (when given)
-    // and Connection: close (when closing) into head_. CR and LF in a header
-    // value are replaced by spaces: no value can start a header of its own.
+    // Status line, Date, the response's headers and blocks, Content-Length
+    // (when given) and Connection: close (when closing) into head_. CR and LF
+    // in a header value are replaced by spaces (blocks were built that way):
+    // no value can start a header of its own.
     void serialize_head(std::optional<size_t> content_length) {
         head_.clear();
         head_.append("HTTP/1.1 ");
@@ -513,16 +514,8 @@ private:
         head_.append("\r\nDate: ");
         head_.append(http_date());
         head_.append("\r\n");
-        for (const auto& [name, value] : res_.headers) {
-            head_.append(name);
-            head_.append(": ");
-            size_t at = head_.size();
-            head_.append(value);
-            for (size_t i = at; i < head_.size(); ++i) {
-                if (head_[i] == '\r' || head_[i] == '\n') head_[i] = ' ';
-            }
-            head_.append("\r\n");
-        }
+        for (const auto& [name, value] : res_.headers) append_header_line(head_, name, value);
+        for (std::string_view block : res_.blocks) head_.append(block);
         if (content_length) {
             head_.append("Content-Length: ");
             head_.append(std::to_string(*content_length));
@@ -540,6 +533,9 @@ private:
         out.reason(reason_phrase(res_.status));
         out.set(bhttp::field::date, http_date());
         for (const auto& [name, value] : res_.headers) out.insert(name, value);
+        for (std::string_view block : res_.blocks) {
+            for_each_block_line(block, [&](std::string_view name, std::string_view value) { out.insert(name, value); });
+        }
         out.keep_alive(keep_alive_);
         out.chunked(true);
         serializer_.emplace(out);

@@ -204,8 +204,8 @@ bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, con
 
 http::Response note_list_page(const Site& site, const http::Request& req, int64_t page, const NoteListSpec& spec,
                               bool empty_is_404) {
-    if (req.prepared) return cached_page_response(site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
-    if (auto cached = site.pages.find(note_list_key(spec.cache_key, page))) return cached_page_response(site, req, *cached);
+    if (req.prepared) return cached_page_response(site, req, std::static_pointer_cast<const CachedPage>(req.prepared));
+    if (auto cached = site.pages.find(note_list_key(spec.cache_key, page))) return cached_page_response(site, req, std::move(cached));
 
     const uint64_t generation = site.pages.generation();  // before reading the database
     auto listing = site.notes.published_listing(spec.tag, kNotesPerPage, (page - 1) * kNotesPerPage, /*memory_only=*/false);
@@ -224,7 +224,7 @@ http::Response note_list_page(const Site& site, const http::Request& req, int64_
     };
     auto built = assemble(site, page, pages, spec, bytes > entries->size(), bytes, built_here, generation);
     if (!built) return error_response(site, req, 500, "The page could not be rendered.");
-    return cached_page_response(site, req, *built);
+    return cached_page_response(site, req, std::move(built));
 }
 
 }  // namespace starpunk::web

@@ -10,6 +10,7 @@
 #include <xxhash.h>
 
 #include "http/conditional.hpp"
+#include "http/response.hpp"
 #include "util/strings.hpp"
 
 namespace starpunk::web {
@@ -35,7 +36,8 @@ PageCache::PageCache(notes::NoteChanges& changes, std::size_t budget_bytes)
 
 std::size_t PageCache::entry_bytes(const std::string& key, const CachedPage& page) {
     constexpr std::size_t kOverhead = 160;  // slot, index node, the page's and body's control blocks
-    return kOverhead + key.size() + (page.body ? page.body->size() : 0) + page.etag.size() + page.last_modified.size();
+    return kOverhead + key.size() + (page.body ? page.body->size() : 0) + page.etag.size() + page.last_modified.size() +
+           page.validator_lines.size();
 }
 
 std::size_t PageCache::entry_bytes(const std::string& html) {
@@ -174,6 +176,9 @@ std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body,
     page->body = std::make_shared<const std::string>(std::move(body));
     if (last_modified_at > 0) page->last_modified = http::format_http_date(last_modified_at);
     page->last_modified_at = last_modified_at > 0 ? last_modified_at : 0;
+    page->validator_lines = http::header_line("ETag", page->etag);
+    page->etag_line_bytes = page->validator_lines.size();
+    if (!page->last_modified.empty()) http::append_header_line(page->validator_lines, "Last-Modified", page->last_modified);
     return page;
 }
 

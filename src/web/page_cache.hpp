@@ -42,6 +42,11 @@ struct CachedPage {
     std::string etag;           // strong, quoted
     std::string last_modified;  // HTTP-date, may be empty
     std::time_t last_modified_at = 0;  // the same, parsed (0 when empty)
+    // "ETag: …\r\n" then, when there is a date, "Last-Modified: …\r\n"
+    // (http::header_line): the response's validators as one block; its first
+    // etag_line_bytes are the ETag alone.
+    std::string validator_lines;
+    std::size_t etag_line_bytes = 0;
 };
 
 class PageCache {

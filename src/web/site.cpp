@@ -29,28 +29,41 @@ std::string discovery_link_header(const Site& site) {
     return link;
 }
 
-http::Response cached_page_response(const Site& site, const http::Request& req, const CachedPage& page) {
+std::string cached_page_lines(const Site& site) {
+    return http::header_line("Cache-Control", "public, max-age=60") +
+           http::header_line("Link", site.discovery_links.empty() ? discovery_link_header(site) : site.discovery_links);
+}
+
+http::Response cached_page_response(const Site& site, const http::Request& req, std::shared_ptr<const CachedPage> page) {
+    static const std::string kHtmlLine = http::header_line("Content-Type", http::kHtmlType);
     http::Response res;
-    res.status = page.status;
-    // A fresh response: headers go straight in (no set_header scans), room
-    // made once for these, the site's security headers and X-Request-ID.
-    res.headers.reserve(12);
-    res.headers.emplace_back("Cache-Control", "public, max-age=60");
-    res.headers.emplace_back("ETag", page.etag);
+    res.status = page->status;
+    // Every header a block built once (the site's, the page's validators):
+    // nothing copied. The page owns its block and the body; the site
+    // outlives the server.
+    if (site.page_lines.empty()) {
+        auto lines = std::make_shared<const std::string>(cached_page_lines(site));  // tests' sites only
+        res.add_block(*lines);
+        res.owner = std::make_shared<std::pair<std::shared_ptr<const std::string>, std::shared_ptr<const CachedPage>>>(
+            lines, page);
+    } else {
+        res.add_block(site.page_lines);
+        res.owner = page;
+    }
     // A Last-Modified is a validator only once its second is over (RFC 9110
     // §8.8.2.2): a page changed and rebuilt later in that same second carries
     // the same date, and a cache holding the earlier copy would get a 304 to
     // If-Modified-Since. Within that second the page goes out without it (the
     // ETag still validates) and If-Modified-Since is not honoured.
-    const bool dated = page.last_modified_at > 0 && page.last_modified_at < std::time(nullptr);
-    if (dated) res.headers.emplace_back("Last-Modified", page.last_modified);
-    res.headers.emplace_back("Link", site.discovery_links.empty() ? discovery_link_header(site) : site.discovery_links);
-    if (page.status == 200 && http::is_not_modified(req, page.etag, dated ? page.last_modified : std::string_view())) {
+    const bool dated = page->last_modified_at > 0 && page->last_modified_at < std::time(nullptr);
+    res.add_block(dated ? std::string_view(page->validator_lines)
+                        : std::string_view(page->validator_lines).substr(0, page->etag_line_bytes));
+    if (page->status == 200 && http::is_not_modified(req, page->etag, dated ? page->last_modified : std::string_view())) {
         res.status = 304;
         return res;
     }
-    res.headers.emplace_back("Content-Type", http::kHtmlType);
-    res.shared_body = page.body;
+    res.add_block(kHtmlLine);
+    res.shared_body = page->body;
     return res;
 }
 

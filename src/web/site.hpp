@@ -91,6 +91,8 @@ struct Site {
     // discovery_link_header(), computed once by the code that builds the Site
     // (it is constant); empty means "compute per response".
     std::string discovery_links;
+    // cached_page_lines(), likewise; empty means "compute per response".
+    std::string page_lines;
     // make_layout_frame(), likewise; null means "render the layout per page".
     std::shared_ptr<const LayoutFrame> public_layout;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
@@ -145,7 +147,10 @@ std::string discovery_link_header(const Site& site);
 
 // A cached public page as a response: 304 when the client's validators match,
 // else 200 with the shared body; ETag, Last-Modified, Cache-Control and Link set.
-http::Response cached_page_response(const Site& site, const http::Request& req, const CachedPage& page);
+http::Response cached_page_response(const Site& site, const http::Request& req, std::shared_ptr<const CachedPage> page);
+// The header lines every page from the page cache carries besides its
+// validators (Cache-Control, Link: discovery), as one block.
+std::string cached_page_lines(const Site& site);
 
 // "27 November 2026" (UTC).
 std::string human_date(Timestamp t);

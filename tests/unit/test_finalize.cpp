@@ -63,8 +63,11 @@ TEST(SiteHeaders, HandlerCannotDuplicateSecurityHeaders) {
     Response res = html_response(200, "x");
     res.add_header("X-Content-Type-Options", "bogus");
     starpunk::web::apply_site_headers(req, res);
-    int count = 0;
+    int count = 0;  // in the owned headers and the shared blocks alike
     for (auto& [k, v] : res.headers) count += (k == "X-Content-Type-Options");
+    for (std::string_view block : res.blocks) {
+        for_each_block_line(block, [&](std::string_view k, std::string_view) { count += (k == "X-Content-Type-Options"); });
+    }
     EXPECT_EQ(count, 1);
     EXPECT_EQ(res.header("X-Content-Type-Options"), "nosniff");
 }

@@ -319,11 +319,11 @@ TEST_F(Changes, IndexFollowsWritesAndRebuildsToTheSameAnswers) {
 namespace starpunk::web {
 namespace {
 
-http::Response answer(const Site& site, const CachedPage& page, std::string_view if_modified_since) {
+http::Response answer(const Site& site, std::shared_ptr<const CachedPage> page, std::string_view if_modified_since) {
     http::Request req;
     req.target = "/";
     if (!if_modified_since.empty()) req.headers.push_back({"If-Modified-Since", if_modified_since});
-    return cached_page_response(site, req, page);
+    return cached_page_response(site, req, std::move(page));
 }
 
 TEST(PageLastModified, APageBuiltThisSecondHasNoDateAndIgnoresIfModifiedSince) {
@@ -335,16 +335,16 @@ TEST(PageLastModified, APageBuiltThisSecondHasNoDateAndIgnoresIfModifiedSince) {
 
     // Built this second: a change later in the second would carry the same date.
     auto fresh = make_cached_page(200, "<p>x</p>", now + 1);  // (clock may tick)
-    auto r = answer(*site, *fresh, http::format_http_date(now + 1));
+    auto r = answer(*site, fresh, http::format_http_date(now + 1));
     EXPECT_FALSE(r.header("Last-Modified").has_value());
     EXPECT_EQ(r.status, 200);
 
     // A second that is over: the date is sent and honoured.
     auto settled = make_cached_page(200, "<p>x</p>", now - 5);
-    r = answer(*site, *settled, "");
+    r = answer(*site, settled, "");
     EXPECT_EQ(r.header("Last-Modified"), std::optional<std::string_view>(settled->last_modified));
-    EXPECT_EQ(answer(*site, *settled, settled->last_modified).status, 304);
-    EXPECT_EQ(answer(*site, *settled, http::format_http_date(now - 6)).status, 200);
+    EXPECT_EQ(answer(*site, settled, settled->last_modified).status, 304);
+    EXPECT_EQ(answer(*site, settled, http::format_http_date(now - 6)).status, 200);
 }
 
 }  // namespace

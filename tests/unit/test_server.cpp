@@ -27,6 +27,9 @@ namespace {
 // leaves the server with bytes it cannot write.
 constexpr std::size_t kBigBody = 64u << 20;
 
+// A block of header lines a handler adds (http/response.hpp: Response::blocks).
+const std::string kBlockLines = header_line("X-Block-One", "1") + header_line("X-Block-Two", "two\r\nEvil: yes");
+
 class TestApp final : public Application {
 public:
     TestApp() {
@@ -66,6 +69,21 @@ public:
         upload.body_to_file = true;
         upload.max_body_bytes = 300'000;
         router.add(std::move(upload));
+        router.add({Method::get, "/blocks", 0, Execution::inline_, [](Request&) {
+                        auto res = text_response(200, "with blocks");
+                        res.add_block(kBlockLines);
+                        return res;
+                    }});
+        router.add({Method::get, "/blocks-stream", 0, Execution::inline_, [](Request&) {
+                        auto done = std::make_shared<bool>(false);
+                        auto res = stream_response(200, kTextType, [done](std::string& chunk) -> starpunk::Result<bool> {
+                            if (*done) return false;
+                            chunk = "streamed";
+                            return *done = true;
+                        });
+                        res.add_block(kBlockLines);
+                        return res;
+                    }});
         router.add({Method::get, "/big", 0, Execution::inline_,
                     [](Request&) { return text_response(200, std::string(kBigBody, 'b')); }});
         router.add({Method::post, "/echo", 0, Execution::inline_,
@@ -308,6 +326,23 @@ TEST(Server, InMemoryResponseHeadIsWellFormed) {
     for (size_t at = 0; (at = head.find("\r\n", at)) != std::string::npos; at += 2) ++lines;
     for (size_t at = 0; (at = head.find('\n', at)) != std::string::npos; ++at) --lines;
     EXPECT_EQ(lines, 0u) << "every line ends in CRLF, no bare LF";
+}
+
+TEST(Server, HeaderBlocksAreWrittenOnceForInMemoryAndStreamedResponses) {
+    TestApp app;
+    Running running(app);
+    for (const char* path : {"/blocks", "/blocks-stream"}) {
+        const std::string out = fetch(running.server->port(), path);
+        const std::string head = out.substr(0, out.find("\r\n\r\n") + 2);
+        EXPECT_EQ(count_of(head, "\r\nX-Block-One: 1\r\n"), 1u) << path << "\n" << head;
+        EXPECT_EQ(count_of(head, "\r\nX-Block-Two: two  Evil: yes\r\n"), 1u) << path << "\n" << head;
+        EXPECT_EQ(head.find("\nEvil"), std::string::npos) << "a value cannot start a field of its own";
+        EXPECT_NE(out.find("X-App-Finalized: yes"), std::string::npos) << path;
+    }
+    Response res;
+    res.add_block(kBlockLines);
+    EXPECT_EQ(res.header("x-block-two"), std::optional<std::string_view>("two  Evil: yes"));
+    EXPECT_EQ(res.header("Evil"), std::nullopt);
 }
 
 // Issue 12: with descriptors running out the accept loop spun. At

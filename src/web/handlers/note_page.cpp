@@ -62,10 +62,10 @@ bool note_is_cached(const Site& site, http::Request& req) {
 
 http::Handler note_page(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
-        if (req.prepared) return cached_page_response(*site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
+        if (req.prepared) return cached_page_response(*site, req, std::static_pointer_cast<const CachedPage>(req.prepared));
         std::string_view slug = req.param("slug");
         std::string key = cache_key(slug);
-        if (auto cached = site->pages.find(key)) return cached_page_response(*site, req, *cached);
+        if (auto cached = site->pages.find(key)) return cached_page_response(*site, req, std::move(cached));
 
         uint64_t generation = site->pages.generation();
         auto found = site->notes.rendered().for_page(slug);
@@ -104,7 +104,7 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         }
         auto page = public_page(*site, key, generation, *found, photos, *rendered);
         if (!page) return error_response(*site, req, 500, "The page could not be rendered.");
-        return cached_page_response(*site, req, *page);
+        return cached_page_response(*site, req, std::move(page));
     };
 }
 

@@ -47,7 +47,7 @@ bool tag_page_is_cached(const Site& site, http::Request& req) {
 
 http::Handler tag_page(std::shared_ptr<const Site> site) {
     return [site = std::move(site)](http::Request& req) {
-        if (req.prepared) return cached_page_response(*site, req, *std::static_pointer_cast<const CachedPage>(req.prepared));
+        if (req.prepared) return cached_page_response(*site, req, std::static_pointer_cast<const CachedPage>(req.prepared));
         const std::string_view written = req.param("tag");
         auto normal = notes::make_tag(written);
         if (!normal) return error_response(*site, req, 404, "There is no tag at this address.");

@@ -11,11 +11,12 @@ size_t slot(Format format) { return static_cast<size_t>(format); }
 }  // namespace
 
 FeedCache::FeedCache(std::shared_ptr<const FeedService> service, notes::NoteChanges& changes, size_t max_body_bytes,
-                     std::chrono::nanoseconds external_check)
+                     std::chrono::nanoseconds external_check, Derive derive)
     : service_(std::move(service)),
       changes_(changes),
       max_body_bytes_(max_body_bytes),
       external_check_(external_check),
+      derive_(std::move(derive)),
       subscription_(changes.subscribe([this] { invalidate(); })) {}
 
 std::shared_ptr<const CachedFeed> FeedCache::current(Format format) const {
@@ -59,6 +60,7 @@ Result<FeedCache::Built> FeedCache::build(Format format) {
     entry->format = format;
     entry->generation = generation;
     entry->etag = prepared->etag;
+    if (derive_) entry->derived = derive_(*entry);
 
     auto source = FeedService::stream(service_, std::move(*prepared));
     std::string body;

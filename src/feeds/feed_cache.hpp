@@ -39,6 +39,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -59,15 +60,21 @@ struct CachedFeed {
     uint64_t generation = 0;
     std::string etag;                          // weak, W/"…"
     std::shared_ptr<const std::string> body;   // the whole document; null when larger than the cap
+    // What the cache's owner derives from the entry once, when it is built
+    // (FeedCache's `derive`; web/: the response's header lines).
+    std::string derived;
 };
 
 class FeedCache {
 public:
     // `service` builds the feeds; `changes` (the notes' change notification)
     // must outlive the cache.
+    // `derive` (optional) fills each new entry's `derived`, from its format
+    // and ETag, before anyone sees the entry.
+    using Derive = std::function<std::string(const CachedFeed&)>;
     FeedCache(std::shared_ptr<const FeedService> service, notes::NoteChanges& changes,
               size_t max_body_bytes = kDefaultFeedCacheBytes,
-              std::chrono::nanoseconds external_check = kDefaultExternalCheck);
+              std::chrono::nanoseconds external_check = kDefaultExternalCheck, Derive derive = {});
     FeedCache(const FeedCache&) = delete;
     FeedCache& operator=(const FeedCache&) = delete;
 
@@ -100,6 +107,7 @@ private:
     notes::NoteChanges& changes_;
     size_t max_body_bytes_;
     std::chrono::nanoseconds external_check_;
+    Derive derive_;
     std::atomic<int64_t> next_external_check_ns_{0};  // steady_clock
     mutable std::shared_mutex mutex_;  // guards entries_
     std::array<std::shared_ptr<const CachedFeed>, 3> entries_;

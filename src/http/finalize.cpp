@@ -22,13 +22,15 @@ bool sane_token(std::string_view v) {
 
 }  // namespace
 
-void finalize_response(const Request& req, Response& res) {
-    res.set_header("X-Request-ID", req.request_id);
+void finalize_response(const Request&, Response& res) {
     bool has_body = res.stream || !res.body_view().empty();
     if (has_body && !res.header("Content-Type")) res.set_header("Content-Type", "application/octet-stream");
 }
 
-std::string random_uuid() {
+namespace {
+
+// 36 characters of a random UUID v4 into `out`.
+void write_random_uuid(std::string& out) {
     // Request ids need uniqueness, not secrecy: a per-thread generator seeded
     // once from the OS CSPRNG keeps this off the syscall path.
     thread_local std::mt19937_64 gen = [] {
@@ -48,7 +50,7 @@ std::string random_uuid() {
     // 8-4-4-4-12 lowercase hex digits, written directly (snprintf cost more
     // than the rest of a cached response's bookkeeping).
     static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(36, '-');
+    out.assign(36, '-');
     std::size_t at = 0;
     auto put = [&](uint64_t v, int digits) {
         for (int i = digits - 1; i >= 0; --i) out[at++] = kHex[(v >> (4 * i)) & 0xF];
@@ -62,12 +64,28 @@ std::string random_uuid() {
     put(lo >> 48, 4);
     ++at;
     put(lo & 0xFFFFFFFFFFFFull, 12);
+}
+
+}  // namespace
+
+std::string random_uuid() {
+    std::string out;
+    write_random_uuid(out);
     return out;
 }
 
+void choose_request_id(std::optional<std::string_view> client_value, std::string& out) {
+    if (client_value && sane_token(*client_value)) {
+        out.assign(*client_value);
+    } else {
+        write_random_uuid(out);
+    }
+}
+
 std::string choose_request_id(std::optional<std::string_view> client_value) {
-    if (client_value && sane_token(*client_value)) return std::string(*client_value);
-    return random_uuid();
+    std::string out;
+    choose_request_id(client_value, out);
+    return out;
 }
 
 }  // namespace starpunk::http

@@ -208,11 +208,14 @@ private:
         // path's storage carry over (no allocation for them once grown).
         auto fields = std::move(req_.headers);
         auto path = std::move(req_.path);
+        auto id = std::move(req_.request_id);
         req_ = Request{};
         fields.clear();
         path.clear();
+        id.clear();
         req_.headers = std::move(fields);
         req_.path = std::move(path);
+        req_.request_id = std::move(id);
         res_ = Response{};
         body_parser_.reset();
         file_parser_.reset();
@@ -356,7 +359,7 @@ private:
     bool fill_request_line(const bhttp::request_header<Fields>& h) {
         point_request_line(h);
         req_.remote_address = remote_;
-        req_.request_id = choose_request_id(optional_field(h, "X-Request-ID"));
+        choose_request_id(optional_field(h, "X-Request-ID"), req_.request_id);
         target_ok_ = false;
         if (req_.raw_path.empty() || req_.raw_path.front() != '/') return false;
         auto decoded = percent_decode(req_.raw_path);
@@ -501,8 +504,9 @@ private:
         });
     }
 
-    // Status line, Date, the response's headers and blocks, Content-Length
-    // (when given) and Connection: close (when closing) into head_. CR and LF
+    // Status line, Date, the response's headers and blocks, X-Request-ID,
+    // Content-Length (when given) and Connection: close (when closing) into
+    // head_. CR and LF
     // in a header value are replaced by spaces (blocks were built that way):
     // no value can start a header of its own.
     void serialize_head(std::optional<size_t> content_length) {
@@ -516,6 +520,10 @@ private:
         head_.append("\r\n");
         for (const auto& [name, value] : res_.headers) append_header_line(head_, name, value);
         for (std::string_view block : res_.blocks) head_.append(block);
+        // A sane token or a UUID (choose_request_id): nothing to clean.
+        head_.append("X-Request-ID: ");
+        head_.append(req_.request_id);
+        head_.append("\r\n");
         if (content_length) {
             head_.append("Content-Length: ");
             head_.append(std::to_string(*content_length));
@@ -536,6 +544,7 @@ private:
         for (std::string_view block : res_.blocks) {
             for_each_block_line(block, [&](std::string_view name, std::string_view value) { out.insert(name, value); });
         }
+        out.insert("X-Request-ID", req_.request_id);
         out.keep_alive(keep_alive_);
         out.chunked(true);
         serializer_.emplace(out);

@@ -28,8 +28,8 @@
 //      handled right there, blocking ones on the worker pool, whose result is
 //      posted back to the connection's executor;
 //   4. Application::finalize() (the site's headers) and finalize_response()
-//      (X-Request-ID, Content-Type) run, the
-//      response is written (chunked when it streams), one access-log line is
+//      (a Content-Type fallback) run, the response is written with the
+//      request's X-Request-ID (chunked when it streams), one access-log line is
 //      written, and the connection waits for the next request or closes.
 // Shutdown (SIGTERM/SIGINT or stop()): stop accepting, close idle connections,
 // let in-flight requests finish (their connections then close), exit run() when

@@ -1,5 +1,7 @@
 #include "web/feed_response.hpp"
 
+#include <array>
+
 #include "feeds/negotiate.hpp"
 #include "http/conditional.hpp"
 #include "web/errors.hpp"
@@ -13,6 +15,26 @@ using Event = metrics::FeedCounters::Event;
 void common_headers(const SiteFeeds& feeds, std::string_view etag, bool negotiated, http::Response& res) {
     res.headers.emplace_back("ETag", etag);
     res.headers.emplace_back("Cache-Control", feeds.cache_control);
+    if (negotiated) res.headers.emplace_back("Vary", "Accept");
+}
+
+// "Content-Type: …\r\n" of each format, built once.
+std::string_view content_type_line(feeds::Format format) {
+    static const std::array<std::string, 3> lines = [] {
+        std::array<std::string, 3> out;
+        for (auto f : {feeds::Format::rss, feeds::Format::atom, feeds::Format::json}) {
+            out.at(static_cast<size_t>(f)) = http::header_line("Content-Type", feeds::format_info(f).content_type);
+        }
+        return out;
+    }();
+    return lines.at(static_cast<size_t>(format));
+}
+
+// The same from the entry's block of lines, built once with it (kept alive
+// by the response).
+void entry_headers(const std::shared_ptr<const feeds::CachedFeed>& entry, bool negotiated, http::Response& res) {
+    res.add_block(entry->derived);
+    res.owner = entry;
     if (negotiated) res.headers.emplace_back("Vary", "Accept");
 }
 
@@ -33,6 +55,10 @@ feeds::ChunkSource counted(metrics::Metrics* m, std::string_view name, feeds::Ch
 }
 
 }  // namespace
+
+std::string SiteFeeds::entry_lines(std::string_view etag, std::string_view cache_control) {
+    return http::header_line("ETag", etag) + http::header_line("Cache-Control", cache_control);
+}
 
 std::shared_ptr<const feeds::FeedService> make_feed_service(const Site& site) {
     return std::make_shared<const feeds::FeedService>(&site.notes, &site.renderer,
@@ -89,17 +115,16 @@ http::Response feed_response(const Site& site, SiteFeeds& feeds, const http::Req
 
     // 2. The answer. A hit is an answer that generated nothing.
     http::Response res;
-    res.headers.reserve(10);  // ours, then the site's security headers and X-Request-ID
     if (http::is_not_modified(req, entry->etag, {})) {
         res.status = 304;
         if (m) m->feed(name, generated ? Event::miss : Event::hit);
-        common_headers(feeds, entry->etag, negotiated, res);
+        entry_headers(entry, negotiated, res);
         return res;
     }
     std::string_view etag = entry->etag;
     if (entry->body) {
         res.status = 200;
-        res.set_header("Content-Type", feeds::format_info(format).content_type);
+        res.add_block(content_type_line(format));
         res.shared_body = entry->body;
         if (m) m->feed(name, generated ? Event::miss : Event::hit);
     } else {
@@ -117,7 +142,7 @@ http::Response feed_response(const Site& site, SiteFeeds& feeds, const http::Req
         common_headers(feeds, etag, negotiated, res);
         return res;
     }
-    common_headers(feeds, etag, negotiated, res);
+    entry_headers(entry, negotiated, res);  // the entry's own ETag: its body is what goes out
     return res;
 }
 
@@ -141,3 +166,4 @@ http::Response opml_response(const Site& site, const feeds::FeedService& feeds, 
 }
 
 }  // namespace starpunk::web
+

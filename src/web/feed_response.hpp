@@ -28,8 +28,15 @@ struct SiteFeeds {
     SiteFeeds(const std::shared_ptr<const feeds::FeedService>& feed_service, notes::NoteChanges& changes,
               int cache_seconds, size_t max_body_bytes = feeds::kDefaultFeedCacheBytes)
         : service(feed_service),
-          cache(feed_service, changes, max_body_bytes),
+          cache(feed_service, changes, max_body_bytes, feeds::kDefaultExternalCheck,
+                [cc = "public, max-age=" + std::to_string(cache_seconds)](const feeds::CachedFeed& entry) {
+                    return entry_lines(entry.etag, cc);
+                }),
           cache_control("public, max-age=" + std::to_string(cache_seconds)) {}
+
+    // ETag and Cache-Control as one block of header lines: what each cached
+    // entry keeps in CachedFeed::derived.
+    static std::string entry_lines(std::string_view etag, std::string_view cache_control);
 
     std::shared_ptr<const feeds::FeedService> service;
     feeds::FeedCache cache;

@@ -211,6 +211,29 @@ TEST_F(FeedCacheTest, ALargerFeedKeepsOnlyItsValidatorAndStreamsTheSameBytes) {
     }
 }
 
+TEST_F(FeedCacheTest, EveryEntryCarriesWhatTheOwnerDerivesFromIt) {
+    add("a", "Alpha");
+    for (size_t cap : {kDefaultFeedCacheBytes, size_t{64}}) {  // bytes kept, and only the validator
+        int calls = 0;
+        FeedCache c(service, h.svc().changes(), cap, 0ns, [&](const CachedFeed& entry) {
+            ++calls;
+            return "derived from " + entry.etag;
+        });
+        for (Format f : kFormats) {
+            auto built = c.build(f);
+            ASSERT_TRUE(built.ok());
+            EXPECT_EQ(built->feed->derived, "derived from " + built->feed->etag);
+            EXPECT_EQ(c.find(f)->derived, built->feed->derived);
+        }
+        EXPECT_EQ(calls, 3) << "once per entry built";
+        add("b" + std::to_string(cap), "Beta");  // a write: the next entries are new
+        auto again = c.build(Format::rss);
+        ASSERT_TRUE(again.ok());
+        EXPECT_EQ(again->feed->derived, "derived from " + again->feed->etag);
+        EXPECT_EQ(calls, 4);
+    }
+}
+
 TEST_F(FeedCacheTest, ConcurrentMissesBuildOnce) {
     for (int i = 0; i < 5; ++i) add("n" + std::to_string(i), "Note " + std::to_string(i));
     auto c = cache();

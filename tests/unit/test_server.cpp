@@ -284,7 +284,17 @@ TEST(Server, EveryResponsePassesTheApplicationsFinalizeAndCarriesARequestId) {
     for (const char* path : {"/fast", "/stream", "/nowhere", "/throws"}) {
         std::string out = fetch(running.server->port(), path);
         EXPECT_NE(out.find("X-App-Finalized: yes"), std::string::npos) << path;
-        EXPECT_NE(out.find("X-Request-ID: "), std::string::npos) << path;
+        EXPECT_EQ(count_of(out, "\r\nX-Request-ID: "), 1u) << path;
+        // The client's own id when it is a sane token, else a fresh one.
+        const std::string mine = starpunk::testing::round_trip(
+            running.server->port(),
+            std::string("GET ") + path + " HTTP/1.1\r\nHost: t\r\nX-Request-ID: trace-42\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(count_of(mine, "\r\nX-Request-ID: trace-42\r\n"), 1u) << path << "\n" << mine;
+        const std::string hostile = starpunk::testing::round_trip(
+            running.server->port(),
+            std::string("GET ") + path + " HTTP/1.1\r\nHost: t\r\nX-Request-ID: a<b>\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(hostile.find("a<b>"), std::string::npos) << path;
+        EXPECT_EQ(count_of(hostile, "\r\nX-Request-ID: "), 1u) << path;
     }
 }
 

@@ -28,10 +28,10 @@ struct SiteFeeds {
     SiteFeeds(const std::shared_ptr<const feeds::FeedService>& feed_service, notes::NoteChanges& changes,
               int cache_seconds, size_t max_body_bytes = feeds::kDefaultFeedCacheBytes)
         : service(feed_service),
+          // Entries are built only after construction, so cache_control is set
+          // by then (SiteFeeds neither copies nor moves: FeedCache does not).
           cache(feed_service, changes, max_body_bytes, feeds::kDefaultExternalCheck,
-                [cc = "public, max-age=" + std::to_string(cache_seconds)](const feeds::CachedFeed& entry) {
-                    return entry_lines(entry.etag, cc);
-                }),
+                [this](const feeds::CachedFeed& entry) { return entry_lines(entry.etag, cache_control); }),
           cache_control("public, max-age=" + std::to_string(cache_seconds)) {}
 
     // ETag and Cache-Control as one block of header lines: what each cached

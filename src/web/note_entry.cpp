@@ -21,6 +21,48 @@ void append_escaped(std::string& out, std::string_view s) {
     }
 }
 
+// {{#has_photos}}<div class="photos">{{#photos}}<img …>{{/photos}}</div>{{/has_photos}}
+// without the line's indentation and newline.
+void append_photos(std::string& out, const Site& site, const std::vector<notes::NotePhoto>& photos) {
+    if (photos.empty()) return;
+    out.append("<div class=\"photos\">");
+    for (const auto& p : photos) {
+        out.append("<img class=\"u-photo\" src=\"");
+        append_escaped(out, p.stored() ? site.url(p.url) : p.url);
+        out.append("\" alt=\"");
+        append_escaped(out, p.alt);
+        out.append("\"");
+        if (p.stored() && p.width > 0 && p.height > 0) {
+            out.append(" width=\"").append(std::to_string(p.width));
+            out.append("\" height=\"").append(std::to_string(p.height)).append("\"");
+        }
+        if (p.stored() && !p.variants.empty()) {
+            out.append(" srcset=\"");
+            append_escaped(out, photo_srcset(site, p));
+            out.append("\" sizes=\"");
+            append_escaped(out, kPhotoSizes);
+            out.append("\"");
+        }
+        out.append(" loading=\"lazy\">");
+    }
+    out.append("</div>");
+}
+
+// {{#has_tags}}<ul class="tags">{{#tags}}<li><a … href="{{tag_url}}">{{tag}}</a></li>{{/tags}}</ul>{{/has_tags}}
+// without the line's indentation and newline.
+void append_tags(std::string& out, const Site& site, const std::vector<notes::Tag>& tags) {
+    if (tags.empty()) return;
+    out.append("<ul class=\"tags\">");
+    for (const auto& t : tags) {
+        out.append("<li><a class=\"p-category\" rel=\"tag\" href=\"");
+        append_escaped(out, tag_url(site, t));
+        out.append("\">");
+        append_escaped(out, t.display);
+        out.append("</a></li>");
+    }
+    out.append("</ul>");
+}
+
 }  // namespace
 
 // Line for line templates/note_entry.mustache; the comment before each part
@@ -45,45 +87,11 @@ std::string note_entry_html(const Site& site, const notes::Note& note, const std
     out.append("    <div class=\"e-content\">");
     append_scoped_footnotes(out, rendered.html, note.slug);
     out.append("</div>\n");
-    // {{#has_photos}}<div class="photos">{{#photos}}<img …>{{/photos}}</div>{{/has_photos}}
     out.append("    ");
-    if (!photos.empty()) {
-        out.append("<div class=\"photos\">");
-        for (const auto& p : photos) {
-            out.append("<img class=\"u-photo\" src=\"");
-            append_escaped(out, p.stored() ? site.url(p.url) : p.url);
-            out.append("\" alt=\"");
-            append_escaped(out, p.alt);
-            out.append("\"");
-            if (p.stored() && p.width > 0 && p.height > 0) {
-                out.append(" width=\"").append(std::to_string(p.width));
-                out.append("\" height=\"").append(std::to_string(p.height)).append("\"");
-            }
-            if (p.stored() && !p.variants.empty()) {
-                out.append(" srcset=\"");
-                append_escaped(out, photo_srcset(site, p));
-                out.append("\" sizes=\"");
-                append_escaped(out, kPhotoSizes);
-                out.append("\"");
-            }
-            out.append(" loading=\"lazy\">");
-        }
-        out.append("</div>");
-    }
+    append_photos(out, site, photos);
     out.push_back('\n');
-    // {{#has_tags}}<ul class="tags">{{#tags}}<li><a … href="{{tag_url}}">{{tag}}</a></li>{{/tags}}</ul>{{/has_tags}}
     out.append("    ");
-    if (!tags.empty()) {
-        out.append("<ul class=\"tags\">");
-        for (const auto& t : tags) {
-            out.append("<li><a class=\"p-category\" rel=\"tag\" href=\"");
-            append_escaped(out, tag_url(site, t));
-            out.append("\">");
-            append_escaped(out, t.display);
-            out.append("</a></li>");
-        }
-        out.append("</ul>");
-    }
+    append_tags(out, site, tags);
     out.push_back('\n');
     out.append("    <footer class=\"note-meta\">\n      <a class=\"u-url u-uid\" href=\"");
     append_escaped(out, url);
@@ -92,6 +100,73 @@ std::string note_entry_html(const Site& site, const notes::Note& note, const std
     out.append("\">");
     append_escaped(out, human_date(note.created_at));
     out.append("</time></a>\n    </footer>\n  </article>");
+    return out;
+}
+
+// Line for line templates/note.mustache, the same way.
+std::string note_article_html(const Site& site, const notes::Note& note, const std::vector<notes::Tag>& tags,
+                              const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& rendered) {
+    const std::string url = note_url(site, note);
+    const std::string published_human = human_date(note.created_at);
+    const Author author = site_author(site.config);
+    std::string out;
+    out.reserve(rendered.html.size() + 1024 + 160 * tags.size() + 400 * photos.size());
+    // {{^name}}<h1 class="visually-hidden">Note from {{published_human}}</h1>{{/name}}
+    if (!rendered.name) {
+        out.append("<h1 class=\"visually-hidden\">Note from ");
+        append_escaped(out, published_human);
+        out.append("</h1>");
+    }
+    out.append("\n<article class=\"h-entry note note-page\">\n");
+    // {{#name}}<h1 class="p-name">{{name}}</h1>{{/name}}
+    out.append("  ");
+    if (rendered.name) {
+        out.append("<h1 class=\"p-name\">");
+        append_escaped(out, *rendered.name);
+        out.append("</h1>");
+    }
+    out.push_back('\n');
+    // {{#summary}}<p class="p-summary summary">{{summary}}</p>{{/summary}}
+    out.append("  ");
+    if (note.summary) {
+        out.append("<p class=\"p-summary summary\">");
+        append_escaped(out, *note.summary);
+        out.append("</p>");
+    }
+    out.push_back('\n');
+    // {{#draft}}<p class="draft-badge">Draft — only you can see this note.</p>{{/draft}}
+    out.append("  ");
+    if (!note.published) out.append("<p class=\"draft-badge\">Draft — only you can see this note.</p>");
+    out.push_back('\n');
+    // <div class="e-content">{{{html}}}</div>
+    out.append("  <div class=\"e-content\">");
+    append_scoped_footnotes(out, rendered.html, note.slug);
+    out.append("</div>\n  ");
+    append_photos(out, site, photos);
+    out.append("\n  ");
+    append_tags(out, site, tags);
+    out.append("\n  <footer class=\"note-meta\">\n    <a class=\"u-url u-uid\" href=\"");
+    append_escaped(out, url);
+    out.append("\">Published</a>\n    <time class=\"dt-published\" datetime=\"");
+    append_escaped(out, format_rfc3339(note.created_at));
+    out.append("\">");
+    append_escaped(out, published_human);
+    out.append("</time>\n    <span class=\"updated\">(updated <time class=\"dt-updated\" datetime=\"");
+    append_escaped(out, format_rfc3339(note.updated_at));
+    out.append("\">");
+    append_escaped(out, human_date(note.updated_at));
+    out.append("</time>)</span>\n    <span class=\"p-author h-card\">by ");
+    // {{#author_photo}}<img class="u-photo" src="{{author_photo}}" alt="" width="24" height="24"> {{/author_photo}}
+    if (!author.photo.empty()) {
+        out.append("<img class=\"u-photo\" src=\"");
+        append_escaped(out, author.photo);
+        out.append("\" alt=\"\" width=\"24\" height=\"24\"> ");
+    }
+    out.append("<a class=\"p-name u-url\" href=\"");
+    append_escaped(out, author.url);
+    out.append("\">");
+    append_escaped(out, author.name);
+    out.append("</a></span>\n  </footer>\n</article>\n");
     return out;
 }
 

@@ -1,4 +1,5 @@
-// A note's entry on a list page, built without the template engine.
+// A note's HTML built without the template engine: its entry on a list page
+// and its permalink page's content.
 //
 // Contract: note_entry_html() returns exactly the bytes that
 // templates/note_entry.mustache renders over note_data() (web/note_view.hpp),
@@ -27,5 +28,13 @@ namespace starpunk::web {
 
 std::string note_entry_html(const Site& site, const notes::Note& note, const std::vector<notes::Tag>& tags,
                             const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& rendered);
+
+// The permalink page's content: exactly what templates/note.mustache renders
+// over note_data() and the site's fields (render_page), final newline
+// included; the same contract, tied by the same test. Why: the template
+// engine and note_data were ~16 % of a permalink built off the page cache
+// (bench/results/2026-12-07-pages-6.md).
+std::string note_article_html(const Site& site, const notes::Note& note, const std::vector<notes::Tag>& tags,
+                              const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& rendered);
 
 }  // namespace starpunk::web

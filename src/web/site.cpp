@@ -76,12 +76,17 @@ std::string human_date(Timestamp t) {
                        static_cast<int>(ymd.year()));
 }
 
+Author site_author(const config::Config& c) {
+    return Author{c.site_author.empty() ? c.site_name : c.site_author, c.admin_me.empty() ? c.site_url + "/" : c.admin_me,
+                  c.site_author_photo};
+}
+
 namespace {
-// The author's h-card fields (the h-card's url is ADMIN_ME, SPEC §11).
 void set_author(TemplateData& data, const config::Config& c) {
-    data.set("author_name", c.site_author.empty() ? c.site_name : c.site_author);
-    data.set("author_url", c.admin_me.empty() ? c.site_url + "/" : c.admin_me);
-    if (!c.site_author_photo.empty()) data.set("author_photo", c.site_author_photo);
+    Author a = site_author(c);
+    data.set("author_name", std::move(a.name));
+    data.set("author_url", std::move(a.url));
+    if (!a.photo.empty()) data.set("author_photo", std::move(a.photo));
 }
 }  // namespace
 
@@ -195,10 +200,14 @@ Result<std::string> render_page(const Site& site, const PageInfo& page, std::str
     set_author(data, c);
     auto inner = site.templates->render(name, data);
     if (!inner) return inner;
+    return render_in_layout(site, page, std::move(*inner));
+}
+
+Result<std::string> render_in_layout(const Site& site, const PageInfo& page, std::string content) {
     if (site.public_layout && fits_public_frame(page)) {
-        return assemble(*site.public_layout, escape_like_templates(full_title(site, page)), *inner);
+        return assemble(*site.public_layout, escape_like_templates(full_title(site, page)), content);
     }
-    return site.templates->render("layout", layout_data(site, page, full_title(site, page), std::move(*inner)));
+    return site.templates->render("layout", layout_data(site, page, full_title(site, page), std::move(content)));
 }
 
 PageInfo page_info(const http::Request& req, std::string title) {

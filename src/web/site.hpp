@@ -152,11 +152,22 @@ http::Response cached_page_response(const Site& site, const http::Request& req, 
 // validators (Cache-Control, Link: discovery), as one block.
 std::string cached_page_lines(const Site& site);
 
+// The author's h-card (SPEC §11): SITE_AUTHOR or else SITE_NAME; its URL
+// ADMIN_ME or else the site; its photo, empty when none is configured.
+struct Author {
+    std::string name;
+    std::string url;
+    std::string photo;
+};
+Author site_author(const config::Config& c);
+
 // "27 November 2026" (UTC).
 std::string human_date(Timestamp t);
 
 // Renders templates/<name>.mustache into the site layout. Error only when a
 // template fails (a bug): callers turn it into a 500.
 Result<std::string> render_page(const Site& site, const PageInfo& page, std::string_view name, TemplateData data);
+// The same with the content already HTML (what a template would have rendered).
+Result<std::string> render_in_layout(const Site& site, const PageInfo& page, std::string content);
 
 }  // namespace starpunk::web

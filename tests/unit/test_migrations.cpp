@@ -82,7 +82,8 @@ void expect_current_schema(Connection& c) {
         EXPECT_TRUE(*column_exists(c, "notes", col)) << col;
     EXPECT_TRUE(*column_exists(c, "auth_state", "code_verifier"));
     EXPECT_TRUE(*column_exists(c, "sessions", "login_method"));
-    for (const char* idx : {"idx_notes_created_at", "idx_notes_published", "idx_notes_slug", "idx_notes_deleted_at"})
+    for (const char* idx : {"idx_notes_created_at", "idx_notes_published", "idx_notes_slug", "idx_notes_deleted_at",
+                            "idx_note_tags_order"})
         EXPECT_EQ(rows(c, std::string("SELECT name FROM sqlite_master WHERE type='index' AND name='") + idx + "'").size(),
                   1u)
             << idx;

@@ -1,5 +1,7 @@
-// A note's list entry built without the template engine (web/note_entry.hpp)
-// is byte for byte what templates/note_entry.mustache renders over note_data,
+// A note's list entry and permalink content built without the template
+// engine (web/note_entry.hpp) are byte for byte what
+// templates/note_entry.mustache and templates/note.mustache render over
+// note_data,
 // for notes with every kind of field: with and without a title, tags,
 // summary, stored photos (with and without size and variants), external
 // photos, footnotes, HTML-special characters, unicode and mustache-looking
@@ -35,6 +37,20 @@ struct NoteEntryTest : ::testing::Test {
         if (!html) return {};
         if (!html->empty() && html->back() == '\n') html->pop_back();
         return *html;
+    }
+
+    // The permalink page both ways: the template through render_page, and the
+    // built content in the same layout.
+    void expect_same_page(const notes::Note& n, const std::vector<notes::Tag>& tags,
+                          const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& r) {
+        web::PageInfo info;
+        info.title = r.title;
+        auto templated = web::render_page(*site, info, "note", web::note_data(*site, n, tags, photos, r).first);
+        auto built = web::render_in_layout(*site, info, web::note_article_html(*site, n, tags, photos, r));
+        ASSERT_TRUE(templated.ok());
+        ASSERT_TRUE(built.ok());
+        ASSERT_EQ(*built, *templated) << "name=" << r.name.value_or("(none)") << " tags=" << tags.size()
+                                      << " photos=" << photos.size() << " published=" << n.published;
     }
 };
 
@@ -118,6 +134,51 @@ TEST_F(NoteEntryTest, EqualsTheTemplateForEveryKindOfNote) {
     EXPECT_EQ(compared, 5 * 5 * 3 * 3 * 2 * 2);
 }
 
+TEST_F(NoteEntryTest, PermalinkContentEqualsTheTemplateForEveryKindOfNote) {
+    const std::vector<std::optional<std::string>> names = {std::nullopt, "A title", "", "Tom's <b>\"5 > 3\"</b> & ☃ {{x}}"};
+    const std::vector<std::vector<notes::Tag>> tag_sets = {
+        {}, {{"caf\xc3\xa9", "Café & \"bar\""}, {"a b/c?d", "<a b/c?d>"}}};
+    const std::vector<std::vector<notes::NotePhoto>> photo_sets = {
+        {}, {stored_photo(1600, 900, 2, "A <cat>"), external_photo("https://img.example/p?a=1&b=\"2\"", "ext'ernal")}};
+    const std::vector<std::optional<std::string>> summaries = {std::nullopt, "", "A summary with <b>tags</b> & 'quotes'"};
+    // The author's h-card: SITE_AUTHOR or the site's name, ADMIN_ME or the
+    // site, an optional photo — each way round.
+    struct Author {
+        std::string name, url, photo;
+    };
+    const std::vector<Author> authors = {{"", "", ""}, {"Ann <O'Neil> & co", "https://ann.example/?a=1&b=2", "/me\".jpg"}};
+    int compared = 0;
+    for (const auto& author : authors) {
+        site->config.site_author = author.name;
+        site->config.admin_me = author.url;
+        site->config.site_author_photo = author.photo;
+        for (const auto& html : {std::string("<p>Plain.</p>"), std::string(),
+                                 std::string("<p>Note<sup><a href=\"#fn-1\" id=\"fnref-1\">1</a></sup></p>\n")}) {
+            for (const auto& name : names) {
+                for (const auto& tags : tag_sets) {
+                    for (const auto& photos : photo_sets) {
+                        for (const auto& summary : summaries) {
+                            for (bool published : {true, false}) {
+                                notes::Note n = note("slug-<&>\"'-é");
+                                n.summary = summary;
+                                n.published = published;
+                                notes::RenderedNote r;
+                                r.html = html;
+                                r.name = name;
+                                r.title = name.value_or("untitled <&>");
+                                expect_same_page(n, tags, photos, r);
+                                if (HasFatalFailure()) return;
+                                ++compared;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    EXPECT_EQ(compared, 2 * 3 * 4 * 2 * 2 * 3 * 2);
+}
+
 TEST_F(NoteEntryTest, EqualsTheTemplateForAnyText) {
     // Text from an alphabet of what escaping and line handling care about.
     const auto text = rc::gen::container<std::string>(
@@ -139,6 +200,14 @@ TEST_F(NoteEntryTest, EqualsTheTemplateForAnyText) {
                                  : external_photo("https://x.example/" + *text, *text));
         }
         RC_ASSERT(web::note_entry_html(*site, n, tags, photos, r) == from_template(n, tags, photos, r));
+        if (*rc::gen::arbitrary<bool>()) n.summary = *text;
+        n.published = *rc::gen::arbitrary<bool>();
+        web::PageInfo info;
+        info.title = *text;
+        auto templated = web::render_page(*site, info, "note", web::note_data(*site, n, tags, photos, r).first);
+        auto built = web::render_in_layout(*site, info, web::note_article_html(*site, n, tags, photos, r));
+        RC_ASSERT(templated.ok() && built.ok());
+        RC_ASSERT(*built == *templated);
     });
     EXPECT_TRUE(ok);
 }

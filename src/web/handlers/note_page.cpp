@@ -1,8 +1,8 @@
 // GET /note/{slug}. Where the work happens:
 //   * on the I/O thread (note_is_cached): a page in the page cache, or a
 //     published note without photos whose rendering is stored — one indexed
-//     read through an idle pooled connection and a template, cheaper than
-//     the hop to a worker;
+//     read through an idle pooled connection and the page built without the
+//     template engine (web/note_entry.hpp), cheaper than the hop to a worker;
 //   * on a worker (note_page): everything else — a note still to be
 //     rendered or with photos (a second read), drafts (the visitor's session
 //     is read), 404 and 410, and any read that found no idle connection or
@@ -14,6 +14,7 @@
 #include "web/errors.hpp"
 #include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
+#include "web/note_entry.hpp"
 #include "web/note_view.hpp"
 
 namespace starpunk::web::handlers {
@@ -33,10 +34,9 @@ std::shared_ptr<const CachedPage> public_page(const Site& site, const std::strin
                                               const notes::NoteForPage& found,
                                               const std::vector<notes::NotePhoto>& photos,
                                               const notes::RenderedNote& rendered) {
-    auto entry = note_data(site, found.note, found.tags, photos, rendered);
     PageInfo info;
-    info.title = std::move(entry.second);
-    auto body = render_page(site, info, "note", std::move(entry.first));
+    info.title = rendered.title;
+    auto body = render_in_layout(site, info, note_article_html(site, found.note, found.tags, photos, rendered));
     if (!body) return nullptr;
     auto page = make_cached_page(200, std::move(*body), last_modified(found.note));
     site.pages.store(key, page, generation);

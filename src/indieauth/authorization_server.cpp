@@ -99,7 +99,7 @@ constexpr const char* kTokenColumns =
     "id, kind, family, client_id, scope, me, created_at, expires_at, last_used_at, used_at";
 
 // Reads a row selected with kTokenColumns; used_at goes to `used`.
-TokenRecord read_token(storage::Statement& q, std::optional<Timestamp>* used = nullptr) {
+TokenRecord read_token(const storage::Statement& q, std::optional<Timestamp>* used = nullptr) {
     TokenRecord r;
     r.id = q.integer(0);
     r.kind = q.text(1) == "refresh" ? TokenKind::refresh : TokenKind::access;
@@ -308,12 +308,8 @@ Result<std::vector<TokenRecord>> AuthorizationServer::live_tokens(int limit) {
     if (!q) return std::move(q).error();
     (*q)->bind(1, format_db_time(clock_.now())).bind(2, options_.me).bind(3, int64_t{limit});
     std::vector<TokenRecord> out;
-    while (true) {
-        auto row = (*q)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        out.push_back(read_token(**q));
-    }
+    auto rows = (*q)->each_row([&](const storage::Statement& r) { out.push_back(read_token(r)); });
+    if (!rows) return std::move(rows).error();
     return out;
 }
 

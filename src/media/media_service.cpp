@@ -163,14 +163,12 @@ Result<MediaItem> MediaService::load(storage::Connection& conn, std::int64_t id)
     auto q = conn.prepare("SELECT path, hash, width, height, bytes FROM media_variants WHERE media_id = ?1 ORDER BY width");
     if (!q) return std::move(q).error();
     (*q)->bind(1, id);
-    while (true) {
-        auto row = (*q)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        item.variants.push_back(MediaFile{(*q)->text(0), (*q)->text(1), static_cast<int>((*q)->integer(2)),
-                                          static_cast<int>((*q)->integer(3)),
-                                          static_cast<std::uint64_t>((*q)->integer(4))});
-    }
+    auto rows = (*q)->each_row([&](const storage::Statement& r) {
+        item.variants.push_back(MediaFile{r.text(0), r.text(1), static_cast<int>(r.integer(2)),
+                                          static_cast<int>(r.integer(3)),
+                                          static_cast<std::uint64_t>(r.integer(4))});
+    });
+    if (!rows) return std::move(rows).error();
     return item;
 }
 
@@ -199,12 +197,8 @@ Result<std::vector<MediaItem>> MediaService::list(int limit) {
         auto q = (*lease)->prepare("SELECT id FROM media ORDER BY created_at DESC, id DESC LIMIT ?1");
         if (!q) return std::move(q).error();
         (*q)->bind(1, limit);
-        while (true) {
-            auto row = (*q)->step();
-            if (!row) return std::move(row).error();
-            if (!*row) break;
-            ids.push_back((*q)->integer(0));
-        }
+        auto rows = (*q)->each_row([&](const storage::Statement& r) { ids.push_back(r.integer(0)); });
+        if (!rows) return std::move(rows).error();
     }
     std::vector<MediaItem> out;
     for (auto id : ids) {
@@ -223,12 +217,10 @@ Result<std::vector<MediaFile>> MediaService::all_files() {
                                  std::string_view("SELECT path, hash FROM media_variants")}) {
         auto q = (*lease)->prepare(sql);
         if (!q) return std::move(q).error();
-        while (true) {
-            auto row = (*q)->step();
-            if (!row) return std::move(row).error();
-            if (!*row) break;
-            files.push_back(MediaFile{(*q)->text(0), (*q)->text(1), 0, 0, 0});
-        }
+        auto rows = (*q)->each_row([&](const storage::Statement& r) {
+            files.push_back(MediaFile{r.text(0), r.text(1), 0, 0, 0});
+        });
+        if (!rows) return std::move(rows).error();
     }
     return files;
 }

@@ -31,12 +31,8 @@ Result<std::set<std::string>> recorded_migrations(storage::Connection& c) {
     (*exists)->reset();
     auto q = c.prepare("SELECT migration_name FROM schema_migrations");
     if (!q) return std::move(q).error();
-    while (true) {
-        auto row = (*q)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        names.insert((*q)->text(0));
-    }
+    auto rows = (*q)->each_row([&](const storage::Statement& r) { names.insert(r.text(0)); });
+    if (!rows) return std::move(rows).error();
     return names;
 }
 

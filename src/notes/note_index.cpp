@@ -64,12 +64,8 @@ Result<std::vector<IndexMatch>> NoteIndex::matches(std::string_view fts_expressi
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, fts_expression).bind(2, include_drafts ? 1 : 0).bind(3, limit);
     std::vector<IndexMatch> out;
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        out.push_back({(*stmt)->integer(0), (*stmt)->real(1)});
-    }
+    auto rows = (*stmt)->each_row([&](const storage::Statement& r) { out.push_back({r.integer(0), r.real(1)}); });
+    if (!rows) return std::move(rows).error();
     return out;
 }
 

@@ -311,12 +311,9 @@ NotesService::NotesService(std::shared_ptr<storage::ConnectionPool> pool, storag
 
 Result<std::vector<Note>> read_notes(Statement& s) {
     std::vector<Note> out;
-    while (true) {
-        auto row = s.step();
-        if (!row) return std::move(row).error();
-        if (!*row) return out;
-        out.push_back(read_note(s));
-    }
+    auto rows = s.each_row([&](const Statement& r) { out.push_back(read_note(r)); });
+    if (!rows) return std::move(rows).error();
+    return out;
 }
 
 namespace {
@@ -352,16 +349,8 @@ Result<std::vector<int64_t>> query_ids(Connection& c, const std::string& from_wh
     Statement& s = **stmt;
     if (param) s.bind(1, *param);
     std::vector<int64_t> ids;
-    while (true) {
-        auto row = s.step();
-        if (!row) {
-            s.reset();
-            return std::move(row).error();
-        }
-        if (!*row) break;
-        ids.push_back(s.integer(0));
-    }
-    s.reset();
+    auto rows = s.each_row([&](const Statement& r) { ids.push_back(r.integer(0)); });
+    if (!rows) return std::move(rows).error();
     return ids;
 }
 
@@ -612,15 +601,13 @@ Result<NoteCounts> NotesService::counts() const {
         "SELECT deleted_at IS NOT NULL, published, COUNT(*) FROM notes GROUP BY deleted_at IS NOT NULL, published");
     if (!stmt) return std::move(stmt).error();
     NoteCounts counts;
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        int64_t n = (*stmt)->integer(2);
-        if ((*stmt)->integer(0) != 0) counts.deleted += n;
-        else if ((*stmt)->integer(1) != 0) counts.published += n;
+    auto rows = (*stmt)->each_row([&](const Statement& r) {
+        int64_t n = r.integer(2);
+        if (r.integer(0) != 0) counts.deleted += n;
+        else if (r.integer(1) != 0) counts.published += n;
         else counts.drafts += n;
-    }
+    });
+    if (!rows) return std::move(rows).error();
     return counts;
 }
 
@@ -648,14 +635,12 @@ Result<NoteBatch> NotesService::walk_newest(Visibility visibility, const NoteCur
     (*stmt)->bind(1, std::max<int64_t>(0, limit)).bind(2, from.created_at_).bind(3, from.id_);
     NoteBatch batch;
     batch.next = from;
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        batch.notes.push_back(read_note(**stmt));
-        batch.next.created_at_ = (*stmt)->text(4);  // as stored: the walk orders by the stored text
+    auto rows = (*stmt)->each_row([&](const Statement& r) {
+        batch.notes.push_back(read_note(r));
+        batch.next.created_at_ = r.text(4);  // as stored: the walk orders by the stored text
         batch.next.id_ = batch.notes.back().id;
-    }
+    });
+    if (!rows) return std::move(rows).error();
     batch.end = static_cast<int64_t>(batch.notes.size()) < limit;
     return batch;
 }
@@ -685,12 +670,8 @@ Result<std::map<int64_t, std::vector<Tag>>> NotesService::tags_of(const std::vec
         "WHERE nt.note_id IN (SELECT value FROM json_each(?1)) ORDER BY nt.note_id, nt.position");
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, ids);
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        out[(*stmt)->integer(0)].push_back(Tag{(*stmt)->text(1), (*stmt)->text(2)});
-    }
+    auto rows = (*stmt)->each_row([&](const Statement& r) { out[r.integer(0)].push_back(Tag{r.text(1), r.text(2)}); });
+    if (!rows) return std::move(rows).error();
     return out;
 }
 
@@ -728,12 +709,10 @@ Result<std::vector<TagCount>> NotesService::tags_in_use(Visibility visibility) c
         visibility_filter(visibility)));
     if (!stmt) return std::move(stmt).error();
     std::vector<TagCount> out;
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        out.push_back({Tag{(*stmt)->text(0), (*stmt)->text(1)}, (*stmt)->integer(2)});
-    }
+    auto rows = (*stmt)->each_row([&](const Statement& r) {
+        out.push_back({Tag{r.text(0), r.text(1)}, r.integer(2)});
+    });
+    if (!rows) return std::move(rows).error();
     return out;
 }
 
@@ -759,23 +738,20 @@ Result<std::map<int64_t, std::vector<NotePhoto>>> NotesService::photos_of(const 
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, json_ids(notes, [](const Note& n) { return n.id; }));
     std::map<int64_t, std::vector<NotePhoto*>> by_media;
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        const Statement& s = **stmt;
+    auto rows = (*stmt)->each_row([&](const Statement& r) {
         NotePhoto p;
-        if (!s.is_null(1)) p.media_id = s.integer(1);
-        p.url = s.text(2);
-        p.alt = s.text(3);
+        if (!r.is_null(1)) p.media_id = r.integer(1);
+        p.url = r.text(2);
+        p.alt = r.text(3);
         if (p.media_id) {
-            p.type = s.optional_text(4).value_or("");
-            p.width = static_cast<int>(s.integer(5));
-            p.height = static_cast<int>(s.integer(6));
-            p.bytes = static_cast<std::uint64_t>(s.integer(7));
+            p.type = r.optional_text(4).value_or("");
+            p.width = static_cast<int>(r.integer(5));
+            p.height = static_cast<int>(r.integer(6));
+            p.bytes = static_cast<std::uint64_t>(r.integer(7));
         }
-        out[s.integer(0)].push_back(std::move(p));
-    }
+        out[r.integer(0)].push_back(std::move(p));
+    });
+    if (!rows) return std::move(rows).error();
     for (auto& [id, list] : out) {
         for (auto& p : list) {
             if (p.media_id) by_media[*p.media_id].push_back(&p);
@@ -787,14 +763,11 @@ Result<std::map<int64_t, std::vector<NotePhoto>>> NotesService::photos_of(const 
         "ORDER BY media_id, width");
     if (!variants) return std::move(variants).error();
     (*variants)->bind(1, json_ids(by_media, [](const auto& entry) { return entry.first; }));
-    while (true) {
-        auto row = (*variants)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        const Statement& s = **variants;
-        PhotoVariant v{"/media/" + s.text(1), static_cast<int>(s.integer(2)), static_cast<int>(s.integer(3))};
-        for (NotePhoto* p : by_media[s.integer(0)]) p->variants.push_back(v);
-    }
+    auto variant_rows = (*variants)->each_row([&](const Statement& r) {
+        PhotoVariant v{"/media/" + r.text(1), static_cast<int>(r.integer(2)), static_cast<int>(r.integer(3))};
+        for (NotePhoto* p : by_media[r.integer(0)]) p->variants.push_back(v);
+    });
+    if (!variant_rows) return std::move(variant_rows).error();
     return out;
 }
 
@@ -809,12 +782,8 @@ Result<std::map<int64_t, std::vector<Note>>> NotesService::notes_using_media(con
         kNoteColumns));
     if (!stmt) return std::move(stmt).error();
     (*stmt)->bind(1, json_ids(media_ids, [](int64_t id) { return id; }));
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        out[(*stmt)->integer(0)].push_back(read_note(**stmt, 1));
-    }
+    auto rows = (*stmt)->each_row([&](const Statement& r) { out[r.integer(0)].push_back(read_note(r, 1)); });
+    if (!rows) return std::move(rows).error();
     return out;
 }
 
@@ -1037,16 +1006,13 @@ Result<IntegrityReport> NotesService::check(CheckDepth depth) const {
     // have been touched (by an editor on the server, a bad restore, …).
     auto stmt = c.prepare(fmt::format("SELECT {} FROM notes n ORDER BY n.updated_at DESC, n.id DESC", kNoteColumns));
     if (!stmt) return std::move(stmt).error();
-    while (true) {
-        auto row = (*stmt)->step();
-        if (!row) return std::move(row).error();
-        if (!*row) break;
-        Note n = read_note(**stmt);
+    auto rows = (*stmt)->each_row([&](const Statement& r) {
+        Note n = read_note(r);
         ++report.notes_checked;
         auto path = absolute_path(n);
         if (!path) {
             report.problems.push_back({n.slug, n.file_path, path.error().message});
-            continue;
+            return;
         }
         known.insert(path->substr(options_.notes_path.size() + 1));
         if (depth == CheckDepth::quick && report.notes_hashed >= kQuickHashedNotes) {
@@ -1056,14 +1022,14 @@ Result<IntegrityReport> NotesService::check(CheckDepth depth) const {
             } else if (!*present) {
                 report.problems.push_back({n.slug, n.file_path, "missing file"});
             }
-            continue;
+            return;
         }
         ++report.notes_hashed;
         auto content = fs_.read_file(*path);
         if (!content) {
             report.problems.push_back(
                 {n.slug, n.file_path, content.error().code == ErrorCode::not_found ? "missing file" : content.error().message});
-            continue;
+            return;
         }
         std::string actual = sha256_hex(*content);
         // A row announcing an update whose file already has the new content is
@@ -1072,7 +1038,8 @@ Result<IntegrityReport> NotesService::check(CheckDepth depth) const {
         if (!matches_pending && !n.content_hash.empty() && actual != n.content_hash) {
             report.problems.push_back({n.slug, n.file_path, "hash mismatch"});
         }
-    }
+    });
+    if (!rows) return std::move(rows).error();
     auto files = fs_.list_files(options_.notes_path);
     if (!files) return std::move(files).error();
     for (const auto& f : *files) {
@@ -1106,15 +1073,13 @@ Result<StartupReport> NotesService::recover() {
         auto stmt = c.prepare("SELECT id, slug, file_path, pending_hash IS NOT NULL FROM notes");
         if (!stmt) return std::move(stmt).error();
         Note probe;
-        while (true) {
-            auto row = (*stmt)->step();
-            if (!row) return std::move(row).error();
-            if (!*row) break;
-            probe.slug = (*stmt)->text(1);
-            probe.file_path = (*stmt)->text(2);
+        auto rows = (*stmt)->each_row([&](const Statement& r) {
+            probe.slug = r.text(1);
+            probe.file_path = r.text(2);
             if (auto p = absolute_path(probe)) known.insert(p->substr(options_.notes_path.size() + 1));
-            if ((*stmt)->integer(3) != 0) pending.push_back((*stmt)->integer(0));
-        }
+            if (r.integer(3) != 0) pending.push_back(r.integer(0));
+        });
+        if (!rows) return std::move(rows).error();
     }
     for (int64_t id : pending) {
         auto n = by_id(c, id);

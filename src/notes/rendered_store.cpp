@@ -12,23 +12,6 @@ namespace {
 
 constexpr std::string_view kColumns = "note_id, content_hash, format, title, name, excerpt, html";
 
-// Calls on_row for each row of `s` (bound, not yet stepped); the statement is
-// reset afterwards whatever happened, ready to be bound again.
-template <class OnRow>
-Status each_row(storage::Statement& s, OnRow&& on_row) {
-    while (true) {
-        auto row = s.step();
-        if (!row) {
-            s.reset();
-            return std::move(row).error();
-        }
-        if (!*row) break;
-        on_row(s);
-    }
-    s.reset();
-    return {};
-}
-
 }  // namespace
 
 std::optional<RenderedNote> RenderedStore::read_current(const storage::Statement& s, int first, const Note& note) {
@@ -146,7 +129,7 @@ Result<std::vector<NoteForPage>> RenderedStore::for_list(const std::vector<int64
     json.push_back(']');
     s.bind(1, json);
     out.reserve(ids.size());
-    if (auto st = each_row(s, [&](const storage::Statement& r) { out.push_back(read_for_page(r)); }); !st) {
+    if (auto st = s.each_row([&](const storage::Statement& r) { out.push_back(read_for_page(r)); }); !st) {
         return std::move(st).error();
     }
     return out;
@@ -172,7 +155,7 @@ Result<std::unordered_map<int64_t, RenderedNote>> RenderedStore::find_many(const
             by_id[n.id] = &n;
             s.bind(static_cast<int>(i + 1), n.id);
         }
-        auto st = each_row(s, [&](const storage::Statement& r) {
+        auto st = s.each_row([&](const storage::Statement& r) {
             if (auto it = by_id.find(r.integer(0)); it != by_id.end()) {
                 if (auto rendered = read_current(r, 1, *it->second)) found.emplace(it->first, std::move(*rendered));
             }

@@ -101,16 +101,14 @@ Status normalise_timestamps(Connection& c) {
         std::vector<std::pair<int64_t, std::string>> changes;
         auto q = c.prepare(fmt::format("SELECT id, {0} FROM notes WHERE {0} IS NOT NULL", column));
         if (!q) return std::move(q).error();
-        while (true) {
-            auto row = (*q)->step();
-            if (!row) return std::move(row).error();
-            if (!*row) break;
-            std::string text = (*q)->text(1);
+        auto rows = (*q)->each_row([&](const storage::Statement& r) {
+            std::string text = r.text(1);
             if (auto t = parse_timestamp(text)) {
                 std::string normal = format_db_time(*t);
-                if (normal != text) changes.emplace_back((*q)->integer(0), std::move(normal));
+                if (normal != text) changes.emplace_back(r.integer(0), std::move(normal));
             }
-        }
+        });
+        if (!rows) return std::move(rows).error();
         auto upd = c.prepare(fmt::format("UPDATE notes SET {} = ?2 WHERE id = ?1", column));
         if (!upd) return std::move(upd).error();
         for (const auto& [id, value] : changes) {
@@ -309,12 +307,8 @@ Result<MigrationReport> try_once(const std::string& path, const MigrationOptions
     {
         auto q = c.prepare("SELECT migration_name FROM schema_migrations");
         if (!q) return std::move(q).error();
-        while (true) {
-            auto row = (*q)->step();
-            if (!row) return std::move(row).error();
-            if (!*row) break;
-            done.insert((*q)->text(0));
-        }
+        auto rows = (*q)->each_row([&](const storage::Statement& r) { done.insert(r.text(0)); });
+        if (!rows) return std::move(rows).error();
     }
     MigrationReport report;
     for (const auto& m : migrations()) {

@@ -91,6 +91,18 @@ public:
     Result<bool> step();
     // Runs to completion, ignoring rows.
     Status run();
+    // Steps through the rows left, calling on_row(const Statement&) for each;
+    // the first error ends it and is returned. Either way the statement has
+    // reset itself (step()).
+    template <typename OnRow>
+    Status each_row(OnRow&& on_row) {
+        while (true) {
+            auto row = step();
+            if (!row) return std::move(row).error();
+            if (!*row) return {};
+            on_row(static_cast<const Statement&>(*this));
+        }
+    }
 
     std::string text(int col) const;
     std::optional<std::string> optional_text(int col) const;

@@ -21,6 +21,20 @@ void append_escaped(std::string& out, std::string_view s) {
     }
 }
 
+// `open`, `text` escaped, `close`: a template's <tag>{{x}}</tag>.
+void append_wrapped(std::string& out, std::string_view open, std::string_view text, std::string_view close) {
+    out.append(open);
+    append_escaped(out, text);
+    out.append(close);
+}
+
+// <time class="`cls`" datetime="{{x_iso}}">{{x_human}}</time>
+void append_time(std::string& out, std::string_view cls, Timestamp t, std::string_view human) {
+    out.append("<time class=\"").append(cls).append("\" datetime=\"");
+    append_escaped(out, format_rfc3339(t));
+    append_wrapped(out, "\">", human, "</time>");
+}
+
 // {{#has_photos}}<div class="photos">{{#photos}}<img …>{{/photos}}</div>{{/has_photos}}
 // without the line's indentation and newline.
 void append_photos(std::string& out, const Site& site, const std::vector<notes::NotePhoto>& photos) {
@@ -95,11 +109,9 @@ std::string note_entry_html(const Site& site, const notes::Note& note, const std
     out.push_back('\n');
     out.append("    <footer class=\"note-meta\">\n      <a class=\"u-url u-uid\" href=\"");
     append_escaped(out, url);
-    out.append("\"><time class=\"dt-published\" datetime=\"");
-    append_escaped(out, format_rfc3339(note.created_at));
     out.append("\">");
-    append_escaped(out, human_date(note.created_at));
-    out.append("</time></a>\n    </footer>\n  </article>");
+    append_time(out, "dt-published", note.created_at, human_date(note.created_at));
+    out.append("</a>\n    </footer>\n  </article>");
     return out;
 }
 
@@ -112,27 +124,15 @@ std::string note_article_html(const Site& site, const notes::Note& note, const s
     std::string out;
     out.reserve(rendered.html.size() + 1024 + 160 * tags.size() + 400 * photos.size());
     // {{^name}}<h1 class="visually-hidden">Note from {{published_human}}</h1>{{/name}}
-    if (!rendered.name) {
-        out.append("<h1 class=\"visually-hidden\">Note from ");
-        append_escaped(out, published_human);
-        out.append("</h1>");
-    }
+    if (!rendered.name) append_wrapped(out, "<h1 class=\"visually-hidden\">Note from ", published_human, "</h1>");
     out.append("\n<article class=\"h-entry note note-page\">\n");
     // {{#name}}<h1 class="p-name">{{name}}</h1>{{/name}}
     out.append("  ");
-    if (rendered.name) {
-        out.append("<h1 class=\"p-name\">");
-        append_escaped(out, *rendered.name);
-        out.append("</h1>");
-    }
+    if (rendered.name) append_wrapped(out, "<h1 class=\"p-name\">", *rendered.name, "</h1>");
     out.push_back('\n');
     // {{#summary}}<p class="p-summary summary">{{summary}}</p>{{/summary}}
     out.append("  ");
-    if (note.summary) {
-        out.append("<p class=\"p-summary summary\">");
-        append_escaped(out, *note.summary);
-        out.append("</p>");
-    }
+    if (note.summary) append_wrapped(out, "<p class=\"p-summary summary\">", *note.summary, "</p>");
     out.push_back('\n');
     // {{#draft}}<p class="draft-badge">Draft — only you can see this note.</p>{{/draft}}
     out.append("  ");
@@ -147,15 +147,11 @@ std::string note_article_html(const Site& site, const notes::Note& note, const s
     append_tags(out, site, tags);
     out.append("\n  <footer class=\"note-meta\">\n    <a class=\"u-url u-uid\" href=\"");
     append_escaped(out, url);
-    out.append("\">Published</a>\n    <time class=\"dt-published\" datetime=\"");
-    append_escaped(out, format_rfc3339(note.created_at));
-    out.append("\">");
-    append_escaped(out, published_human);
-    out.append("</time>\n    <span class=\"updated\">(updated <time class=\"dt-updated\" datetime=\"");
-    append_escaped(out, format_rfc3339(note.updated_at));
-    out.append("\">");
-    append_escaped(out, human_date(note.updated_at));
-    out.append("</time>)</span>\n    <span class=\"p-author h-card\">by ");
+    out.append("\">Published</a>\n    ");
+    append_time(out, "dt-published", note.created_at, published_human);
+    out.append("\n    <span class=\"updated\">(updated ");
+    append_time(out, "dt-updated", note.updated_at, human_date(note.updated_at));
+    out.append(")</span>\n    <span class=\"p-author h-card\">by ");
     // {{#author_photo}}<img class="u-photo" src="{{author_photo}}" alt="" width="24" height="24"> {{/author_photo}}
     if (!author.photo.empty()) {
         out.append("<img class=\"u-photo\" src=\"");

@@ -120,6 +120,62 @@ TEST(Migrations, FreshDatabaseGetsEverythingAndASecondRunNothing) {
               std::vector<std::string>{std::to_string(migrations().size())});
 }
 
+// Migration 016: each note's row carries its tags, packed in order, and
+// whether it has photos; triggers keep them equal to note_tags, tags and
+// note_photos whoever writes those (here: plain SQL, as an import or a hand
+// edit would), and the migration fills them for notes that already exist.
+TEST(Migrations, EachNotesRowSummarisesItsTagsAndPhotosWhoeverWritesThem) {
+    TempDir dir;
+    const std::string db = dir / "starpunk.db";
+    ASSERT_TRUE(run_migrations(db));
+    auto c = open_db(db);
+    ASSERT_TRUE(c->exec(R"sql(
+        INSERT INTO notes (id, slug, file_path, published, created_at, updated_at, content_hash)
+            VALUES (1, 'a', 'a.md', 1, '2026-01-01', '2026-01-01', ''), (2, 'b', 'b.md', 1, '2026-01-01', '2026-01-01', '');
+        INSERT INTO tags (id, name, display_name) VALUES (10, 'x', 'X'), (11, 'y', 'Y'), (12, 'z', 'Z');
+        INSERT INTO note_tags (note_id, tag_id, position) VALUES (1, 11, 1), (1, 10, 0), (2, 12, 0);
+        INSERT INTO note_photos (note_id, position, url) VALUES (2, 0, 'https://p.example/1.jpg'),
+                                                                (2, 1, 'https://p.example/2.jpg');
+    )sql"));
+    const auto summary = [&] {
+        auto r = rows(*c, "SELECT id, coalesce(replace(replace(tag_list, char(31), ':'), char(30), ','), '-'), "
+                          "has_photos FROM notes ORDER BY id");
+        std::string out;
+        for (const auto& line : r) out += line + ";";
+        return out;
+    };
+    EXPECT_EQ(summary(), "1|x:X,y:Y|0;2|z:Z|1;");  // in position order, not insertion order
+    ASSERT_TRUE(c->exec("UPDATE tags SET display_name = 'Ex' WHERE id = 10"));
+    ASSERT_TRUE(c->exec("UPDATE note_tags SET position = 5 WHERE note_id = 1 AND tag_id = 10"));
+    EXPECT_EQ(summary(), "1|y:Y,x:Ex|0;2|z:Z|1;");
+    ASSERT_TRUE(c->exec("UPDATE note_tags SET note_id = 2 WHERE note_id = 1 AND tag_id = 11"));
+    ASSERT_TRUE(c->exec("DELETE FROM note_photos WHERE note_id = 2 AND position = 0"));
+    EXPECT_EQ(summary(), "1|x:Ex|0;2|z:Z,y:Y|1;");
+    ASSERT_TRUE(c->exec("DELETE FROM note_tags WHERE note_id = 1; DELETE FROM note_photos WHERE note_id = 2"));
+    EXPECT_EQ(summary(), "1|-|0;2|z:Z,y:Y|0;");
+
+    // Filled by the migration for rows written before it (re-run here on a
+    // database whose summaries and triggers are gone).
+    ASSERT_TRUE(c->exec(R"sql(
+        INSERT INTO note_photos (note_id, position, url) VALUES (1, 0, 'https://p.example/3.jpg');
+        DROP TRIGGER note_tags_summary_insert; DROP TRIGGER note_tags_summary_delete;
+        DROP TRIGGER note_tags_summary_update; DROP TRIGGER tags_summary_update;
+        DROP TRIGGER note_photos_summary_insert; DROP TRIGGER note_photos_summary_delete;
+        DROP TRIGGER note_photos_summary_update;
+        UPDATE notes SET tag_list = NULL, has_photos = 0;
+        INSERT INTO note_tags (note_id, tag_id, position) VALUES (1, 12, 0);
+        DELETE FROM schema_migrations WHERE migration_name = '016_notes_tags_and_photos_summary';
+    )sql"));
+    EXPECT_EQ(summary(), "1|-|0;2|-|0;");
+    auto again = run_migrations(db);
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->applied, std::vector<std::string>{"016_notes_tags_and_photos_summary"});
+    EXPECT_EQ(summary(), "1|z:Z|1;2|z:Z,y:Y|0;");
+    ASSERT_TRUE(c->exec("DELETE FROM notes WHERE id = 1"));  // the note's links go with it (cascade)
+    EXPECT_EQ(summary(), "2|z:Z,y:Y|0;");
+    EXPECT_EQ(rows(*c, "PRAGMA foreign_key_check"), std::vector<std::string>{});
+}
+
 TEST(Migrations, EmptyFileIsAFreshDatabase) {
     TempDir dir;
     const std::string db = dir / "starpunk.db";

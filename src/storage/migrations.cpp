@@ -86,6 +86,13 @@ Status notes_pending_change(Connection& c) {
     return add_column_if_missing(c, "notes", "pending_change", "TEXT NULL");
 }
 
+// A note's tags in their order (NotesService::tags_of, and the summary below
+// that triggers rebuild on every change of a note's tags): walked in this
+// index's order instead of sorted in a temporary B-tree each time.
+Status note_tags_order(Connection& c) {
+    return c.exec("CREATE INDEX IF NOT EXISTS idx_note_tags_order ON note_tags(note_id, position)");
+}
+
 // A note's tags, packed in their order ("name US display", RS between tags;
 // notes/rendered_store.cpp unpacks them), and whether it has photos, kept on
 // the note's row so a page reads one row instead of walking note_tags, tags
@@ -132,13 +139,6 @@ Status notes_tags_and_photos_summary(Connection& c) {
     )sql",
                               tags("notes.id"), photos("notes.id"), tags("new.note_id"), tags("old.note_id"),
                               photos("old.note_id")));
-}
-
-// A note's tags in their order (notes/rendered_store.cpp reads them with every
-// page): walked in this index's order instead of sorted in a temporary
-// B-tree on each read.
-Status note_tags_order(Connection& c) {
-    return c.exec("CREATE INDEX IF NOT EXISTS idx_note_tags_order ON note_tags(note_id, position)");
 }
 
 // StarPunk 1.x wrote timestamps in several textual forms ("… 09:00:00.000000",

@@ -43,9 +43,10 @@ Result<std::optional<RenderedNote>> RenderedStore::find(const Note& note) const 
 
 namespace {
 
-// Tags travel in one column: name US display, RS between tags. make_tag()
-// turns control characters into spaces, so neither separator can occur in a
-// stored tag.
+// Tags travel in one column, notes.tag_list (packed by migration 016's
+// triggers, storage/migrations.cpp): name US display, RS between tags.
+// make_tag() turns control characters into spaces, so neither separator can
+// occur in a stored tag.
 constexpr char kUnit = '\x1f';
 constexpr char kRecord = '\x1e';
 

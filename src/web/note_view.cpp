@@ -81,14 +81,6 @@ TemplateData photo_list_data(const Site& site, const std::vector<notes::NotePhot
     return list;
 }
 
-Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
-                                                       const std::vector<notes::Tag>& tags,
-                                                       const std::vector<notes::NotePhoto>& photos) {
-    auto rendered = site.renderer.render(note);
-    if (!rendered) return std::move(rendered).error();
-    return note_data(site, note, tags, photos, **rendered);
-}
-
 std::pair<TemplateData, std::string> note_data(const Site& site, const notes::Note& note,
                                                const std::vector<notes::Tag>& tags,
                                                const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& r) {

@@ -14,15 +14,15 @@
 
 namespace starpunk::web {
 
+// The template data of templates/note.mustache and note_entry.mustache for a
+// note and its rendering. Pages are built without the template engine
+// (web/note_entry.hpp); this mapping and the templates stay the source of
+// truth that tests/unit/test_note_entry.cpp holds those builders to.
 // Fields: url, html, name (only with a real title), summary (when set), draft, published_iso,
 // published_human, updated_iso, updated_human, tags [{tag_url, tag}],
 // has_tags, photos [{src, alt, has_size, width, height, has_srcset, srcset,
 // sizes}] and has_photos. Second: the page title text. Photos come from the
 // photo rows, not from the stored rendering (which is the Markdown body only).
-Result<std::pair<TemplateData, std::string>> note_data(const Site& site, const notes::Note& note,
-                                                       const std::vector<notes::Tag>& tags,
-                                                       const std::vector<notes::NotePhoto>& photos);
-// The same with the note's rendering already at hand.
 std::pair<TemplateData, std::string> note_data(const Site& site, const notes::Note& note,
                                                const std::vector<notes::Tag>& tags,
                                                const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& r);

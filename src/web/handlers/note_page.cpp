@@ -8,14 +8,14 @@
 //     is read), 404 and 410, and any read that found no idle connection or
 //     failed.
 // Both build the public page the same way (public_page), so a page is the
-// same bytes and validators whichever thread built it.
+// same bytes and validators whichever thread built it; a draft's page is the
+// same content (note_article_html) in the admin's layout.
 #include "http/conditional.hpp"
 #include "notes/rendered_store.hpp"
 #include "web/errors.hpp"
 #include "web/visitor.hpp"
 #include "web/handlers/handlers.hpp"
 #include "web/note_entry.hpp"
-#include "web/note_view.hpp"
 
 namespace starpunk::web::handlers {
 
@@ -95,8 +95,8 @@ http::Handler note_page(std::shared_ptr<const Site> site) {
         }
         if (!note.published) {
             // A draft, for the admin only: never cached, here or by anyone in between.
-            auto entry = note_data(*site, note, found->tags, photos, *rendered);
-            auto body = render_page(*site, page_info(req, entry.second), "note", std::move(entry.first));
+            auto body = render_in_layout(*site, page_info(req, rendered->title),
+                                         note_article_html(*site, note, found->tags, photos, *rendered));
             if (!body) return error_response(*site, req, 500, "The page could not be rendered.");
             auto res = http::html_response(200, std::move(*body));
             res.set_header("Cache-Control", "private, no-store");

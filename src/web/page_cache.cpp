@@ -130,19 +130,29 @@ void PageCache::store_entry(int64_t id, std::string html, uint64_t built_at_gene
 bool PageCache::append_entries(const std::vector<int64_t>& ids, char separator, std::string& out) {
     changes_.poll();
     if (budget_ == 0) return ids.empty();
-    const std::size_t was = out.size();
     std::shared_lock lock(mutex_);
-    bool first = true;
+    // Every lookup first, then the copies. The entries of a list page are
+    // scattered over the cache (random pages, cold in the CPU's caches): the
+    // lookups do not depend on each other, so their misses overlap, and one
+    // reservation holds the whole (perf: the lookups interleaved with the
+    // copies stalled on each miss in turn).
+    std::vector<Slot*> found;
+    found.reserve(ids.size());
+    std::size_t total = 0;
     for (int64_t id : ids) {
         auto it = entry_index_.find(id);
-        if (it == entry_index_.end()) {
-            out.resize(was);
-            return false;
-        }
-        Slot& slot = *slots_[it->second];
-        if (!slot.referenced.load(std::memory_order_relaxed)) slot.referenced.store(true, std::memory_order_relaxed);
+        if (it == entry_index_.end()) return false;
+        Slot* slot = slots_[it->second].get();
+        __builtin_prefetch(slot->html.data());
+        found.push_back(slot);
+    }
+    for (Slot* slot : found) total += slot->html.size() + 1;
+    out.reserve(out.size() + total);
+    bool first = true;
+    for (Slot* slot : found) {
+        if (!slot->referenced.load(std::memory_order_relaxed)) slot->referenced.store(true, std::memory_order_relaxed);
         if (!first) out.push_back(separator);
-        out.append(slot.html);
+        out.append(slot->html);
         first = false;
     }
     return true;

@@ -3,7 +3,7 @@
 // port with a fresh data directory, step/group reporting, and the run that
 // stops the server with SIGTERM (exit 0 required) and reports every failure.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, createWriteStream } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, createWriteStream } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -27,6 +27,14 @@ export function check(cond, message) {
 export const t0 = Date.now();
 export function log(msg) {
   process.stdout.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+}
+
+// The counts a test reached, as one JSON line appended to the file named by
+// RELIABILITY_SUMMARY (bench/reliability/checks.py records them in
+// docs/reliability.md); nothing without it.
+export function summary(record) {
+  const file = process.env.RELIABILITY_SUMMARY;
+  if (file) appendFileSync(file, JSON.stringify(record) + '\n');
 }
 
 export async function step(name, fn) {

@@ -32,7 +32,7 @@
 // Run: node tests/browser/hostile_input.test.mjs
 import http from 'node:http';
 
-import { TestFailure, check, log, step, group, runBrowserTest } from './harness.mjs';
+import { TestFailure, check, log, step, group, runBrowserTest, summary } from './harness.mjs';
 
 const OVERALL_TIMEOUT_MS = 150_000;  // watchdog; a normal run takes well under a minute
 
@@ -438,7 +438,10 @@ async function check_mode(b, pages) {
   b.cspUrls = [];
   b.documents = 0;
   await step(`${b.mode}: every page and search opened; 0 dialogs, 0 payload runs, 0 page errors, 0 CSP violations, no live hostile markup`, async () => {
+    const before = { hits: b.hits.length, dialogs: b.dialogs.length, errors: b.errors.length };
     const { shown, notViewable } = await crawl(b, pages);
+    b.counts = { mode: b.mode, opened: shown, documents: b.documents, dialogs: b.dialogs.length - before.dialogs,
+      runs: b.hits.length - before.hits, pageErrors: b.errors.length - before.errors, problems: b.problems.length };
     log(`     ${b.mode}: ${shown} pages checked${notViewable.length ? `; not displayed by Chromium: ${notViewable.join(', ')}` : ''}`);
     if (b.stripCsp) check(b.cspSeen === 0, `${b.cspSeen} documents still carried a CSP header: ${b.cspUrls.join(', ')}`);
     else check(b.cspSeen >= shown, `only ${b.cspSeen} of ${shown} documents carried the server's CSP`);
@@ -474,6 +477,10 @@ async function run(server, browser, token) {
     if (!pages || contexts.length < 2) return;
     // Both modes at once, each in its own context and session.
     await Promise.all(contexts.map((b) => group(b.mode, () => check_mode(b, pages))));
+    // The payload runs, dialogs and problems each mode found (every one is
+    // also a failure above); CSP violations and live markup are problems.
+    summary({ test: 'hostile_input', payloads: MARKERS, pages: pages.length, searches: SEARCHES.length,
+      modes: contexts.map((b) => b.counts || { mode: b.mode, incomplete: true }) });
   } finally {
     for (const b of contexts) await b.close().catch(() => {});
   }

@@ -23,6 +23,7 @@ the table was reached, so the crawl cannot silently skip one.
 """
 import hashlib
 import json
+import os
 import re
 import sqlite3
 import subprocess
@@ -190,6 +191,7 @@ def test_crawl_every_route(make_server, routes):
 
     # State-changing methods: forged requests, and nothing may change.
     before = snapshot(server)
+    refused = 0  # forged requests answered with a refusal (each asserted below)
     for r in routes:
         if r["method"] in SAFE_METHODS:
             continue
@@ -205,10 +207,12 @@ def test_crawl_every_route(make_server, routes):
             assert res.status == expected, f"anonymous {name}: {res.status}"
             if expected == 302:
                 assert res.getheader("Location") == "/auth/login", name
+            refused += 1
         if r["access"] == "bearer":
             # 401, or 400 where the token could be in a body of another kind
             # (the media endpoint reads it from its multipart form).
             assert res.status in (400, 401), f"{name} without a token: {res.status}"
+            refused += 1
 
         if not r["called_cross_site"]:
             for headers in ({"Origin": EVIL}, {"Origin": "null"}, {"Origin": SITE_URL, "Sec-Fetch-Site": "cross-site"},
@@ -216,6 +220,7 @@ def test_crawl_every_route(make_server, routes):
                 what = f"cross-site {name} with a live session and its token, {headers}"
                 res, _ = c.send(method, path, {"Content-Type": FORM, **headers, **c.cookie()}, forged, what=what)
                 assert res.status == 403, f"{what}: {res.status}"
+                refused += 1
 
         if r["admin"]:
             for token in ("", "x" * len(c.csrf), c.csrf[:-1]):
@@ -224,10 +229,12 @@ def test_crawl_every_route(make_server, routes):
                 res, _ = c.send(method, path, {"Content-Type": FORM, "Origin": SITE_URL, **c.cookie()}, body,
                                 what=what)
                 assert res.status == 403, f"{what}: {res.status}"
+                refused += 1
             what = f"same-site {name} with a live session and a wrong X-CSRF-Token"
             res, _ = c.send(method, path, {"Origin": SITE_URL, "X-CSRF-Token": "y" * len(c.csrf), **c.cookie()},
                             what=what)
             assert res.status == 403, f"{what}: {res.status}"
+            refused += 1
         reached.add((r["method"], r["pattern"]))
     after = snapshot(server)
     for key in before:
@@ -259,6 +266,19 @@ def test_crawl_every_route(make_server, routes):
     missing = sorted(table - counted)
     assert not missing, f"routes the server never saw a request for: {missing}"
     assert c.responses > 2 * len(routes)
+    write_summary({"test": "route_crawl", "routes": len(routes),
+                   "state_changing": sum(r["method"] not in SAFE_METHODS for r in routes),
+                   "admin": sum(bool(r["admin"]) for r in routes), "responses": c.responses,
+                   "refused": refused, "counted_by_server": len(table & counted)})
+
+
+def write_summary(record):
+    """The counts the crawl reached, as a JSON line appended to the file named
+    by RELIABILITY_SUMMARY (bench/reliability/checks.py records them)."""
+    path = os.environ.get("RELIABILITY_SUMMARY")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(record) + "\n")
 
 
 def test_dev_only_routes_do_not_exist_without_dev_mode(make_server, routes):

@@ -35,14 +35,21 @@ PageCache::PageCache(notes::NoteChanges& changes, std::size_t budget_bytes)
     : changes_(changes), budget_(budget_bytes), subscription_(changes.subscribe([this] { invalidate(); })) {}
 
 std::size_t PageCache::entry_bytes(const std::string& key, const CachedPage& page) {
-    constexpr std::size_t kOverhead = 160;  // slot, index node, the page's and body's control blocks
-    return kOverhead + key.size() + (page.body ? page.body->size() : 0) + page.etag.size() + page.last_modified.size() +
-           page.validator_lines.size();
+    // What a kept page costs besides its strings' bytes: its slot, the page
+    // and its control block, the index node and bucket, and the allocator's
+    // header on each of them and on the page's strings. Counted, not guessed
+    // low, because the budget is what bounds resident memory: a permalink kept
+    // as its parts is ~1.2 KB of bytes, so this is a quarter of its cost.
+    constexpr std::size_t kOverhead = sizeof(Slot) + sizeof(CachedPage) + 16 + 64 + 6 * 16;
+    // Capacities, not sizes: a string built by appending holds up to twice
+    // its length (make_framed_page and store_entry shrink theirs).
+    return kOverhead + key.capacity() + (page.body ? page.body->capacity() : 0) + page.framed_title.capacity() +
+           page.framed_content.capacity() + page.validator_lines.capacity();
 }
 
 std::size_t PageCache::entry_bytes(const std::string& html) {
     constexpr std::size_t kOverhead = 96;  // slot, index node
-    return kOverhead + html.size();
+    return kOverhead + html.capacity();
 }
 
 std::shared_ptr<const CachedPage> PageCache::find(const std::string& key) {
@@ -115,6 +122,7 @@ PageCache::Slot& PageCache::take_slot(std::size_t bytes, std::size_t& at) {
 }
 
 void PageCache::store_entry(int64_t id, std::string html, uint64_t built_at_generation) {
+    html.shrink_to_fit();
     const std::size_t bytes = entry_bytes(html);
     if (budget_ == 0 || id == 0 || bytes > budget_ / 4) return;
     std::unique_lock lock(mutex_);
@@ -179,16 +187,62 @@ std::size_t PageCache::size() const {
     return index_.size() + entry_index_.size();
 }
 
+namespace {
+
+// The validators of `body`: a strong ETag from its hash; Last-Modified from
+// `last_modified_at` (none when 0).
+constexpr std::string_view kEtagName = "ETag: ";
+constexpr std::string_view kLastModifiedName = "Last-Modified: ";
+
+void set_validators(CachedPage& page, std::string_view body, std::time_t last_modified_at) {
+    page.last_modified_at = last_modified_at > 0 ? last_modified_at : 0;
+    page.validator_lines = http::header_line("ETag", strong_etag(body));
+    page.etag_line_bytes = page.validator_lines.size();
+    if (page.last_modified_at > 0) {
+        http::append_header_line(page.validator_lines, "Last-Modified", http::format_http_date(last_modified_at));
+    }
+}
+
+// The value of the line "<name>value\r\n" at the start of `lines`.
+std::string_view line_value(std::string_view lines, std::string_view name) {
+    if (lines.size() < name.size() + 2) return {};
+    return lines.substr(name.size(), lines.size() - name.size() - 2);
+}
+
+}  // namespace
+
+std::string_view CachedPage::etag() const {
+    return line_value(std::string_view(validator_lines).substr(0, etag_line_bytes), kEtagName);
+}
+
+std::string_view CachedPage::last_modified() const {
+    return line_value(std::string_view(validator_lines).substr(etag_line_bytes), kLastModifiedName);
+}
+
+std::string CachedPage::bytes() const {
+    if (body) return *body;
+    return frame ? assemble(*frame, framed_title, framed_content) : std::string();
+}
+
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at) {
     auto page = std::make_shared<CachedPage>();
     page->status = status;
-    page->etag = strong_etag(body);
+    set_validators(*page, body, last_modified_at);
     page->body = std::make_shared<const std::string>(std::move(body));
-    if (last_modified_at > 0) page->last_modified = http::format_http_date(last_modified_at);
-    page->last_modified_at = last_modified_at > 0 ? last_modified_at : 0;
-    page->validator_lines = http::header_line("ETag", page->etag);
-    page->etag_line_bytes = page->validator_lines.size();
-    if (!page->last_modified.empty()) http::append_header_line(page->validator_lines, "Last-Modified", page->last_modified);
+    return page;
+}
+
+std::shared_ptr<const CachedPage> make_framed_page(std::shared_ptr<const LayoutFrame> frame, std::string escaped_title,
+                                                   std::string content, std::time_t last_modified_at) {
+    auto page = std::make_shared<CachedPage>();
+    page->frame = std::move(frame);
+    page->framed_title = std::move(escaped_title);
+    page->framed_content = std::move(content);
+    // Kept for long and counted by capacity: no room left over from building.
+    page->framed_title.shrink_to_fit();
+    page->framed_content.shrink_to_fit();
+    set_validators(*page, page->bytes(), last_modified_at);
+    page->validator_lines.shrink_to_fit();
     return page;
 }
 

@@ -13,8 +13,9 @@
 //      where the probe watches the WAL index (the server's database is in WAL
 //      mode), else at most the probe interval
 //      (NotesService::Options::external_check, 1 s) late.
-//   3. At most `budget_bytes` of pages (body, key and validators, see
-//      entry_bytes()) and list entries together; a page larger than a quarter
+//   3. At most `budget_bytes` of pages (their bytes or framed parts, key,
+//      validators and what holding them costs, see entry_bytes()) and list
+//      entries together; a page larger than a quarter
 //      of the budget is not kept.
 //      When full, entries go by CLOCK (second chance): a hit marks its entry,
 //      the sweep spares a marked entry once and drops the first unmarked one,
@@ -29,24 +30,38 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "notes/changes.hpp"
+#include "web/layout_frame.hpp"
 
 namespace starpunk::web {
 
 struct CachedPage {
     int status = 200;
+    // The bytes: `body`; or, for a page in the public layout kept as its own
+    // parts (make_framed_page), `frame` with `framed_title` and
+    // `framed_content` in its slots — assembled for each response (bytes()).
+    // The frame is the same for every such page, so a permalink costs the
+    // cache its ~1.2 KB of content instead of its ~3 KB page.
     std::shared_ptr<const std::string> body;
-    std::string etag;           // strong, quoted
-    std::string last_modified;  // HTTP-date, may be empty
-    std::time_t last_modified_at = 0;  // the same, parsed (0 when empty)
+    std::shared_ptr<const LayoutFrame> frame;
+    std::string framed_title;  // HTML-escaped, the whole <title>
+    std::string framed_content;
+    std::time_t last_modified_at = 0;  // 0: no Last-Modified
     // "ETag: …\r\n" then, when there is a date, "Last-Modified: …\r\n"
     // (http::header_line): the response's validators as one block; its first
-    // etag_line_bytes are the ETag alone.
+    // etag_line_bytes are the ETag alone. The only copy of either value.
     std::string validator_lines;
     std::size_t etag_line_bytes = 0;
+
+    // The strong, quoted ETag; the HTTP-date of Last-Modified (empty when none).
+    std::string_view etag() const;
+    std::string_view last_modified() const;
+    // The whole body (a copy): `*body`, or the framed parts assembled.
+    std::string bytes() const;
 };
 
 class PageCache {
@@ -107,5 +122,9 @@ private:
 // Builds a CachedPage: strong ETag from the body's hash; Last-Modified from
 // `last_modified_at` (none when 0).
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at);
+// A 200 page kept as `frame` with `escaped_title` and `content` in its slots;
+// its validators are those make_cached_page gives the assembled bytes.
+std::shared_ptr<const CachedPage> make_framed_page(std::shared_ptr<const LayoutFrame> frame, std::string escaped_title,
+                                                   std::string content, std::time_t last_modified_at);
 
 }  // namespace starpunk::web

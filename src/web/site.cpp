@@ -58,12 +58,13 @@ http::Response cached_page_response(const Site& site, const http::Request& req, 
     const bool dated = page->last_modified_at > 0 && page->last_modified_at < std::time(nullptr);
     res.add_block(dated ? std::string_view(page->validator_lines)
                         : std::string_view(page->validator_lines).substr(0, page->etag_line_bytes));
-    if (page->status == 200 && http::is_not_modified(req, page->etag, dated ? page->last_modified : std::string_view())) {
+    if (page->status == 200 && http::is_not_modified(req, page->etag(), dated ? page->last_modified() : std::string_view())) {
         res.status = 304;
         return res;
     }
     res.add_block(kHtmlLine);
-    res.shared_body = page->body;
+    if (page->body) res.shared_body = page->body;
+    else res.body = page->bytes();
     return res;
 }
 
@@ -144,20 +145,6 @@ bool fits_public_frame(const PageInfo& page) {
 // The same escaping the template engine applies to {{page_title}}.
 std::string escape_like_templates(const std::string& text) { return kainjow::mustache::html_escape(text); }
 
-std::string assemble(const LayoutFrame& frame, std::string_view escaped_title, std::string_view content) {
-    std::size_t size = 0;
-    for (const auto& l : frame.literals) size += l.size();
-    for (auto slot : frame.slots) size += slot == LayoutFrame::Slot::title ? escaped_title.size() : content.size();
-    std::string out;
-    out.reserve(size);
-    for (std::size_t i = 0; i < frame.slots.size(); ++i) {
-        out.append(frame.literals[i]);
-        out.append(frame.slots[i] == LayoutFrame::Slot::title ? escaped_title : content);
-    }
-    out.append(frame.literals.back());
-    return out;
-}
-
 // Stand-ins that no escaping changes and no configuration value holds (the
 // build-time check in make_layout_frame catches one that does).
 constexpr std::string_view kTitleMarker = "\x01page-title\x01";
@@ -208,6 +195,17 @@ Result<std::string> render_in_layout(const Site& site, const PageInfo& page, std
         return assemble(*site.public_layout, escape_like_templates(full_title(site, page)), content);
     }
     return site.templates->render("layout", layout_data(site, page, full_title(site, page), std::move(content)));
+}
+
+std::shared_ptr<const CachedPage> cached_page_in_layout(const Site& site, const PageInfo& page, std::string content,
+                                                        std::time_t last_modified_at) {
+    if (site.public_layout && fits_public_frame(page)) {
+        return make_framed_page(site.public_layout, escape_like_templates(full_title(site, page)), std::move(content),
+                                last_modified_at);
+    }
+    auto body = render_in_layout(site, page, std::move(content));
+    if (!body) return nullptr;
+    return make_cached_page(200, std::move(*body), last_modified_at);
 }
 
 PageInfo page_info(const http::Request& req, std::string title) {

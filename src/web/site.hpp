@@ -14,6 +14,7 @@
 #include "monitoring/health.hpp"
 #include "notes/note_renderer.hpp"
 #include "notes/notes_service.hpp"
+#include "web/layout_frame.hpp"
 #include "web/page_cache.hpp"
 #include "web/templates.hpp"
 
@@ -52,16 +53,6 @@ struct Services {
     PageCache& pages;
     monitoring::HealthProbe& health;
     storage::ConnectionPool& pool;  // detailed health, metrics
-};
-
-// The layout of public pages — no admin navigation, scripts, htmx or search
-// query — rendered once: the literal text around the two things that vary,
-// the page's <title> and its content. render_page assembles such pages by
-// concatenation instead of rendering the layout each time.
-struct LayoutFrame {
-    enum class Slot { title, content };
-    std::vector<std::string> literals;  // literals.size() == slots.size() + 1
-    std::vector<Slot> slots;
 };
 
 struct Site;
@@ -146,7 +137,7 @@ PageInfo page_info(const http::Request& req, std::string title = {});
 std::string discovery_link_header(const Site& site);
 
 // A cached public page as a response: 304 when the client's validators match,
-// else 200 with the shared body; ETag, Last-Modified, Cache-Control and Link set.
+// else 200 with the shared body (a framed page's assembled); ETag, Last-Modified, Cache-Control and Link set.
 http::Response cached_page_response(const Site& site, const http::Request& req, std::shared_ptr<const CachedPage> page);
 // The header lines every page from the page cache carries besides its
 // validators (Cache-Control, Link: discovery), as one block.
@@ -169,5 +160,11 @@ std::string human_date(Timestamp t);
 Result<std::string> render_page(const Site& site, const PageInfo& page, std::string_view name, TemplateData data);
 // The same with the content already HTML (what a template would have rendered).
 Result<std::string> render_in_layout(const Site& site, const PageInfo& page, std::string content);
+// The same as a 200 page for the page cache, dated `last_modified_at`: kept
+// as its title and content (make_framed_page) when the site has the public
+// frame and `page` fits it, else whole; the same bytes and validators either
+// way. Null when a template fails.
+std::shared_ptr<const CachedPage> cached_page_in_layout(const Site& site, const PageInfo& page, std::string content,
+                                                        std::time_t last_modified_at);
 
 }  // namespace starpunk::web

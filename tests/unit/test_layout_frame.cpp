@@ -3,6 +3,7 @@
 // whatever the configuration, and pages it does not fit are rendered in full.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -81,6 +82,60 @@ TEST_F(LayoutFrameTest, PagesTheFrameDoesNotFitAreRenderedInFull) {
     auto html = web::render_page(*framed, admin, "error", {});
     ASSERT_TRUE(html.ok());
     EXPECT_NE(html->find("token-123"), std::string::npos);  // the admin's log-out form is there
+}
+
+// A permalink kept by the page cache as its title and content alone is
+// answered with the same bytes and validators as the whole page, is charged
+// only for its own parts, and a page the frame does not fit is kept whole.
+TEST_F(LayoutFrameTest, CachedPagesKeepOnlyTheirOwnPartsAndAnswerTheSameBytes) {
+    const std::string content = "<article class=\"h-entry\"><p>Caf\u00e9 &amp; <b>bold</b></p></article>\n";
+    const std::time_t dated = std::time(nullptr) - 3600;
+    for (const auto& c : configs()) {
+        auto framed_site = services->site(c);
+        framed_site->public_layout = web::make_layout_frame(*framed_site);
+        ASSERT_NE(framed_site->public_layout, nullptr);
+        auto plain_site = services->site(c);
+        std::size_t frame_bytes = 0;
+        for (const auto& l : framed_site->public_layout->literals) frame_bytes += l.size();
+        for (std::string title : {"", "Note 5", "A <script>alert(1)</script> & 'quotes'"}) {
+            web::PageInfo page;
+            page.title = title;
+            auto framed = web::cached_page_in_layout(*framed_site, page, content, dated);
+            auto whole = web::cached_page_in_layout(*plain_site, page, content, dated);
+            ASSERT_NE(framed, nullptr);
+            ASSERT_NE(whole, nullptr);
+            ASSERT_NE(whole->body, nullptr);
+            EXPECT_EQ(framed->body, nullptr) << "kept as its parts";
+            EXPECT_EQ(framed->bytes(), *whole->body);
+            EXPECT_EQ(framed->etag(), whole->etag());
+            EXPECT_EQ(framed->validator_lines, whole->validator_lines);
+            EXPECT_LE(web::PageCache::entry_bytes("note:x", *framed) + frame_bytes,
+                      web::PageCache::entry_bytes("note:x", *whole))
+                << "the frame is not charged to each page";
+
+            http::Request req;
+            req.target = "/note/x";
+            auto a = web::cached_page_response(*framed_site, req, framed);
+            auto b = web::cached_page_response(*plain_site, req, whole);
+            EXPECT_EQ(a.status, 200);
+            EXPECT_EQ(a.body_view(), b.body_view());
+            EXPECT_EQ(a.blocks, b.blocks);
+            const std::string etag(framed->etag());
+            req.headers.push_back({"If-None-Match", etag});
+            auto revalidated = web::cached_page_response(*framed_site, req, framed);
+            EXPECT_EQ(revalidated.status, 304);
+            EXPECT_TRUE(revalidated.body_view().empty());
+        }
+    }
+    web::PageInfo admin;
+    admin.admin = true;
+    admin.csrf_token = "token-123";
+    auto site = services->site();
+    site->public_layout = web::make_layout_frame(*site);
+    auto kept = web::cached_page_in_layout(*site, admin, content, dated);
+    ASSERT_NE(kept, nullptr);
+    ASSERT_NE(kept->body, nullptr) << "a page the frame does not fit is kept whole";
+    EXPECT_NE(kept->body->find("token-123"), std::string::npos);
 }
 
 TEST_F(LayoutFrameTest, AConfigurationValueHoldingTheMarkerGetsNoFrame) {

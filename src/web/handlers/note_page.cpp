@@ -8,8 +8,10 @@
 //     is read), 404 and 410, and any read that found no idle connection or
 //     failed.
 // Both build the public page the same way (public_page), so a page is the
-// same bytes and validators whichever thread built it; a draft's page is the
-// same content (note_article_html) in the admin's layout.
+// same bytes and validators whichever thread built it, and keep it in the
+// page cache as its title and content alone (cached_page_in_layout), the
+// layout's frame being the same for every page; a draft's page is the same
+// content (note_article_html) in the admin's layout.
 #include "http/conditional.hpp"
 #include "notes/rendered_store.hpp"
 #include "web/errors.hpp"
@@ -36,9 +38,9 @@ std::shared_ptr<const CachedPage> public_page(const Site& site, const std::strin
                                               const notes::RenderedNote& rendered) {
     PageInfo info;
     info.title = rendered.title;
-    auto body = render_in_layout(site, info, note_article_html(site, found.note, found.tags, photos, rendered));
-    if (!body) return nullptr;
-    auto page = make_cached_page(200, std::move(*body), last_modified(found.note));
+    auto page = cached_page_in_layout(site, info, note_article_html(site, found.note, found.tags, photos, rendered),
+                                      last_modified(found.note));
+    if (!page) return nullptr;
     site.pages.store(key, page, generation);
     return page;
 }

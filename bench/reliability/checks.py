@@ -14,9 +14,9 @@ run as CI runs it, and its counts are recorded, not only its exit status.
                       requests refused, routes the server's counters saw.
 
 The two tests write their counts as JSON lines to the file named by
-RELIABILITY_SUMMARY. Needs build/release built (scripts/test.sh, or
-`ninja -C build/release`; this script runs ninja first) and node_modules
-(`npm ci`). Writes the four rows of docs/reliability.md (RECORD=0 to skip).
+RELIABILITY_SUMMARY. Needs build/release configured (scripts/test.sh does
+it; this script builds the server, the unit tests and the replay programs
+first) and node_modules (`npm ci`). Writes the four rows of docs/reliability.md (RECORD=0 to skip).
 Exit status 0 only when every check passes.
 """
 import glob
@@ -141,7 +141,9 @@ def main():
     date = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     if not os.path.exists(os.path.join(BUILD, "build.ninja")):
         sys.exit("checks: no build/release — run scripts/test.sh (or configure the release build) first")
-    subprocess.run(["ninja", "-C", BUILD], check=True)
+    replays = [f"fuzz/replay_{re.sub(r'^fuzz_|[.]cpp$', '', os.path.basename(f))}"
+               for f in sorted(glob.glob(os.path.join(ROOT, "fuzz", "fuzz_*.cpp")))]
+    subprocess.run(["ninja", "-C", BUILD, "starpunk", "tests/starpunk_tests", *replays], check=True)
     print(f"checks: load {os.getloadavg()[0]:.2f}", flush=True)
     rows, failed = [], []
     with tempfile.TemporaryDirectory(prefix="starpunk-checks-") as tmp:

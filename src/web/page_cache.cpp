@@ -39,7 +39,7 @@ std::size_t PageCache::entry_bytes(const std::string& key, const CachedPage& pag
     // and its control block, the index node and bucket, and the allocator's
     // header on each of them and on the page's strings. Counted, not guessed
     // low, because the budget is what bounds resident memory: a permalink kept
-    // as its parts is ~1.2 KB of bytes, so this is a quarter of its cost.
+    // as its parts is ~1.4 KB of bytes, so this is a fifth of its cost.
     constexpr std::size_t kOverhead = sizeof(Slot) + sizeof(CachedPage) + 16 + 64 + 6 * 16;
     // Capacities, not sizes: a string built by appending holds up to twice
     // its length (make_framed_page and store_entry shrink theirs).
@@ -189,11 +189,11 @@ std::size_t PageCache::size() const {
 
 namespace {
 
-// The validators of `body`: a strong ETag from its hash; Last-Modified from
-// `last_modified_at` (none when 0).
 constexpr std::string_view kEtagName = "ETag: ";
 constexpr std::string_view kLastModifiedName = "Last-Modified: ";
 
+// The validators of `body`: a strong ETag from its hash; Last-Modified from
+// `last_modified_at` (none when 0).
 void set_validators(CachedPage& page, std::string_view body, std::time_t last_modified_at) {
     page.last_modified_at = last_modified_at > 0 ? last_modified_at : 0;
     page.validator_lines = http::header_line("ETag", strong_etag(body));

@@ -111,7 +111,8 @@ def hostile_browser(summary_file):
     ok = code == 0 and complete and bad == 0
     per = "; ".join(f"{m['mode']}: {m['opened']} pages and searches opened ({m['documents']} documents), "
                     f"{m['dialogs']} dialogs, {m['runs']} payload runs, {m['pageErrors']} page errors, "
-                    f"{m['problems']} CSP violations or live hostile markup" for m in modes if complete)
+                    f"{m['problems']} problems (CSP violations, live hostile markup, injected text missing)"
+                    for m in modes if complete)
     result = (f"{'PASS' if ok else 'FAIL'}: {s['payloads']} payloads through the admin form, raw form bytes, "
               f"Micropub (form, JSON html, JSON escapes) and {s['searches']} searches; {s['pages']} pages "
               f"that show them; {per}; {secs:.0f} s") if s and complete else stopped(code)

@@ -13,6 +13,7 @@ PACKAGES=(
   libboost1.81-dev libboost-url1.81-dev libsqlite3-dev sqlite3 libcmark-gfm-dev
   libcmark-gfm-extensions-dev libgumbo-dev libkainjow-mustache-dev nlohmann-json3-dev libicu-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libvips-dev libxxhash-dev
+  liblz4-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev python3 python3-pytest
   python3-mf2py python3-feedparser python3-authlib libxml2-utils curl wrk nginx-light

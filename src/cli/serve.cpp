@@ -25,6 +25,7 @@
 #include "util/system.hpp"
 #include "web/app.hpp"
 #include "web/media_files.hpp"
+#include "web/note_entry.hpp"
 #include "media/media_service.hpp"
 
 namespace starpunk::cli {
@@ -178,7 +179,7 @@ int serve() {
                                             web::Services{*storage->notes, renderer, pages, health, *storage->pool});
     site->discovery_links = web::discovery_link_header(*site);
     site->page_lines = web::cached_page_lines(*site);
-    site->public_layout = web::make_layout_frame(*site);
+    site->public_layout = web::make_layout_frame(*site, web::sample_note_article(*site));
     if (!site->public_layout) spdlog::warn("the page layout could not be prepared once; every page renders it in full");
 
     auto sessions = make_session_store(*cfg, storage->pool);

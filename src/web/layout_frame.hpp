@@ -15,6 +15,11 @@ struct LayoutFrame {
     enum class Slot { title, content };
     std::vector<std::string> literals;  // literals.size() == slots.size() + 1
     std::vector<Slot> slots;
+    // Typical content (a sample permalink's article, web/note_entry.hpp), which
+    // the page cache compresses contents against (CachedPage): the markup
+    // every permalink repeats costs a few bytes. May be empty. Fixed for the
+    // frame's lifetime: blocks compressed against it need exactly these bytes.
+    std::string dictionary;
 };
 
 // The page: the frame's literals with `escaped_title` (already HTML-escaped,

@@ -166,4 +166,21 @@ std::string note_article_html(const Site& site, const notes::Note& note, const s
     return out;
 }
 
+std::string sample_note_article(const Site& site) {
+    notes::Note note;
+    note.slug = "a-sample-note";
+    note.published = true;
+    note.created_at = Timestamp{} + std::chrono::seconds(1767225600);  // 2026-01-01
+    note.updated_at = note.created_at;
+    notes::RenderedNote rendered;
+    rendered.name = "A sample note";
+    rendered.title = *rendered.name;
+    rendered.html =
+        "<p>This is the text of a note, with <em>some</em> words that the notes of this site have and a "
+        "<a href=\"https://example.com/\">link</a> for the reader to follow.</p>\n<p>And then there was "
+        "another paragraph, which is where the notes go on.</p>\n";
+    const std::vector<notes::Tag> tags{{"notes", "Notes"}, {"indieweb", "IndieWeb"}};
+    return note_article_html(site, note, tags, {}, rendered);
+}
+
 }  // namespace starpunk::web

@@ -37,4 +37,10 @@ std::string note_entry_html(const Site& site, const notes::Note& note, const std
 std::string note_article_html(const Site& site, const notes::Note& note, const std::vector<notes::Tag>& tags,
                               const std::vector<notes::NotePhoto>& photos, const notes::RenderedNote& rendered);
 
+// A made-up note's permalink content (note_article_html: a heading, a
+// paragraph with a link, two tags, the dates and author): the markup every
+// permalink of this site repeats, which the page cache compresses kept
+// permalinks against (LayoutFrame::dictionary). Deterministic for a site.
+std::string sample_note_article(const Site& site);
+
 }  // namespace starpunk::web

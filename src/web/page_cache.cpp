@@ -1,8 +1,10 @@
 #include "web/page_cache.hpp"
 
 #include <fmt/format.h>
+#include <lz4.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 // Header-only: the functions are inlined here, nothing to link (libxxhash-dev).
@@ -209,6 +211,26 @@ std::string_view line_value(std::string_view lines, std::string_view name) {
     return lines.substr(name.size(), lines.size() - name.size() - 2);
 }
 
+// Replaces the page's content by its LZ4 block against the frame's
+// dictionary when that is smaller. The dictionary is the frame's (fixed for
+// its lifetime, and every page that uses it holds the frame).
+void compress_content(CachedPage& page) {
+    const std::string& content = page.framed_content;
+    if (content.empty() || content.size() > static_cast<std::size_t>(LZ4_MAX_INPUT_SIZE)) return;
+    const std::string& dict = page.frame->dictionary;
+    LZ4_stream_t stream;
+    LZ4_initStream(&stream, sizeof(stream));
+    if (!dict.empty()) LZ4_loadDict(&stream, dict.data(), static_cast<int>(dict.size()));
+    std::string packed(static_cast<std::size_t>(LZ4_compressBound(static_cast<int>(content.size()))), '\0');
+    const int n = LZ4_compress_fast_continue(&stream, content.data(), packed.data(), static_cast<int>(content.size()),
+                                             static_cast<int>(packed.size()), 1);
+    if (n <= 0 || static_cast<std::size_t>(n) >= content.size()) return;
+    packed.resize(static_cast<std::size_t>(n));
+    packed.shrink_to_fit();
+    page.content_bytes = static_cast<std::uint32_t>(content.size());
+    page.framed_content = std::move(packed);
+}
+
 }  // namespace
 
 std::string_view CachedPage::etag() const {
@@ -219,9 +241,23 @@ std::string_view CachedPage::last_modified() const {
     return line_value(std::string_view(validator_lines).substr(etag_line_bytes), kLastModifiedName);
 }
 
+std::string CachedPage::content() const {
+    if (content_bytes == 0) return framed_content;
+    std::string out(content_bytes, '\0');
+    const std::string& dict = frame->dictionary;
+    const int n = LZ4_decompress_safe_usingDict(framed_content.data(), out.data(), static_cast<int>(framed_content.size()),
+                                                static_cast<int>(out.size()), dict.data(), static_cast<int>(dict.size()));
+    // Only make_framed_page writes the block, from these bytes: a mismatch is
+    // memory corruption, not input to recover from.
+    if (n != static_cast<int>(content_bytes)) std::abort();
+    return out;
+}
+
 std::string CachedPage::bytes() const {
     if (body) return *body;
-    return frame ? assemble(*frame, framed_title, framed_content) : std::string();
+    if (!frame) return {};
+    if (content_bytes == 0) return assemble(*frame, framed_title, framed_content);
+    return assemble(*frame, framed_title, content());
 }
 
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at) {
@@ -243,6 +279,7 @@ std::shared_ptr<const CachedPage> make_framed_page(std::shared_ptr<const LayoutF
     page->framed_content.shrink_to_fit();
     set_validators(*page, page->bytes(), last_modified_at);
     page->validator_lines.shrink_to_fit();
+    compress_content(*page);
     return page;
 }
 

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <ctime>
 #include <memory>
 #include <mutex>
@@ -42,14 +43,18 @@ namespace starpunk::web {
 struct CachedPage {
     int status = 200;
     // The bytes: `body`; or, for a page in the public layout kept as its own
-    // parts (make_framed_page), `frame` with `framed_title` and
-    // `framed_content` in its slots — assembled for each response (bytes()).
-    // The frame is the same for every such page, so a permalink costs the
-    // cache its ~1.4 KB of title and content instead of its ~3.1 KB page.
+    // parts (make_framed_page), `frame` with `framed_title` and the content
+    // in its slots — assembled for each response (bytes()). The frame is the
+    // same for every such page, and the content is kept LZ4-compressed
+    // against the frame's dictionary (a sample permalink's markup), so a
+    // permalink costs the cache a few hundred bytes instead of its ~3.1 KB.
     std::shared_ptr<const std::string> body;
     std::shared_ptr<const LayoutFrame> frame;
     std::string framed_title;  // HTML-escaped, the whole <title>
+    // content_bytes == 0: the content itself (compressing did not make it
+    // smaller); else its LZ4 block, which decompresses to content_bytes.
     std::string framed_content;
+    std::uint32_t content_bytes = 0;
     std::time_t last_modified_at = 0;  // 0: no Last-Modified
     // "ETag: …\r\n" then, when there is a date, "Last-Modified: …\r\n"
     // (http::header_line): the response's validators as one block; its first
@@ -62,6 +67,8 @@ struct CachedPage {
     std::string_view last_modified() const;
     // The whole body (a copy): `*body`, or the framed parts assembled.
     std::string bytes() const;
+    // A framed page's content, decompressed (a copy).
+    std::string content() const;
 };
 
 class PageCache {
@@ -122,7 +129,8 @@ private:
 // Builds a CachedPage: strong ETag from the body's hash; Last-Modified from
 // `last_modified_at` (none when 0).
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at);
-// A 200 page kept as `frame` with `escaped_title` and `content` in its slots;
+// A 200 page kept as `frame` with `escaped_title` and `content` in its slots,
+// the content compressed against frame->dictionary when that makes it smaller;
 // its validators are those make_cached_page gives the assembled bytes.
 std::shared_ptr<const CachedPage> make_framed_page(std::shared_ptr<const LayoutFrame> frame, std::string escaped_title,
                                                    std::string content, std::time_t last_modified_at);

@@ -152,11 +152,12 @@ constexpr std::string_view kContentMarker = "\x01page-content\x01";
 
 }  // namespace
 
-std::shared_ptr<const LayoutFrame> make_layout_frame(const Site& site) {
+std::shared_ptr<const LayoutFrame> make_layout_frame(const Site& site, std::string dictionary) {
     const PageInfo page;
     auto marked = site.templates->render("layout", layout_data(site, page, std::string(kTitleMarker), std::string(kContentMarker)));
     if (!marked) return nullptr;
     auto frame = std::make_shared<LayoutFrame>();
+    frame->dictionary = std::move(dictionary);
     const std::string& text = *marked;
     std::size_t pos = 0;
     while (true) {

@@ -59,7 +59,8 @@ struct Site;
 // The frame for `site`'s configuration and templates, checked at build time:
 // assembling a sample page from it gives exactly what rendering the layout
 // gives, or the result is nullptr (pages are then rendered in full).
-std::shared_ptr<const LayoutFrame> make_layout_frame(const Site& site);
+// `dictionary`: LayoutFrame::dictionary (typically sample_note_article()).
+std::shared_ptr<const LayoutFrame> make_layout_frame(const Site& site, std::string dictionary = {});
 
 struct Site {
     Site(config::Config site_config, std::shared_ptr<const Templates> site_templates, Services services)

@@ -3,11 +3,14 @@
 // whatever the configuration, and pages it does not fit are rendered in full.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdint>
 #include <ctime>
 #include <string>
 #include <vector>
 
 #include "support/site_harness.hpp"
+#include "web/note_entry.hpp"
 #include "web/site.hpp"
 
 namespace starpunk {
@@ -136,6 +139,78 @@ TEST_F(LayoutFrameTest, CachedPagesKeepOnlyTheirOwnPartsAndAnswerTheSameBytes) {
     ASSERT_NE(kept, nullptr);
     ASSERT_NE(kept->body, nullptr) << "a page the frame does not fit is kept whole";
     EXPECT_NE(kept->body->find("token-123"), std::string::npos);
+}
+
+// A kept permalink's content is compressed against the frame's dictionary (a
+// sample permalink of the same site): the markup every permalink repeats costs
+// a few bytes, and the page still answers exactly the whole page's bytes and
+// validators — for prose, for content compression cannot shrink (kept as is),
+// for empty and for large content, with and without a dictionary.
+TEST_F(LayoutFrameTest, KeptPermalinksAreCompressedAndAnswerTheSameBytes) {
+    auto site = services->site();
+    auto plain_site = services->site();
+    const std::string dictionary = web::sample_note_article(*site);
+    EXPECT_EQ(dictionary, web::sample_note_article(*plain_site)) << "the same for every start of a site";
+    ASSERT_NE(dictionary.find("h-entry"), std::string::npos);
+
+    notes::Note note;
+    note.id = 7;
+    note.slug = "walking-to-the-harbour";
+    note.published = true;
+    note.created_at = Timestamp{} + std::chrono::seconds(1780000000);
+    note.updated_at = note.created_at + std::chrono::hours(2);
+    notes::RenderedNote rendered;
+    rendered.name = "Walking to the harbour";
+    rendered.title = *rendered.name;
+    rendered.html =
+        "<p>We left before dawn and walked the long way round, past the bakery on Quay Street where the first "
+        "loaves were coming out, and down to the harbour wall. The tide was out; gulls argued over something on "
+        "the mud. <a href=\"https://maps.example/harbour\">The route</a> is about four kilometres.</p>\n";
+    const std::string prose = web::note_article_html(*site, note, {{"walks", "Walks"}, {"sea", "Sea"}}, {}, rendered);
+
+    std::string noise;  // no repeats for LZ4 to find
+    uint32_t x = 2463534242u;
+    for (int i = 0; i < 600; ++i) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        noise.push_back(static_cast<char>('!' + x % 90));
+    }
+    std::string large;
+    for (int i = 0; i < 3000; ++i) large += "<p>Paragraph " + std::to_string(i) + " of a very long note.</p>\n";
+
+    const std::time_t dated = std::time(nullptr) - 3600;
+    web::PageInfo page;
+    page.title = *rendered.name;
+    for (const std::string& dict : {dictionary, std::string()}) {
+        site->public_layout = web::make_layout_frame(*site, dict);
+        ASSERT_NE(site->public_layout, nullptr);
+        for (const std::string& content : {prose, noise, large, std::string()}) {
+            auto kept = web::cached_page_in_layout(*site, page, content, dated);
+            auto whole = web::cached_page_in_layout(*plain_site, page, content, dated);
+            ASSERT_NE(kept, nullptr);
+            ASSERT_NE(whole, nullptr);
+            ASSERT_NE(whole->body, nullptr);
+            EXPECT_EQ(kept->content(), content);
+            EXPECT_EQ(kept->bytes(), *whole->body);
+            EXPECT_EQ(kept->validator_lines, whole->validator_lines);
+            http::Request req;
+            req.target = "/note/" + note.slug;
+            EXPECT_EQ(web::cached_page_response(*site, req, kept).body_view(),
+                      web::cached_page_response(*plain_site, req, whole).body_view());
+            if (content == noise || content.empty()) {
+                EXPECT_EQ(kept->content_bytes, 0u) << "kept as is: compressing would not make it smaller";
+                EXPECT_EQ(kept->framed_content, content);
+            } else {
+                EXPECT_EQ(kept->content_bytes, content.size());
+                EXPECT_LT(kept->framed_content.size(), content.size());
+            }
+        }
+        auto kept = web::cached_page_in_layout(*site, page, prose, dated);
+        if (!dict.empty()) {
+            // The markup costs next to nothing against the sample: what is
+            // left is about the note's own text (~340 bytes of its ~1,300).
+            EXPECT_LT(kept->framed_content.size() * 100, prose.size() * 45) << kept->framed_content.size();
+        }
+    }
 }
 
 TEST_F(LayoutFrameTest, AConfigurationValueHoldingTheMarkerGetsNoFrame) {

@@ -1,5 +1,6 @@
 #include "web/note_list_page.hpp"
 
+#include <cstdint>
 #include <ctime>
 #include <functional>
 
@@ -91,18 +92,22 @@ std::shared_ptr<const CachedPage> list_frame(const Site& site, int64_t pages, Fr
     return kept;
 }
 
+// Appends a page's entries to `out`, '\n' between them, and sets `digest` to
+// their entries_digest (web/page_cache.hpp); false when they cannot be had.
+using AppendEntries = std::function<bool(std::string& out, std::uint64_t& digest)>;
+
 // `frame` with page `page`'s numbers and its entries (append_entries) in
 // place of the markers; false when append_entries is, when a marker is
 // unknown, or when the entries had no place (the template lost {{{entry}}}:
 // a bug, answered 500).
-bool fill_frame(std::string_view frame, int64_t page, const std::function<bool(std::string&)>& append_entries,
-                std::string& out) {
+bool fill_frame(std::string_view frame, int64_t page, const AppendEntries& append_entries, std::string& out,
+                std::uint64_t& digest) {
     std::size_t at = 0;
     bool placed = false;
     for (std::size_t nul; (nul = frame.find('\0', at)) != std::string_view::npos;) {
         out.append(frame.substr(at, nul - at));
         if (frame.substr(nul).starts_with(kEntriesMarker)) {
-            if (placed || !append_entries(out)) return false;
+            if (placed || !append_entries(out, digest)) return false;
             placed = true;
             at = nul + kEntriesMarker.size();
             continue;
@@ -139,23 +144,31 @@ Result<std::string> render_empty(const Site& site, int64_t page, const NoteListS
 // for this page's shape, its numbers, and `append_entries` copying the page's
 // entries, '\n' between them, into the entries marker's place — or answering
 // false (the page is then not assembled). Null when that or the templates fail.
+// Its ETag is made from what it was assembled from — the frame's bytes, the
+// page number and the entries' digest — which determine its bytes, instead of
+// hashing the ~25 KB assembled (5–7 % of a list page's CPU, perf).
 std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64_t pages, const NoteListSpec& spec,
                                            bool has_entries, std::size_t entry_bytes_guess,
-                                           const std::function<bool(std::string&)>& append_entries, uint64_t generation) {
-    std::string body;
+                                           const AppendEntries& append_entries, uint64_t generation) {
+    // Last-Modified is when this page was built: a list changes without any
+    // listed note changing (a deletion, an older note published).
+    const std::time_t now = std::time(nullptr);
+    std::shared_ptr<const CachedPage> cached;
     if (!has_entries) {
         auto whole = render_empty(site, page, spec);
         if (!whole) return nullptr;
-        body = std::move(*whole);
+        cached = make_cached_page(200, std::move(*whole), now);
     } else {
         auto frame = list_frame(site, pages, shape_of(page, pages), spec, generation);
         if (!frame) return nullptr;
+        std::string body;
         body.reserve(frame->body->size() + entry_bytes_guess);
-        if (!fill_frame(*frame->body, page, append_entries, body)) return nullptr;
+        std::uint64_t digest = 0;
+        if (!fill_frame(*frame->body, page, append_entries, body, digest)) return nullptr;
+        const std::uint64_t parts[3] = {content_hash(*frame->body), static_cast<std::uint64_t>(page), digest};
+        const std::uint64_t fingerprint = content_hash(std::string_view(reinterpret_cast<const char*>(parts), sizeof parts));
+        cached = make_cached_page(200, std::move(body), now, fingerprint);
     }
-    // Last-Modified is when this page was built: a list changes without any
-    // listed note changing (a deletion, an older note published).
-    auto cached = make_cached_page(200, std::move(body), std::time(nullptr));
     if (page == 1) site.pages.store(note_list_key(spec.cache_key, page), cached, generation);
     return cached;
 }
@@ -165,16 +178,18 @@ std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64
 namespace {
 
 // Appends `entries` ('\n' between them) to `out`, skipping empty ones (notes
-// that went while the page was built): false when every one is empty.
-bool append_built(const std::vector<std::string>& entries, std::string& out) {
-    bool first = true;
+// that went while the page was built), and sets `digest` as
+// PageCache::append_entries does: false when every one is empty.
+bool append_built(const std::vector<std::string>& entries, std::string& out, std::uint64_t& digest) {
+    std::vector<std::uint64_t> hashes;
     for (const auto& e : entries) {
         if (e.empty()) continue;
-        if (!first) out.push_back('\n');
+        if (!hashes.empty()) out.push_back('\n');
         out.append(e);
-        first = false;
+        hashes.push_back(content_hash(e));
     }
-    return !first;
+    digest = entries_digest(hashes);
+    return !hashes.empty();
 }
 
 }  // namespace
@@ -192,10 +207,10 @@ bool note_list_is_cached(const Site& site, http::Request& req, int64_t page, con
     const int64_t pages = page_count(l.total);
     // The kept entries; when some is not kept, one read builds the missing
     // ones unless they need more (note_entries_now) — then a worker does.
-    const auto entries = [&](std::string& out) {
-        if (site.pages.append_entries(l.ids, '\n', out)) return true;
+    const auto entries = [&](std::string& out, std::uint64_t& digest) {
+        if (site.pages.append_entries(l.ids, '\n', out, &digest)) return true;
         auto built = note_entries_now(site, l.ids, generation);
-        return built && append_built(*built, out);
+        return built && append_built(*built, out, digest);
     };
     // Pages of ~20 entries of a few KB: one reservation covers most.
     req.prepared = assemble(site, page, pages, spec, !l.ids.empty(), l.ids.size() * 2048, entries, generation);
@@ -218,8 +233,8 @@ http::Response note_list_page(const Site& site, const http::Request& req, int64_
     if (!entries) return error_response(site, req, 500, "A note could not be rendered.");
     std::size_t bytes = 0;
     for (const auto& e : *entries) bytes += e.size() + 1;
-    const auto built_here = [&](std::string& out) {
-        append_built(*entries, out);
+    const auto built_here = [&](std::string& out, std::uint64_t& digest) {
+        append_built(*entries, out, digest);
         return true;
     };
     auto built = assemble(site, page, pages, spec, bytes > entries->size(), bytes, built_here, generation);

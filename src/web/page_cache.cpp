@@ -19,19 +19,23 @@ namespace starpunk::web {
 
 namespace {
 
-// A strong validator names these exact bytes: a 64-bit hash of the body and
-// its length. Not a secret and not an integrity check — it only has to differ
+// A strong validator names these exact bytes: a 64-bit hash of the body (or
+// of the parts it was assembled from: make_cached_page's fingerprint) and its
+// length. Not a secret and not an integrity check — it only has to differ
 // between two versions of one URL — so XXH3 (fixed seed, the same in every
 // process and version of the library, so validators survive a restart; tens
 // of GB/s) instead of SHA-256, which cost more than the rest of building a
 // permalink, or std::hash, which was 9 % of a list page built on the I/O
 // thread (bench/results/2026-12-07-pages-6.md).
-std::string strong_etag(std::string_view body) {
-    const std::uint64_t h = XXH3_64bits(body.data(), body.size());
-    return fmt::format("\"{:016x}-{:x}\"", h, body.size());
-}
+std::string strong_etag(std::uint64_t hash, std::size_t size) { return fmt::format("\"{:016x}-{:x}\"", hash, size); }
 
 }  // namespace
+
+std::uint64_t content_hash(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+std::uint64_t entries_digest(const std::vector<std::uint64_t>& entry_hashes) {
+    return XXH3_64bits(entry_hashes.data(), entry_hashes.size() * sizeof(std::uint64_t));
+}
 
 PageCache::PageCache(notes::NoteChanges& changes, std::size_t budget_bytes)
     : changes_(changes), budget_(budget_bytes), subscription_(changes.subscribe([this] { invalidate(); })) {}
@@ -50,7 +54,7 @@ std::size_t PageCache::entry_bytes(const std::string& key, const CachedPage& pag
 }
 
 std::size_t PageCache::entry_bytes(const std::string& html) {
-    constexpr std::size_t kOverhead = 96;  // slot, index node
+    constexpr std::size_t kOverhead = 120;  // slot, index node (with its EntryRef)
     return kOverhead + html.capacity();
 }
 
@@ -130,41 +134,50 @@ void PageCache::store_entry(int64_t id, std::string html, uint64_t built_at_gene
     std::unique_lock lock(mutex_);
     if (built_at_generation != generation_.load(std::memory_order_acquire)) return;
     if (entry_index_.contains(id)) return;  // built twice concurrently: the same bytes
+    const std::uint64_t hash = content_hash(html);
     std::size_t at = 0;
     Slot& slot = take_slot(bytes, at);
     slot.entry_id = id;
     slot.html = std::move(html);
-    entry_index_.emplace(id, at);
+    entry_index_.emplace(id, EntryRef{at, slot.html.data(), slot.html.size(), hash});
 }
 
-bool PageCache::append_entries(const std::vector<int64_t>& ids, char separator, std::string& out) {
+bool PageCache::append_entries(const std::vector<int64_t>& ids, char separator, std::string& out,
+                               std::uint64_t* digest) {
     changes_.poll();
     if (budget_ == 0) return ids.empty();
     std::shared_lock lock(mutex_);
     // Every lookup first, then the copies. The entries of a list page are
     // scattered over the cache (random pages, cold in the CPU's caches): the
-    // lookups do not depend on each other, so their misses overlap, and one
+    // lookups do not depend on each other, so their misses overlap, each
+    // index entry says where its bytes and slot are (fetched ahead), and one
     // reservation holds the whole (perf: the lookups interleaved with the
     // copies stalled on each miss in turn).
-    std::vector<Slot*> found;
+    std::vector<const EntryRef*> found;
     found.reserve(ids.size());
     std::size_t total = 0;
     for (int64_t id : ids) {
         auto it = entry_index_.find(id);
         if (it == entry_index_.end()) return false;
-        Slot* slot = slots_[it->second].get();
-        __builtin_prefetch(slot->html.data());
-        found.push_back(slot);
+        const EntryRef& ref = it->second;
+        __builtin_prefetch(ref.data);
+        __builtin_prefetch(&slots_[ref.slot]->referenced);
+        found.push_back(&ref);
+        total += ref.size + 1;
     }
-    for (Slot* slot : found) total += slot->html.size() + 1;
     out.reserve(out.size() + total);
+    std::vector<std::uint64_t> hashes;
+    if (digest) hashes.reserve(found.size());
     bool first = true;
-    for (Slot* slot : found) {
-        if (!slot->referenced.load(std::memory_order_relaxed)) slot->referenced.store(true, std::memory_order_relaxed);
+    for (const EntryRef* ref : found) {
+        Slot& slot = *slots_[ref->slot];
+        if (!slot.referenced.load(std::memory_order_relaxed)) slot.referenced.store(true, std::memory_order_relaxed);
         if (!first) out.push_back(separator);
-        out.append(slot->html);
+        out.append(ref->data, ref->size);
+        if (digest) hashes.push_back(ref->hash);
         first = false;
     }
+    if (digest) *digest = entries_digest(hashes);
     return true;
 }
 
@@ -196,9 +209,9 @@ constexpr std::string_view kLastModifiedName = "Last-Modified: ";
 
 // The validators of `body`: a strong ETag from its hash; Last-Modified from
 // `last_modified_at` (none when 0).
-void set_validators(CachedPage& page, std::string_view body, std::time_t last_modified_at) {
+void set_validators(CachedPage& page, std::uint64_t hash, std::size_t size, std::time_t last_modified_at) {
     page.last_modified_at = last_modified_at > 0 ? last_modified_at : 0;
-    page.validator_lines = http::header_line("ETag", strong_etag(body));
+    page.validator_lines = http::header_line("ETag", strong_etag(hash, size));
     page.etag_line_bytes = page.validator_lines.size();
     if (page.last_modified_at > 0) {
         http::append_header_line(page.validator_lines, "Last-Modified", http::format_http_date(last_modified_at));
@@ -260,12 +273,18 @@ std::string CachedPage::bytes() const {
     return assemble(*frame, framed_title, content());
 }
 
-std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at) {
+std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at,
+                                                   std::uint64_t fingerprint) {
     auto page = std::make_shared<CachedPage>();
     page->status = status;
-    set_validators(*page, body, last_modified_at);
+    set_validators(*page, fingerprint, body.size(), last_modified_at);
     page->body = std::make_shared<const std::string>(std::move(body));
     return page;
+}
+
+std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at) {
+    const std::uint64_t hash = content_hash(body);
+    return make_cached_page(status, std::move(body), last_modified_at, hash);
 }
 
 std::shared_ptr<const CachedPage> make_framed_page(std::shared_ptr<const LayoutFrame> frame, std::string escaped_title,
@@ -277,7 +296,8 @@ std::shared_ptr<const CachedPage> make_framed_page(std::shared_ptr<const LayoutF
     // Kept for long and counted by capacity: no room left over from building.
     page->framed_title.shrink_to_fit();
     page->framed_content.shrink_to_fit();
-    set_validators(*page, page->bytes(), last_modified_at);
+    const std::string assembled = page->bytes();
+    set_validators(*page, content_hash(assembled), assembled.size(), last_modified_at);
     page->validator_lines.shrink_to_fit();
     compress_content(*page);
     return page;

@@ -89,8 +89,10 @@ public:
     // Appends the entries of `ids` to `out` in order, `separator` between
     // them, when every one is kept: true. Else `out` is left as it was and
     // the answer is false. One shared lock for them all, nothing copied but
-    // the HTML itself.
-    bool append_entries(const std::vector<int64_t>& ids, char separator, std::string& out);
+    // the HTML itself. `digest`, when given, is set to entries_digest() of
+    // the entries appended (their hashes are kept with them).
+    bool append_entries(const std::vector<int64_t>& ids, char separator, std::string& out,
+                        std::uint64_t* digest = nullptr);
 
     // What a page counts against the budget (also what tests reason with).
     static std::size_t entry_bytes(const std::string& key, const CachedPage& page);
@@ -100,6 +102,16 @@ public:
     std::size_t size() const;
 
 private:
+    // What the entry index holds: where the entry's bytes are, so a list
+    // page's lookups reach them (and the slot's mark) without a chain of
+    // dependent reads. Valid while the entry is indexed (a slot's html is
+    // set once, and cleared only after its index entry is erased).
+    struct EntryRef {
+        std::size_t slot = 0;
+        const char* data = nullptr;
+        std::size_t size = 0;
+        std::uint64_t hash = 0;  // content_hash() of the bytes
+    };
     struct Slot {
         std::string key;       // a page's key; empty for an entry or a free slot
         int64_t entry_id = 0;  // an entry's note id; 0 for a page or a free slot
@@ -117,7 +129,7 @@ private:
     const std::size_t budget_;
     mutable std::shared_mutex mutex_;
     std::unordered_map<std::string, std::size_t> index_;  // page key -> slot
-    std::unordered_map<int64_t, std::size_t> entry_index_;  // note id -> slot
+    std::unordered_map<int64_t, EntryRef> entry_index_;     // note id -> its slot and bytes
     std::vector<std::unique_ptr<Slot>> slots_;            // the clock
     std::vector<std::size_t> free_slots_;
     std::size_t hand_ = 0;
@@ -129,6 +141,19 @@ private:
 // Builds a CachedPage: strong ETag from the body's hash; Last-Modified from
 // `last_modified_at` (none when 0).
 std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at);
+// The same with the ETag made from `fingerprint` instead of hashing the body:
+// a hash of what the body was assembled from, the same for the same parts in
+// every process (a list page: its frame, number and entries_digest), so
+// different bytes get a different ETag as surely as by hashing them.
+std::shared_ptr<const CachedPage> make_cached_page(int status, std::string body, std::time_t last_modified_at,
+                                                   std::uint64_t fingerprint);
+
+// The hash ETags are made from (XXH3, 64 bits): the same for the same bytes
+// in every process and version of the library.
+std::uint64_t content_hash(std::string_view bytes);
+// A fingerprint of entries in order, from their content_hash()es: what
+// PageCache::append_entries reports for the entries it appends.
+std::uint64_t entries_digest(const std::vector<std::uint64_t>& entry_hashes);
 // A 200 page kept as `frame` with `escaped_title` and `content` in its slots,
 // the content compressed against frame->dictionary when that makes it smaller;
 // its validators are those make_cached_page gives the assembled bytes.

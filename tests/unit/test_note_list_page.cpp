@@ -5,6 +5,7 @@
 // whatever the configuration and tag name hold, and a write must show.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -86,6 +87,18 @@ struct NoteListPageTest : ::testing::Test {
         return {std::string(res.body_view()), from_memory};
     }
 
+    // Page `page`'s ETag as served by the worker's path and the I/O thread's.
+    static std::pair<std::string, std::string> etags(const web::Site& site, int64_t page, const NoteListSpec& spec) {
+        http::Request worker_req;
+        auto res = web::note_list_page(site, worker_req, page, spec);
+        http::Request io_req;
+        std::string io;
+        if (web::note_list_is_cached(site, io_req, page, spec)) {
+            io = std::static_pointer_cast<const web::CachedPage>(io_req.prepared)->etag();
+        }
+        return {std::string(res.header("ETag").value_or("")), io};
+    }
+
     void expect_every_page_as_rendered(const web::Site& site, const NoteListSpec& spec, int64_t pages) {
         for (int round = 0; round < 2; ++round) {  // the second round uses the kept frames
             for (int64_t page = 1; page <= pages; ++page) {
@@ -150,6 +163,50 @@ TEST_F(NoteListPageTest, AWriteShowsOnTheNextPageBuilt) {
     EXPECT_EQ(after.first, rendered_directly(*site, 3, spec));
     EXPECT_NE(after.first.find("Page 3 of 4"), std::string::npos);
     EXPECT_NE(after.first.find("?page=4"), std::string::npos) << "page 3 now has a next page";
+}
+
+// A list page's ETag is made from its parts (frame, number, entries) instead
+// of its hashed bytes: the same whichever path built it and after a restart
+// (a new cache over the same notes), and different once any byte differs —
+// here two characters of one note's text.
+TEST_F(NoteListPageTest, AListPagesETagIsTheSameForTheSameBytesAndChangesWithThem) {
+    add_notes(45, {"walks"});
+    auto site = services->site();
+    const auto spec = home_spec(*site);
+    auto tag = notes::make_tag("walks");
+    ASSERT_TRUE(tag);
+    const auto tagged = tag_spec(tag->name, tag->display);
+    std::map<std::string, std::string> before;
+    for (const auto& list : {spec, tagged}) {
+        for (int64_t page : {1, 2, 3}) {
+            const auto [worker, io] = etags(*site, page, list);
+            ASSERT_FALSE(worker.empty());
+            EXPECT_EQ(worker, io) << list.cache_key << " page " << page;
+            EXPECT_EQ(etags(*site, page, list).second, io) << "kept entries give the same ETag";
+            before[list.cache_key + std::to_string(page)] = worker;
+        }
+    }
+    EXPECT_NE(before["home2"], before["home3"]);
+    EXPECT_NE(before["home2"], before[tagged.cache_key + "2"]);
+
+    testing::SiteServices after_restart(h);  // its own renderer and page cache
+    auto restarted = after_restart.site();
+    EXPECT_EQ(etags(*restarted, 2, spec).first, before["home2"]) << "validators survive a restart";
+
+    // Note 22 of 45 (newest first: page 2) gets one character changed.
+    auto listing = site->notes.published_listing("", web::kNotesPerPage, web::kNotesPerPage, false);
+    ASSERT_TRUE(listing && *listing);
+    const int64_t id = (**listing).ids[1];
+    const std::string body_before = served(*site, 2, spec).first;
+    notes::NoteChange change;
+    change.content = "Note number XY with <b>markup</b> & \"quotes\".";  // was "23"
+    ASSERT_TRUE(h.svc().update(id, change));
+    const auto [worker, io] = etags(*site, 2, spec);
+    const std::string body_after = served(*site, 2, spec).first;
+    ASSERT_NE(body_after, body_before);
+    EXPECT_NE(worker, before["home2"]);
+    EXPECT_EQ(worker, io);
+    EXPECT_EQ(etags(*site, 3, spec).first, before["home3"]) << "page 3 has the same bytes";
 }
 
 }  // namespace

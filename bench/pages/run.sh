@@ -228,6 +228,7 @@ for kind in $SCENARIOS; do
     sleep 3  # quiet: the server hands freed heap pages back every 2 s (util/memory_trim.hpp)
     rss=$(awk '/VmRSS/ { print $2 }' "/proc/$SP_PID/status")
     [ "$rss" -gt "$RSS_MAX" ] && RSS_MAX=$rss && RSS_FILE=$(awk '/RssFile/ { print $2 }' "/proc/$SP_PID/status")
+    log "$kind c=$c: resident memory 3 s after the last request ${rss} kB"
     stop_starpunk
     read -r nrps _ np99 nbad < <(run_wrk "$kind" "$NG_PORT" "$c")
     awk -v k="$kind" -v c="$c" -v crps="$crps" -v cp99="$cp99" -v wrps="$wrps" -v wp50="$wp50" -v wp99="$wp99" \

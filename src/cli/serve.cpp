@@ -70,6 +70,8 @@ metrics::Settings metrics_settings(const config::Config& cfg) {
 }  // namespace
 
 int serve() {
+    // Before any thread: one heap for all of them (util/memory_trim.hpp).
+    use_one_malloc_arena();
     auto cfg = load_config_or_report(config::Purpose::serve);
     if (!cfg) return kExitUsage;
 

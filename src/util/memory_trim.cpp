@@ -4,6 +4,8 @@
 
 namespace starpunk {
 
+void use_one_malloc_arena() { ::mallopt(M_ARENA_MAX, 1); }
+
 MemoryTrimmer::MemoryTrimmer(std::chrono::milliseconds interval, std::function<void()> trim) {
     if (!trim) trim = [] { ::malloc_trim(0); };
     thread_ = std::thread([this, interval, trim = std::move(trim)] {

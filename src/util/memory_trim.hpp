@@ -12,6 +12,16 @@
 // trimmed heap costs microseconds; one after a burst, a few milliseconds of
 // arena locking and page faults later — negligible at one every 2 s.
 // The destructor stops the thread promptly (it does not wait out the interval).
+//
+// use_one_malloc_arena(): glibc gives each new thread its own arena (up to 8
+// per core), and what is freed in one arena serves only that arena's threads.
+// The server's page cache is filled from the I/O thread and the workers, so
+// with an arena each the holes left by evicted pages in one are not reused by
+// the other: measured at 100,000 notes after random tag pages, a second arena
+// of 14 MB of which 4.8 MB in use (52.7 MB resident); with one arena 46.5 MB.
+// The threads are few (one I/O thread, a few workers), and allocations below
+// ~1 KB come from per-thread caches that take no lock, so sharing costs
+// little.
 #pragma once
 
 #include <chrono>
@@ -21,6 +31,11 @@
 #include <thread>
 
 namespace starpunk {
+
+// From now on every thread allocates from the main arena. Call it before the
+// process starts threads (an arena already made is kept). No effect when
+// another allocator replaces glibc's (sanitizer builds).
+void use_one_malloc_arena();
 
 class MemoryTrimmer {
 public:

@@ -1,9 +1,14 @@
 // util/memory_trim: the server's periodic return of freed heap pages (issue 11).
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -11,6 +16,66 @@
 
 using namespace std::chrono_literals;
 using starpunk::MemoryTrimmer;
+
+namespace {
+
+// How many arenas glibc's malloc has, from malloc_info's report.
+int malloc_arenas() {
+    char* text = nullptr;
+    std::size_t size = 0;
+    FILE* out = open_memstream(&text, &size);
+    if (!out) return -1;
+    malloc_info(0, out);
+    std::fclose(out);
+    int arenas = 0;
+    for (std::string_view rest(text, size); rest.find("<heap nr=") != std::string_view::npos;) {
+        rest.remove_prefix(rest.find("<heap nr=") + 1);
+        ++arenas;
+    }
+    std::free(text);
+    return arenas;
+}
+
+// Four threads allocate at once and hold what they allocated until all four
+// have; then the process exits with the number of arenas malloc made.
+[[noreturn]] void exit_with_arenas_after_threads_allocate() {
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&ready] {
+            std::vector<std::string> held;
+            for (int i = 0; i < 100; ++i) held.emplace_back(std::string(2000 + i, 'x'));
+            ++ready;
+            while (ready.load() < 4) std::this_thread::yield();
+        });
+    }
+    for (auto& t : threads) t.join();
+    std::_Exit(malloc_arenas());
+}
+
+}  // namespace
+
+// Each death test below runs in a freshly started copy of this binary
+// ("threadsafe" style), whose malloc has made no arena but the main one yet.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+TEST(OneMallocArena, ThreadsShareTheMainArena) { GTEST_SKIP() << "a sanitizer's allocator replaces glibc's malloc"; }
+#else
+TEST(OneMallocArena, ThreadsShareTheMainArena) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(
+        {
+            starpunk::use_one_malloc_arena();
+            exit_with_arenas_after_threads_allocate();
+        },
+        testing::ExitedWithCode(1), "");
+}
+
+TEST(OneMallocArena, WithoutItEachThreadGetsAnArenaOfItsOwn) {
+    // What the call above prevents (and proof that the count sees arenas).
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    EXPECT_EXIT(exit_with_arenas_after_threads_allocate(), testing::ExitedWithCode(5), "");
+}
+#endif
 
 TEST(MemoryTrimmer, TrimsAgainAndAgainWhileItLives) {
     std::atomic<int> trims{0};

@@ -86,8 +86,9 @@ std::shared_ptr<const CachedPage> list_frame(const Site& site, int64_t pages, Fr
     }
     auto frame = render_page(site, info, "home", std::move(data));
     if (!frame) return nullptr;
-    auto kept = std::make_shared<CachedPage>();
-    kept->body = std::make_shared<const std::string>(std::move(*frame));
+    // Its hash, kept as its fingerprint, goes into the ETag of every page
+    // assembled from it (assemble).
+    auto kept = make_cached_page(200, std::move(*frame), 0);
     site.pages.store(key, kept, generation);
     return kept;
 }
@@ -165,7 +166,7 @@ std::shared_ptr<const CachedPage> assemble(const Site& site, int64_t page, int64
         body.reserve(frame->body->size() + entry_bytes_guess);
         std::uint64_t digest = 0;
         if (!fill_frame(*frame->body, page, append_entries, body, digest)) return nullptr;
-        const std::uint64_t parts[3] = {content_hash(*frame->body), static_cast<std::uint64_t>(page), digest};
+        const std::uint64_t parts[3] = {frame->fingerprint, static_cast<std::uint64_t>(page), digest};
         const std::uint64_t fingerprint = content_hash(std::string_view(reinterpret_cast<const char*>(parts), sizeof parts));
         cached = make_cached_page(200, std::move(body), now, fingerprint);
     }

@@ -219,6 +219,7 @@ constexpr std::string_view kLastModifiedName = "Last-Modified: ";
 // The validators of `body`: a strong ETag from its hash; Last-Modified from
 // `last_modified_at` (none when 0).
 void set_validators(CachedPage& page, std::uint64_t hash, std::size_t size, std::time_t last_modified_at) {
+    page.fingerprint = hash;
     page.last_modified_at = last_modified_at > 0 ? last_modified_at : 0;
     page.validator_lines = http::header_line("ETag", strong_etag(hash, size));
     page.etag_line_bytes = page.validator_lines.size();

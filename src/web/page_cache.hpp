@@ -61,6 +61,9 @@ struct CachedPage {
     // etag_line_bytes are the ETag alone. The only copy of either value.
     std::string validator_lines;
     std::size_t etag_line_bytes = 0;
+    // What the ETag was made from: content_hash() of the bytes, or the
+    // fingerprint given to make_cached_page.
+    std::uint64_t fingerprint = 0;
 
     // The strong, quoted ETag; the HTTP-date of Last-Modified (empty when none).
     std::string_view etag() const;

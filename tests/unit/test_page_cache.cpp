@@ -142,7 +142,12 @@ TEST(PageCacheBudget, CountsAtLeastWhatMallocHoldsForIt) {
         }
         const std::size_t held = mallinfo2().uordblks - before;
         ASSERT_GT(pages.bytes(), (4u << 20) * 3 / 4);
-        EXPECT_LE(held, pages.bytes()) << "malloc holds more for the cache than it counts against its budget";
+        // Freed chunks in the thread's cache count as in use (up to 7 per
+        // size class): allowed for. Counting an entry's overhead as 120
+        // bytes held ~260 KB more than counted here.
+        constexpr std::size_t kThreadCache = 64 * 1024;
+        EXPECT_LE(held, pages.bytes() + kThreadCache)
+            << "malloc holds more for the cache than it counts against its budget";
         EXPECT_GE(held, pages.bytes() * 3 / 4) << "counted far above what it holds: the budget would waste its memory";
     }
 }

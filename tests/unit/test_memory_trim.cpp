@@ -67,13 +67,13 @@ TEST(OneMallocArena, ThreadsShareTheMainArena) {
             starpunk::use_one_malloc_arena();
             exit_with_arenas_after_threads_allocate();
         },
-        testing::ExitedWithCode(1), "");
+        ::testing::ExitedWithCode(1), "");
 }
 
 TEST(OneMallocArena, WithoutItEachThreadGetsAnArenaOfItsOwn) {
     // What the call above prevents (and proof that the count sees arenas).
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_EXIT(exit_with_arenas_after_threads_allocate(), testing::ExitedWithCode(5), "");
+    EXPECT_EXIT(exit_with_arenas_after_threads_allocate(), ::testing::ExitedWithCode(5), "");
 }
 #endif
 

@@ -17,6 +17,9 @@
 using namespace std::chrono_literals;
 using starpunk::MemoryTrimmer;
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+TEST(OneMallocArena, ThreadsShareTheMainArena) { GTEST_SKIP() << "a sanitizer's allocator replaces glibc's malloc"; }
+#else
 namespace {
 
 // How many arenas glibc's malloc has, from malloc_info's report.
@@ -57,9 +60,6 @@ int malloc_arenas() {
 
 // Each death test below runs in a freshly started copy of this binary
 // ("threadsafe" style), whose malloc has made no arena but the main one yet.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-TEST(OneMallocArena, ThreadsShareTheMainArena) { GTEST_SKIP() << "a sanitizer's allocator replaces glibc's malloc"; }
-#else
 TEST(OneMallocArena, ThreadsShareTheMainArena) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     EXPECT_EXIT(

@@ -19,7 +19,7 @@
 // with an arena each the holes left by evicted pages in one are not reused by
 // the other: measured at 100,000 notes after random tag pages, a second arena
 // of 14 MB of which 4.8 MB in use (52.7 MB resident); with one arena 46.5 MB.
-// The threads are few (one I/O thread, a few workers), and allocations below
+// The threads are few (an I/O thread per core, a few workers), and allocations below
 // ~1 KB come from per-thread caches that take no lock, so sharing costs
 // little.
 #pragma once

@@ -23,7 +23,7 @@ bool sane_token(std::string_view v) {
 }  // namespace
 
 void finalize_response(const Request&, Response& res) {
-    bool has_body = res.stream || !res.body_view().empty();
+    bool has_body = res.stream || (res.file && res.file->length > 0) || !res.body_view().empty();
     if (has_body && !res.header("Content-Type")) res.set_header("Content-Type", "application/octet-stream");
 }
 

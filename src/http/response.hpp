@@ -1,12 +1,16 @@
 // The response a handler returns, and builders for the common kinds.
 //
-// A Response owns its body in one of three forms:
+// A Response owns its body in one of four forms:
 //   * `body`        — an owned string (most pages);
 //   * `shared_body` — an immutable shared string (pages cached in memory), sent
 //                     without copying; when set it wins over `body`;
 //   * `stream`      — a chunk source pulled one chunk at a time and sent with
 //                     chunked transfer encoding, so memory does not grow with the
-//                     size of the whole body (feeds).
+//                     size of the whole body (feeds);
+//   * `file`        — a range of an open file, sent after the head with
+//                     sendfile(2): the kernel hands the socket the file's pages
+//                     and the process never reads the bytes. When set it wins
+//                     over the others.
 // Header fields are `headers` (owned strings) and `blocks`: complete header
 // lines built once and shared (the site's security headers, a cached page's
 // validators), written as they are, so a response from memory copies no
@@ -16,6 +20,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,12 +38,27 @@ namespace starpunk::http {
 // status line has already gone out, so the client sees a truncated transfer).
 using ChunkSource = std::function<Result<bool>(std::string& chunk)>;
 
+// A body that is `length` bytes of the file open as `fd`, from `offset`.
+// Contract: those bytes do not change while the response may be in flight —
+// sendfile passes the file's pages by reference until the peer has them — so
+// the file is immutable: never rewritten or truncated (unlinking it is fine).
+// `owner` keeps the descriptor open until the response is done. A file that
+// turns out shorter than `length` aborts the connection (the head promised
+// that length).
+struct FileBody {
+    int fd = -1;
+    std::shared_ptr<const void> owner;
+    std::uint64_t offset = 0;
+    std::uint64_t length = 0;
+};
+
 struct Response {
     int status = 200;
     std::vector<std::pair<std::string, std::string>> headers;
     std::string body;
     std::shared_ptr<const std::string> shared_body;
     ChunkSource stream;
+    std::optional<FileBody> file;
     // Lines "Name: value\r\n" (each made by header_line(), so free of stray
     // CR and LF), written after `headers`. Each block must outlive the write:
     // static storage, or storage `owner` keeps alive. header() sees them;

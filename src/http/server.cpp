@@ -15,6 +15,8 @@
 #include <optional>
 #include <thread>
 #include <type_traits>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <unordered_map>
 #include <vector>
@@ -479,16 +481,20 @@ private:
         bool head = req_.method == Method::head;
         bool bodiless_status = res_.status == 204 || res_.status == 304 || (res_.status >= 100 && res_.status < 200);
         arm(server_.options.write_timeout);
-        if (res_.stream && !head && !bodiless_status) return write_stream_header();
+        if (res_.file && !head && !bodiless_status) return write_file();
+        if (res_.stream && !res_.file && !head && !bodiless_status) return write_stream_header();
 
         // A body held in memory: we serialise the head ourselves into one
         // buffer and write head + body with one gather write. (Beast's
         // serializer hands the kernel one iovec per header field and allocates
         // a node per field; this path allocates nothing once head_ has grown.)
         std::string_view body = res_.body_view();
-        // HEAD of a streamed response: its length is unknown, so none is claimed.
-        const bool length_known = !bodiless_status && !res_.stream;
-        serialize_head(length_known ? std::optional<size_t>(body.size()) : std::nullopt);
+        // HEAD of a streamed response: its length is unknown, so none is
+        // claimed; of a file, the file's length.
+        std::optional<size_t> length;
+        if (res_.file) length = static_cast<size_t>(res_.file->length);
+        else if (!res_.stream) length = body.size();
+        serialize_head(bodiless_status ? std::nullopt : length);
         if (head || bodiless_status) body = {};
         std::array<asio::const_buffer, 2> buffers{asio::buffer(head_), asio::buffer(body.data(), body.size())};
         // Asio's own completion conditions hand the kernel at most 64 KiB per
@@ -502,6 +508,71 @@ private:
             self->bytes_ += n;
             self->finish(ec);
         });
+    }
+
+    // A file body (http/response.hpp: FileBody): the head, then the file's
+    // range with sendfile — the kernel passes the file's pages to the socket,
+    // nothing is copied here.
+    void write_file() {
+        serialize_head(static_cast<size_t>(res_.file->length));
+        head_sent_ = 0;
+        file_sent_ = 0;
+        beast::error_code ec;
+        if (!socket_.native_non_blocking()) socket_.native_non_blocking(true, ec);
+        if (ec) return end_file(ec);
+        send_file_part();
+    }
+
+    // As much of the head and then of the file as the socket takes now; when
+    // it takes no more, waits until it is writable (the write deadline still
+    // applies: the sweep cancels the wait). The head goes with MSG_MORE, so it
+    // leaves in one segment with the file's first bytes.
+    void send_file_part() {
+        const int sock = socket_.native_handle();
+        const FileBody& file = *res_.file;
+        const auto last_error = [] { return beast::error_code(errno, boost::system::system_category()); };
+        while (head_sent_ < head_.size()) {
+            const int more = file.length > 0 ? MSG_MORE : 0;
+            const ssize_t n = ::send(sock, head_.data() + head_sent_, head_.size() - head_sent_,
+                                     more | MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
+                return end_file(last_error());
+            }
+            head_sent_ += static_cast<std::size_t>(n);
+            bytes_ += static_cast<std::size_t>(n);
+        }
+        while (file_sent_ < file.length) {
+            off_t at = static_cast<off_t>(file.offset + file_sent_);
+            const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(file.length - file_sent_, 1u << 30));
+            const ssize_t n = ::sendfile(sock, file.fd, &at, want);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
+                return end_file(last_error());
+            }
+            if (n == 0) {  // the file is shorter than the head said: abort, never pad
+                log::RequestScope scope(req_.request_id);
+                spdlog::error("{} ended {} bytes short of the length its head gave", req_.path, file.length - file_sent_);
+                return end_file(beast::error_code(EIO, boost::system::system_category()));
+            }
+            file_sent_ += static_cast<std::uint64_t>(n);
+            bytes_ += static_cast<std::size_t>(n);
+        }
+        end_file({});
+    }
+
+    void wait_writable() {
+        socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](beast::error_code ec) {
+            if (ec) return self->end_file(ec);
+            self->send_file_part();
+        });
+    }
+
+    void end_file(beast::error_code ec) {
+        disarm();
+        finish(ec);
     }
 
     // Status line, Date, the response's headers and blocks, X-Request-ID,
@@ -647,6 +718,8 @@ private:
     Response res_;
     std::string chunk_;
     std::string head_;  // serialised response head, reused across requests
+    std::size_t head_sent_ = 0;     // a file response: bytes of head_ written
+    std::uint64_t file_sent_ = 0;   // and of its file range
     std::string remote_;
     Phase phase_ = Phase::idle;
     bool keep_alive_ = true;

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "http/server.hpp"
+#include "util/temp_file.hpp"
 #include "support/loopback_client.hpp"
 
 using namespace starpunk::http;
@@ -30,9 +31,43 @@ constexpr std::size_t kBigBody = 64u << 20;
 // A block of header lines a handler adds (http/response.hpp: Response::blocks).
 const std::string kBlockLines = header_line("X-Block-One", "1") + header_line("X-Block-Two", "two\r\nEvil: yes");
 
+// A file body's bytes: more than loopback's socket buffers hold, so a client
+// that reads slowly (or not at all) leaves sendfile with bytes it cannot send.
+constexpr std::size_t kFileBytes = 16u << 20;
+
+std::string file_pattern(std::size_t n) {
+    std::string bytes(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) bytes[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+    return bytes;
+}
+
+// One anonymous file with file_pattern(kFileBytes), made once per process.
+std::shared_ptr<const starpunk::TempFile> pattern_file() {
+    static const std::shared_ptr<const starpunk::TempFile> file = [] {
+        auto made = starpunk::TempFile::create(::testing::TempDir());
+        if (!made) throw std::runtime_error(made.error().message);
+        if (!(*made)->append(file_pattern(kFileBytes))) throw std::runtime_error("cannot write the pattern file");
+        return std::shared_ptr<const starpunk::TempFile>(std::move(*made));
+    }();
+    return file;
+}
+
+Response file_body(std::uint64_t offset, std::uint64_t length) {
+    auto file = pattern_file();
+    Response res;
+    res.set_header("Content-Type", "application/octet-stream");
+    res.file = FileBody{file->fd(), file, offset, length};
+    return res;
+}
+
 class TestApp final : public Application {
 public:
     TestApp() {
+        router.add({Method::get, "/file", 0, Execution::inline_, [](Request&) { return file_body(0, kFileBytes); }});
+        router.add({Method::get, "/file-range", 0, Execution::inline_, [](Request&) { return file_body(1000, 5000); }});
+        // Claims 100 bytes more than the file has after its offset.
+        router.add({Method::get, "/file-short", 0, Execution::inline_,
+                    [](Request&) { return file_body(kFileBytes - 100, 200); }});
         router.add({Method::get, "/fast", 0, Execution::inline_,
                     [](Request&) { return text_response(200, "fast"); }});
         router.add({Method::get, "/slow", 0, Execution::blocking, [this](Request&) {
@@ -607,4 +642,115 @@ TEST(ServerTimeouts, AHandlerSlowerThanEveryTimeoutStillAnswers) {
     Running running(app, short_timeouts());  // /slow takes 1.5 s, five times any timeout
     const std::string out = fetch(running.server->port(), "/slow");
     EXPECT_NE(out.find("\r\n\r\nslow"), std::string::npos) << out;
+}
+
+// ------------------------------------------------------------ file bodies (sendfile)
+
+TEST(ServerFileBody, TheWholeFileArrivesWithItsLength) {
+    TestApp app;
+    Running running(app);
+    const std::string out = fetch(running.server->port(), "/file");
+    const auto end = out.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << out.substr(0, 300);
+    EXPECT_NE(out.find("Content-Length: " + std::to_string(kFileBytes) + "\r\n"), std::string::npos);
+    EXPECT_NE(out.find("X-App-Finalized: yes"), std::string::npos);
+    EXPECT_TRUE(out.compare(end + 4, std::string::npos, file_pattern(kFileBytes)) == 0) << "the body differs";
+}
+
+TEST(ServerFileBody, ARangeSendsThoseBytesOnlyAndTheConnectionServesTheNextRequest) {
+    TestApp app;
+    Running running(app);
+    // Two requests in one write: the second is answered after the file's.
+    const std::string out = send_raw(running.server->port(),
+                                     "GET /file-range HTTP/1.1\r\nHost: t\r\n\r\n"
+                                     "GET /fast HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    const auto first_end = out.find("\r\n\r\n");
+    ASSERT_NE(first_end, std::string::npos) << out;
+    EXPECT_NE(out.find("Content-Length: 5000\r\n"), std::string::npos);
+    EXPECT_EQ(out.substr(first_end + 4, 5000), file_pattern(6000).substr(1000)) << "the range differs";
+    const std::string second = out.substr(first_end + 4 + 5000);
+    EXPECT_TRUE(second.starts_with("HTTP/1.1 200 ")) << second.substr(0, 200);
+    EXPECT_TRUE(second.ends_with("\r\n\r\nfast")) << second;
+}
+
+TEST(ServerFileBody, ASlowReaderGetsEveryByte) {
+    TestApp app;
+    Running running(app);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(running.server->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string req = "GET /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    // Small reads with pauses first: the server's sendfile finds the socket
+    // full again and again and must wait for it each time.
+    std::string out;
+    char buf[65536];
+    for (int i = 0; i < 20; ++i) {
+        std::this_thread::sleep_for(10ms);
+        ssize_t n = ::recv(fd, buf, 2048, 0);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    out += read_for(fd, 10000ms);
+    ::close(fd);
+    const auto end = out.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_EQ(out.size() - end - 4, kFileBytes);
+    EXPECT_TRUE(out.compare(end + 4, std::string::npos, file_pattern(kFileBytes)) == 0) << "the body differs";
+}
+
+TEST(ServerFileBody, HeadGivesTheFilesLengthAndNoBody) {
+    TestApp app;
+    Running running(app);
+    const std::string out =
+        send_raw(running.server->port(), "HEAD /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    EXPECT_TRUE(out.starts_with("HTTP/1.1 200 ")) << out;
+    EXPECT_NE(out.find("Content-Length: " + std::to_string(kFileBytes) + "\r\n"), std::string::npos) << out;
+    EXPECT_TRUE(out.ends_with("\r\n\r\n")) << "a body followed the head of a HEAD answer";
+}
+
+TEST(ServerFileBody, AFileShorterThanItsLengthAbortsTheConnectionAndTheServerGoesOn) {
+    TestApp app;
+    Running running(app);
+    const std::string out = send_raw(running.server->port(), "GET /file-short HTTP/1.1\r\nHost: t\r\n\r\n");
+    const auto end = out.find("\r\n\r\n");
+    ASSERT_NE(end, std::string::npos) << out;
+    EXPECT_NE(out.find("Content-Length: 200\r\n"), std::string::npos);
+    EXPECT_EQ(out.size() - end - 4, 100u) << "the connection was not closed after the bytes the file had";
+    EXPECT_NE(fetch(running.server->port(), "/fast").find("\r\n\r\nfast"), std::string::npos);
+}
+
+TEST(ServerFileBody, AClientThatStopsReadingIsDisconnectedAfterTheWriteTimeout) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.header_timeout = 10s;
+    opts.keepalive_timeout = 10s;
+    Running running(app, opts);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(running.server->port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    const std::string req = "GET /file HTTP/1.1\r\nHost: t\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(1500ms);  // reads nothing: sendfile stalls
+    std::size_t got = 0;
+    char buf[65536];
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got += static_cast<std::size_t>(n);
+    const int err = errno;
+    ::close(fd);
+    EXPECT_TRUE(n == 0 || err == ECONNRESET) << "the connection is still open";
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, kFileBytes) << "the whole file went out to a client that was not reading";
 }

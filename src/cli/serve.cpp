@@ -248,7 +248,7 @@ int serve() {
     } else if (*removed > 0) {
         spdlog::warn("removed {} stale temporary media/upload file(s)", *removed);
     }
-    web::MediaFiles media_files(storage::posix_fs(), media_options.media_dir);
+    web::MediaFiles media_files(media_options.media_dir);
     site->media = &media;
     site->media_files = &media_files;
     micropub::MicropubService micropub(site->config, tokens, *storage->notes, &media);

@@ -2,7 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <charconv>
 #include <optional>
 
@@ -14,9 +20,6 @@
 namespace starpunk::web {
 
 namespace {
-
-constexpr std::size_t kMaxCachedFile = 4u << 20;
-constexpr std::size_t kMaxCachedTotal = 64u << 20;
 
 std::optional<std::uint64_t> number(std::string_view s) {
     if (s.empty()) return std::nullopt;
@@ -56,40 +59,36 @@ RangeKind parse_range(std::string_view header, std::uint64_t size, Span& out) {
 
 }  // namespace
 
-std::shared_ptr<const std::string> MediaFiles::cached(std::string_view relative_path) const {
-    std::lock_guard lock(mutex_);
-    auto it = cache_.find(std::string(relative_path));
-    return it == cache_.end() ? nullptr : it->second;
+MediaFile::~MediaFile() {
+    if (fd >= 0) ::close(fd);
 }
 
-std::shared_ptr<const std::string> MediaFiles::load(std::string_view relative_path) const {
-    if (!media::is_media_path(relative_path)) return nullptr;
-    if (auto hit = cached(relative_path)) return hit;
-    auto bytes = fs_.read_file(media_dir_ + "/" + std::string(relative_path));
-    if (!bytes) {
-        if (bytes.error().code != ErrorCode::not_found) spdlog::error("media: {}", bytes.error().message);
-        return nullptr;
+Result<std::shared_ptr<const MediaFile>> MediaFiles::open(std::string_view relative_path) const {
+    if (!media::is_media_path(relative_path)) return std::shared_ptr<const MediaFile>();
+    const std::string path = media_dir_ + "/" + std::string(relative_path);
+    auto file = std::make_shared<MediaFile>();
+    file->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (file->fd < 0) {
+        // ELOOP: a symlink (O_NOFOLLOW) — as good as absent.
+        if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP) return std::shared_ptr<const MediaFile>();
+        const int err = errno;
+        spdlog::error("media: cannot open {}: {}", path, std::strerror(err));
+        return make_error(ErrorCode::io, "cannot open a media file");
     }
-    auto shared = std::make_shared<const std::string>(std::move(*bytes));
-    if (shared->size() <= kMaxCachedFile) {
-        std::lock_guard lock(mutex_);
-        auto [it, inserted] = cache_.emplace(std::string(relative_path), shared);
-        if (inserted) {
-            order_.push_back(it->first);
-            cached_bytes_ += shared->size();
-            while (cached_bytes_ > kMaxCachedTotal && !order_.empty()) {
-                auto old = cache_.find(order_.front());
-                cached_bytes_ -= old->second->size();
-                cache_.erase(old);
-                order_.pop_front();
-            }
-        }
+    struct stat st{};
+    if (::fstat(file->fd, &st) != 0) {
+        const int err = errno;
+        spdlog::error("media: cannot stat {}: {}", path, std::strerror(err));
+        return make_error(ErrorCode::io, "cannot stat a media file");
     }
-    return shared;
+    if (!S_ISREG(st.st_mode)) return std::shared_ptr<const MediaFile>();
+    file->size = static_cast<std::uint64_t>(st.st_size);
+    return std::shared_ptr<const MediaFile>(std::move(file));
 }
 
 http::Response media_file_response(const http::Request& req, std::string_view relative_path,
-                                   std::shared_ptr<const std::string> bytes) {
+                                   std::shared_ptr<const MediaFile> file) {
+    const std::uint64_t size = file->size;
     const std::string_view name = relative_path.substr(relative_path.rfind('/') + 1);
     const size_t dot = name.rfind('.');
     const std::string etag = "\"" + std::string(name.substr(0, dot)) + "\"";
@@ -108,22 +107,22 @@ http::Response media_file_response(const http::Request& req, std::string_view re
     auto if_range = req.header("If-Range");
     if (range && req.method == http::Method::get && (!if_range || *if_range == etag)) {
         Span span;
-        switch (parse_range(*range, bytes->size(), span)) {
+        switch (parse_range(*range, size, span)) {
             case RangeKind::whole: break;
             case RangeKind::unsatisfiable:
                 res.status = 416;
-                res.set_header("Content-Range", "bytes */" + std::to_string(bytes->size()));
+                res.set_header("Content-Range", "bytes */" + std::to_string(size));
                 return res;
             case RangeKind::span:
                 res.status = 206;
                 res.set_header("Content-Range", "bytes " + std::to_string(span.first) + "-" + std::to_string(span.last) +
-                                                    "/" + std::to_string(bytes->size()));
-                res.body = bytes->substr(span.first, span.last - span.first + 1);
+                                                    "/" + std::to_string(size));
+                res.file = http::FileBody{file->fd, file, span.first, span.last - span.first + 1};
                 return res;
         }
     }
     res.status = 200;
-    res.shared_body = std::move(bytes);
+    res.file = http::FileBody{file->fd, file, 0, size};
     return res;
 }
 

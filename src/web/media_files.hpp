@@ -12,47 +12,53 @@
 //   * Range: one range (`bytes=a-b`, `a-`, `-n`) -> 206 + Content-Range;
 //     unsatisfiable -> 416 with `Content-Range: bytes */<size>`; several
 //     ranges or a stale If-Range -> the whole file (200). Accept-Ranges: bytes.
-//   * Bytes read are kept in a bounded in-memory cache (files up to 4 MiB,
-//     64 MiB in all, oldest dropped first); a cached file is answered on the
-//     I/O thread, an uncached one is read on a worker.
+//   * The bytes are never read into memory: the file is opened (and checked
+//     to be a regular file) on a worker and sent with sendfile
+//     (http::FileBody) — the kernel hands the socket the file's pages, so an
+//     image costs no heap however large, and the OS page cache is the only
+//     cache. Safe because a media file is never rewritten (a deletion
+//     unlinks it; bytes in flight stay intact).
 // Thread-safety: MediaFiles may be used from any number of threads.
 #pragma once
 
-#include <list>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "http/request.hpp"
 #include "http/response.hpp"
-#include "storage/fs.hpp"
+#include "util/result.hpp"
 
 namespace starpunk::web {
 
-class MediaFiles {
-public:
-    MediaFiles(storage::FileSystem& fs, std::string media_dir) : fs_(fs), media_dir_(std::move(media_dir)) {}
-
-    // The cached bytes of `relative_path`, or null (never touches the disk).
-    std::shared_ptr<const std::string> cached(std::string_view relative_path) const;
-    // The bytes of `relative_path`, read (and cached) when needed; null when
-    // the name is not a media path or there is no such file (an unreadable
-    // file is logged and also null).
-    std::shared_ptr<const std::string> load(std::string_view relative_path) const;
-
-private:
-    storage::FileSystem& fs_;
-    std::string media_dir_;
-    mutable std::mutex mutex_;
-    mutable std::unordered_map<std::string, std::shared_ptr<const std::string>> cache_;
-    mutable std::list<std::string> order_;  // oldest first
-    mutable std::size_t cached_bytes_ = 0;
+// A media file opened for sending: its descriptor (closed with the last
+// reference) and its size when opened.
+struct MediaFile {
+    int fd = -1;
+    std::uint64_t size = 0;
+    MediaFile() = default;
+    MediaFile(const MediaFile&) = delete;
+    MediaFile& operator=(const MediaFile&) = delete;
+    ~MediaFile();
 };
 
-// The response for GET/HEAD of a media file whose bytes are `bytes` (see above).
+class MediaFiles {
+public:
+    explicit MediaFiles(std::string media_dir) : media_dir_(std::move(media_dir)) {}
+
+    // `relative_path` opened for reading; null when the name is not a media
+    // path or there is no such regular file (a symlink is none); an io Error
+    // (logged) when it exists but cannot be opened (EIO, out of descriptors).
+    // Blocking (open, fstat): call it on a worker.
+    Result<std::shared_ptr<const MediaFile>> open(std::string_view relative_path) const;
+
+private:
+    std::string media_dir_;
+};
+
+// The response for GET/HEAD of the media file `file` (see above).
 http::Response media_file_response(const http::Request& req, std::string_view relative_path,
-                                   std::shared_ptr<const std::string> bytes);
+                                   std::shared_ptr<const MediaFile> file);
 
 }  // namespace starpunk::web

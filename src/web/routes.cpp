@@ -65,8 +65,7 @@ void add_routes(http::Router& r, const std::shared_ptr<const Site>& site) {
     media_upload.max_body_bytes = site->config.max_upload_bytes;
     media_upload.body_to_file = true;
     r.add(std::move(media_upload));
-    r.add({Method::get, "/media/{path*}", Access::public_, Execution::blocking, handlers::media_file(site),
-           [s = site.get()](http::Request& req) { return handlers::media_is_cached(*s, req); }});
+    r.add({Method::get, "/media/{path*}", Access::public_, Execution::blocking, handlers::media_file(site)});
     // Feeds: answered inline from memory when unchanged, else built on a
     // worker (web/feed_response.hpp); one SiteFeeds (service + cache) for all.
     auto feeds = make_site_feeds(*site);

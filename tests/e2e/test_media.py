@@ -314,6 +314,8 @@ def test_media_files_are_served_immutable_with_ranges(site, mock, tmp_path):
     assert r.getheader("X-Content-Type-Options") == "nosniff"
     assert r.getheader("Accept-Ranges") == "bytes"
     assert int(r.getheader("Content-Length")) == len(whole)
+    # Sent from the file itself (sendfile): exactly the bytes on disk.
+    assert whole == (site.data / "media" / path[len("/media/"):]).read_bytes()
 
     r, part = site.request("GET", path, headers={"Range": "bytes=10-19"})
     assert r.status == 206 and part == whole[10:20]
@@ -332,6 +334,13 @@ def test_media_files_are_served_immutable_with_ranges(site, mock, tmp_path):
                 path.replace(".png", ".png.tmp")]:
         r, _ = site.request("GET", bad)
         assert r.status in (400, 404), (bad, r.status)
+
+    # A symlink under a media name is never followed (O_NOFOLLOW): 404.
+    stored = site.data / "media" / path[len("/media/"):]
+    stored.unlink()
+    stored.symlink_to(site.data / "starpunk.db")
+    r, body = site.request("GET", path)
+    assert r.status == 404 and b"SQLite" not in body
 
 
 def test_admin_lists_media(make_server, mock, tmp_path):

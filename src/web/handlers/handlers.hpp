@@ -101,9 +101,8 @@ http::Handler opml(std::shared_ptr<const Site> site, std::shared_ptr<SiteFeeds> 
 http::Handler static_file(std::shared_ptr<const Site> site);
 // POST /micropub/media: the Micropub media endpoint (body spooled to a file).
 http::Handler micropub_media(std::shared_ptr<const Site> site);
-// GET /media/{path*}: stored images (web/media_files.hpp); the probe answers
-// inline when the file's bytes are in memory.
+// GET /media/{path*}: stored images (web/media_files.hpp), opened on a worker
+// and sent with sendfile.
 http::Handler media_file(std::shared_ptr<const Site> site);
-bool media_is_cached(const Site& site, http::Request& req);
 
 }  // namespace starpunk::web::handlers

@@ -175,9 +175,10 @@ struct Running {
 // One GET on a fresh connection; returns the whole answer (server closes).
 std::string fetch(uint16_t port, const std::string& path) { return starpunk::testing::get(port, path); }
 
-// A connected socket, or -1.
-int connect_to(uint16_t port) {
+// A connected socket, or -1. `receive_buffer` > 0 sets its SO_RCVBUF first.
+int connect_to(uint16_t port, int receive_buffer = 0) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -247,6 +248,38 @@ ServerOptions short_timeouts() {
     opts.keepalive_timeout = 300ms;
     opts.write_timeout = 300ms;
     return opts;
+}
+
+// A connection whose receive buffer is a few KB, so the server soon finds
+// the socket full; -1 when it cannot connect.
+int connect_with_small_receive_buffer(uint16_t port) { return connect_to(port, 4096); }
+
+// A server with a short write timeout, asked for `path` (a body of
+// `body_bytes`) by a client that reads nothing for 1.5 s: by then the server
+// must have given up on the connection, so what is left to read ends (closed
+// or reset) well short of the whole body.
+void expect_cut_off_when_not_reading(const std::string& path, std::size_t body_bytes) {
+    TestApp app;
+    auto opts = short_timeouts();
+    opts.header_timeout = 10s;
+    opts.keepalive_timeout = 10s;
+    Running running(app, opts);
+    int fd = connect_with_small_receive_buffer(running.server->port());
+    ASSERT_GE(fd, 0);
+    const std::string req = "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n";
+    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(1500ms);  // reads nothing: the server's write stalls
+    std::size_t got = 0;
+    char buf[65536];
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got += static_cast<std::size_t>(n);
+    const int err = errno;
+    ::close(fd);
+    EXPECT_TRUE(n == 0 || err == ECONNRESET) << "the connection is still open";
+    EXPECT_GT(got, 0u);
+    EXPECT_LT(got, body_bytes) << "the whole body went out to a client that was not reading";
 }
 
 size_t count_of(const std::string& text, std::string_view what) {
@@ -608,33 +641,7 @@ TEST(ServerTimeouts, ABodyThatStopsArrivingIsAnswered408) {
 }
 
 TEST(ServerTimeouts, AClientThatStopsReadingIsDisconnectedAfterTheWriteTimeout) {
-    TestApp app;
-    auto opts = short_timeouts();
-    opts.header_timeout = 10s;
-    opts.keepalive_timeout = 10s;
-    Running running(app, opts);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    int small = 4096;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(running.server->port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    const std::string req = "GET /big HTTP/1.1\r\nHost: t\r\n\r\n";
-    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    std::this_thread::sleep_for(1500ms);  // reads nothing: the server's write stalls
-    std::size_t got = 0;
-    char buf[65536];
-    timeval tv{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got += static_cast<std::size_t>(n);
-    const int err = errno;
-    ::close(fd);
-    EXPECT_TRUE(n == 0 || err == ECONNRESET) << "the connection is still open";
-    EXPECT_GT(got, 0u);
-    EXPECT_LT(got, kBigBody) << "the whole body went out to a client that was not reading";
+    expect_cut_off_when_not_reading("/big", kBigBody);
 }
 
 TEST(ServerTimeouts, AHandlerSlowerThanEveryTimeoutStillAnswers) {
@@ -676,14 +683,8 @@ TEST(ServerFileBody, ARangeSendsThoseBytesOnlyAndTheConnectionServesTheNextReque
 TEST(ServerFileBody, ASlowReaderGetsEveryByte) {
     TestApp app;
     Running running(app);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    int small = 4096;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(running.server->port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    int fd = connect_with_small_receive_buffer(running.server->port());
+    ASSERT_GE(fd, 0);
     const std::string req = "GET /file HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
     // Small reads with pauses first: the server's sendfile finds the socket
@@ -726,31 +727,5 @@ TEST(ServerFileBody, AFileShorterThanItsLengthAbortsTheConnectionAndTheServerGoe
 }
 
 TEST(ServerFileBody, AClientThatStopsReadingIsDisconnectedAfterTheWriteTimeout) {
-    TestApp app;
-    auto opts = short_timeouts();
-    opts.header_timeout = 10s;
-    opts.keepalive_timeout = 10s;
-    Running running(app, opts);
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    int small = 4096;
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(running.server->port());
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    const std::string req = "GET /file HTTP/1.1\r\nHost: t\r\n\r\n";
-    (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-    std::this_thread::sleep_for(1500ms);  // reads nothing: sendfile stalls
-    std::size_t got = 0;
-    char buf[65536];
-    timeval tv{2, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) got += static_cast<std::size_t>(n);
-    const int err = errno;
-    ::close(fd);
-    EXPECT_TRUE(n == 0 || err == ECONNRESET) << "the connection is still open";
-    EXPECT_GT(got, 0u);
-    EXPECT_LT(got, kFileBytes) << "the whole file went out to a client that was not reading";
+    expect_cut_off_when_not_reading("/file", kFileBytes);
 }
